@@ -1,0 +1,36 @@
+/** The `switchyard` command line: dispatches to one verb per file. */
+import { ConfigError } from '../config/load-config.js';
+import { serveCommand } from './serve-command.js';
+
+const USAGE = `usage: switchyard <command> [options]
+
+commands:
+  serve [--config FILE] [--port N] [--host H]   start the gateway (embedded defaults without a config)
+`;
+
+type Verb = (argv: string[]) => Promise<void>;
+
+const verbs: Record<string, Verb> = {
+  serve: serveCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const run = verbs[verb];
+  if (!run) {
+    process.stderr.write(`switchyard: unknown command '${verb}'\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  await run(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`switchyard: invalid configuration\n${err.message}\n`);
+  else process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

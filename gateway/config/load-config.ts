@@ -1,0 +1,79 @@
+/** Reads the YAML config: `${ENV}` interpolation, zod validation, and errors that name the file, line and field. */
+import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type GatewayConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Replaces `${NAME}` (and `${NAME:-default}`) in string scalars; a missing variable without default is an error. */
+function interpolate(doc: Document, env: Record<string, string | undefined>, missing: string[]): void {
+  const visit = (node: unknown): void => {
+    if (isScalar(node)) {
+      if (typeof node.value === 'string' && node.value.includes('${')) {
+        node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
+          const v = env[name];
+          if (v !== undefined && v !== '') return v;
+          if (def !== undefined) return def;
+          missing.push(name);
+          return '';
+        });
+      }
+      return;
+    }
+    if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+      for (const item of (node as { items: unknown[] }).items) {
+        if (item && typeof item === 'object' && 'value' in item && 'key' in item) visit((item as { value: unknown }).value);
+        else visit(item);
+      }
+    }
+  };
+  visit(doc.contents);
+}
+
+function lineOf(doc: Document, counter: LineCounter, path: PropertyKey[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** Parses config text; `source` names the file in error messages. */
+export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new ConfigError(`${source}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const missing: string[] = [];
+  interpolate(doc, env, missing);
+  if (missing.length > 0) {
+    throw new ConfigError(`${source}: environment variable(s) not set: ${[...new Set(missing)].join(', ')}`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue: z.core.$ZodIssue) => {
+      const line = lineOf(doc, counter, issue.path);
+      return `${source}${line ? `:${line}` : ''}: ${formatPath(issue.path) || '(root)'}: ${issue.message}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  return parsed.data;
+}
+
+/** The embedded defaults: no file at all. */
+export function defaultConfig(): GatewayConfig {
+  return configSchema.parse({});
+}

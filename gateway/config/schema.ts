@@ -1,0 +1,77 @@
+/** The gateway's configuration file, validated with zod. Every section is optional; defaults are the embedded ones. */
+import { z } from 'zod';
+
+const modelEntry = z.union([
+  z.string().min(1),
+  z.strictObject({
+    id: z.string().min(1),
+    /** The name the upstream knows the model by, when it differs from the one clients use. */
+    upstream_model: z.string().min(1).optional(),
+  }),
+]);
+
+export const timeoutsSchema = z.strictObject({
+  connect_ms: z.number().int().positive().default(5_000),
+  first_byte_ms: z.number().int().positive().default(60_000),
+  idle_ms: z.number().int().positive().default(60_000),
+  total_ms: z.number().int().positive().default(600_000),
+});
+
+export const upstreamSchema = z.strictObject({
+  id: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  kind: z.enum(['openai']).default('openai'),
+  /** Base URL including the version path, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1. */
+  url: z.url({ protocol: /^https?$/ }),
+  api_key: z.string().optional(),
+  zone: z.enum(['cloud', 'edge']).default('cloud'),
+  models: z.array(modelEntry).min(1),
+  headers: z.record(z.string(), z.string()).default({}),
+  max_connections: z.number().int().positive().default(128),
+  timeouts: timeoutsSchema.default(() => timeoutsSchema.parse({})),
+  /** Ask the upstream for usage on streams even when the client did not, so every stream can be accounted. */
+  stream_usage: z.boolean().default(true),
+});
+
+export const serverSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+  shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
+});
+
+export const edgeModelSchema = z.strictObject({
+  id: z.string().min(1),
+  path: z.string().min(1),
+  variant: z.enum(['fp32', 'int8', 'q4']).default('q4'),
+});
+
+export const edgeSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Model folders to serve; empty means the embedded default model (built once, cached on disk). */
+  models: z.array(edgeModelSchema).default([]),
+  cache_dir: z.string().default('.cache/switchyard'),
+  kv_budget_mb: z.number().positive().default(256),
+  max_num_seqs: z.number().int().positive().default(16),
+  max_batched_tokens: z.number().int().positive().default(512),
+});
+
+export const loggingSchema = z.strictObject({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.default(() => serverSchema.parse({})),
+  upstreams: z.array(upstreamSchema).default([]),
+  edge: edgeSchema.default(() => edgeSchema.parse({})),
+  logging: loggingSchema.default(() => loggingSchema.parse({})),
+}).superRefine((cfg, ctx) => {
+  const seen = new Set<string>();
+  cfg.upstreams.forEach((u, i) => {
+    if (seen.has(u.id)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'id'], message: `duplicate upstream id '${u.id}'` });
+    seen.add(u.id);
+  });
+});
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type EdgeConfig = z.infer<typeof edgeSchema>;

@@ -1,0 +1,110 @@
+/** createGateway(): the Web-standard Hono app at the heart of Switchyard (no Node-only imports here). */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { GatewayConfig } from '../config/schema.js';
+import { asGatewayError, errors } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { ModelCatalog } from './model-catalog.js';
+import type { RequestContext } from './request-context.js';
+import type { Upstream } from '../upstreams/upstream.js';
+import { inferenceRoutes } from '../routes/inference.js';
+import { healthRoutes } from '../routes/health.js';
+import { modelRoutes } from '../routes/models.js';
+
+export interface GatewayDeps {
+  upstreams: readonly Upstream[];
+  logger?: Logger;
+  /** Called once per request when its answer (or stream) has ended; records and metrics hang here. */
+  onComplete?: (ctx: RequestContext) => void;
+  /** Extra readiness beyond the upstreams' own (e.g. the edge model still loading). */
+  ready?: () => boolean | Promise<boolean>;
+}
+
+export interface GatewayEnv {
+  Variables: { ctx: RequestContext; log: Logger };
+}
+
+export interface GatewayServices {
+  config: GatewayConfig;
+  catalog: ModelCatalog;
+  logger: Logger;
+  deps: GatewayDeps;
+  /** Marks the request finished (once) and hands it to onComplete. */
+  complete(ctx: RequestContext): void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<GatewayEnv> {
+  const logger = deps.logger ?? silentLogger;
+  const completed = new WeakSet<RequestContext>();
+  const services: GatewayServices = {
+    config,
+    catalog: new ModelCatalog(deps.upstreams),
+    logger,
+    deps,
+    complete(ctx) {
+      if (completed.has(ctx)) return;
+      completed.add(ctx);
+      ctx.totalMs = Date.now() - ctx.startedAt;
+      const log = logger.child({ reqId: ctx.id });
+      const fields = { status: ctx.status, model: ctx.model, upstream: ctx.upstream, ms: ctx.totalMs, ttftMs: ctx.ttftMs, usage: ctx.usage, code: ctx.errorCode };
+      if (ctx.status >= 500) log.warn(fields, 'request failed');
+      else log.info(fields, 'request done');
+      try {
+        deps.onComplete?.(ctx);
+      } catch (err) {
+        log.error({ err: String(err) }, 'onComplete hook failed');
+      }
+    },
+  };
+
+  const app = new Hono<GatewayEnv>();
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const ctx: RequestContext = {
+      id,
+      startedAt: Date.now(),
+      endpoint: 'chat.completions',
+      model: '',
+      stream: false,
+      status: 200,
+      attempts: 0,
+      headers: { 'x-request-id': id },
+    };
+    c.set('ctx', ctx);
+    c.set('log', logger.child({ reqId: id }));
+    await next();
+    c.res.headers.set('x-request-id', id);
+  });
+
+  app.onError((err, c) => {
+    const e = asGatewayError(err);
+    const ctx = c.get('ctx');
+    if (e.status >= 500 && e.code === 'internal_error') {
+      c.get('log').error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'internal error');
+    }
+    if (ctx) {
+      ctx.status = e.status;
+      ctx.errorCode = e.code;
+      if (ctx.model) services.complete(ctx);
+    }
+    return e.toResponse(ctx?.headers);
+  });
+
+  app.notFound((c) => errors.notFound(new URL(c.req.url).pathname).toResponse(c.get('ctx')?.headers));
+
+  healthRoutes(app, services);
+  modelRoutes(app, services);
+  inferenceRoutes(app, services);
+  return app;
+}
+
+/** Registers a 405 for every method but the allowed one(s) on a path. */
+export function methodGuard(app: Hono<GatewayEnv>, path: string, allowed: string): void {
+  app.all(path, (c: Context<GatewayEnv>) => {
+    throw errors.methodNotAllowed(c.req.method, path, allowed);
+  });
+}

@@ -1,0 +1,21 @@
+/** What the gateway learns about one request as it passes through; the record of the request is built from it. */
+import type { Endpoint, Usage } from './types.js';
+
+export interface RequestContext {
+  id: string;
+  startedAt: number;
+  endpoint: Endpoint;
+  model: string;
+  stream: boolean;
+  upstream?: string;
+  upstreamModel?: string;
+  status: number;
+  errorCode?: string;
+  usage?: Usage;
+  /** ms from arrival to the first byte of the answer (first SSE event for streams). */
+  ttftMs?: number;
+  totalMs?: number;
+  attempts: number;
+  /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
+  headers: Record<string, string>;
+}

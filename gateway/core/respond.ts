@@ -1,0 +1,97 @@
+/** Turns upstream results into client responses: JSON, or SSE pulled chunk by chunk with no buffering. */
+import { asGatewayError } from './errors.js';
+import type { RequestContext } from './request-context.js';
+import type { Usage } from './types.js';
+
+const encoder = new TextEncoder();
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+export function jsonResponse(body: unknown, status: number, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** Pulls usage out of a chunk cheaply: only chunks that mention it are parsed. */
+function usageInChunk(data: string): { usage: Usage; usageOnly: boolean } | undefined {
+  if (!data.includes('"usage"')) return undefined;
+  try {
+    const chunk = JSON.parse(data) as { usage?: Usage | null; choices?: unknown[] };
+    if (!chunk.usage || typeof chunk.usage.prompt_tokens !== 'number') return undefined;
+    return { usage: chunk.usage, usageOnly: Array.isArray(chunk.choices) && chunk.choices.length === 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SseOptions {
+  /** Whether the client asked for the usage chunk; when not, one the gateway asked for is dropped. */
+  clientWantsUsage: boolean;
+  /** Called once when the stream has ended, for any reason. */
+  onEnd: (outcome: { error?: unknown; cancelled: boolean }) => void;
+  /** Aborts the upstream call; called when the client goes away. */
+  abort: () => void;
+}
+
+/**
+ * An SSE response over an upstream's event iterator. Pull-based: the next upstream event is read only when the client
+ * side asks for more, so backpressure reaches the upstream and a disconnect cancels it. A failure after the stream has
+ * started is sent as a final `data: {"error":...}` event, which the openai SDK raises: never a silent end.
+ */
+export function sseResponse(
+  events: AsyncIterable<string>,
+  ctx: RequestContext,
+  opts: SseOptions,
+): Response {
+  const iterator = events[Symbol.asyncIterator]();
+  let finished = false;
+  const finish = (outcome: { error?: unknown; cancelled: boolean }) => {
+    if (finished) return;
+    finished = true;
+    opts.onEnd(outcome);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) {
+            controller.enqueue(DONE);
+            controller.close();
+            finish({ cancelled: false });
+            return;
+          }
+          const data = next.value;
+          if (ctx.ttftMs === undefined) ctx.ttftMs = Date.now() - ctx.startedAt;
+          const u = usageInChunk(data);
+          if (u) {
+            ctx.usage = u.usage;
+            if (u.usageOnly && !opts.clientWantsUsage) continue;
+          }
+          controller.enqueue(encoder.encode(`data: ${data}\n\n`));
+          return;
+        }
+      } catch (err) {
+        if (finished) return;
+        const e = asGatewayError(err);
+        ctx.errorCode = e.code;
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(e.toJSON())}\n\n`));
+        controller.close();
+        finish({ error: err, cancelled: false });
+      }
+    },
+    async cancel() {
+      opts.abort();
+      finish({ cancelled: true });
+      await iterator.return?.().catch(() => undefined);
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...ctx.headers,
+    },
+  });
+}

@@ -1,0 +1,69 @@
+/** The Node entry: wires Node-only pieces (undici pools, pino, the edge worker) into createGateway and serves it. */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createGateway } from './core/app.js';
+import type { Logger } from './core/logger.js';
+import type { GatewayConfig } from './config/schema.js';
+import { OpenAICompatibleUpstream } from './upstreams/openai-compatible.js';
+import type { Upstream } from './upstreams/upstream.js';
+import { createNodeLogger } from './node-logger.js';
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  upstreams: readonly Upstream[];
+  /** Stops accepting, lets in-flight requests and streams finish within the grace period, then closes upstreams. */
+  shutdown(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Upstreams built by the caller (tests, the edge runtime) in addition to the configured ones. */
+  extraUpstreams?: Upstream[];
+}
+
+export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
+  const logger = opts.logger ?? createNodeLogger(config.logging.level);
+  const upstreams: Upstream[] = [...(opts.extraUpstreams ?? []), ...config.upstreams.map((u) => new OpenAICompatibleUpstream(u))];
+  if (upstreams.length === 0) {
+    logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
+  }
+  const app = createGateway(config, { upstreams, logger });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+  });
+  const http = server as Server;
+  // Slow senders and idle keep-alives must not pin sockets forever.
+  http.headersTimeout = 30_000;
+  http.requestTimeout = 0; // streams may legitimately last long; upstream timeouts bound them instead
+  http.keepAliveTimeout = 5_000;
+  const port = (http.address() as AddressInfo).port;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, models: upstreams.flatMap((u) => u.models.map((m) => m.id)) }, 'switchyard listening');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      logger.info({ graceMs: config.server.shutdown_grace_ms }, 'shutting down: draining in-flight requests');
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      // Keep-alive sockets that finish their request become idle: close them as they do.
+      const idle = setInterval(() => http.closeIdleConnections(), 50);
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.server.shutdown_grace_ms).unref());
+      const outcome = await Promise.race([closed.then(() => 'drained' as const), grace]);
+      clearInterval(idle);
+      if (outcome === 'timeout') {
+        logger.warn('grace period over: closing remaining connections');
+        http.closeAllConnections();
+        await closed;
+      }
+      await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
+      logger.info('shutdown complete');
+    })();
+    return stopping;
+  };
+  return { url, port, upstreams, shutdown };
+}

@@ -1,0 +1,18 @@
+/** Liveness and readiness probes for load balancers and orchestrators. */
+import type { Hono } from 'hono';
+import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
+
+export function healthRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  methodGuard(app, '/healthz', 'GET');
+
+  app.get('/readyz', async (c) => {
+    const extra = (await s.deps.ready?.()) ?? true;
+    const upstreams = await Promise.all(
+      s.catalog.upstreams.map(async (u) => ({ id: u.id, zone: u.zone, ready: await u.ready().catch(() => false) })),
+    );
+    const ready = extra && (upstreams.length === 0 || upstreams.some((u) => u.ready));
+    return c.json({ status: ready ? 'ready' : 'not_ready', models: s.catalog.list(0).length, upstreams }, ready ? 200 : 503);
+  });
+  methodGuard(app, '/readyz', 'GET');
+}

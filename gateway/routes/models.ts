@@ -1,0 +1,18 @@
+/** GET /v1/models: the union of every configured upstream's models, in OpenAI's list shape. */
+import type { Hono } from 'hono';
+import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
+import { errors } from '../core/errors.js';
+
+const startedAt = Math.floor(Date.now() / 1000);
+
+export function modelRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: s.catalog.list(startedAt) }));
+  methodGuard(app, '/v1/models', 'GET');
+
+  app.get('/v1/models/:model{.+}', (c) => {
+    const id = c.req.param('model');
+    const found = s.catalog.list(startedAt).find((m) => m.id === id);
+    if (!found) throw errors.modelNotFound(id);
+    return c.json(found);
+  });
+}

@@ -1,0 +1,182 @@
+/** A cloud (or remote edge / vLLM / another Switchyard) upstream speaking the OpenAI wire format, over an undici keep-alive pool. */
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Endpoint, JsonObject } from '../core/types.js';
+import type { UpstreamConfig } from '../config/schema.js';
+import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from './upstream.js';
+import { usageOf } from './upstream.js';
+import { SseParser } from './sse-parser.js';
+import { deadlineError, upstreamStatusError, upstreamTransportError } from './upstream-errors.js';
+
+const PATHS: Record<Endpoint, string> = {
+  'chat.completions': '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+};
+
+/** Bounded read of an error body: a misbehaving upstream must not make us buffer megabytes. */
+async function readErrorBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  let text = '';
+  for await (const chunk of body) {
+    text += Buffer.from(chunk as Uint8Array).toString('utf8');
+    if (text.length > 16_384) break;
+  }
+  body.destroy();
+  return text;
+}
+
+export class OpenAICompatibleUpstream implements Upstream {
+  readonly id: string;
+  readonly zone;
+  readonly models: readonly UpstreamModel[];
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly headers: Record<string, string>;
+  private inFlight = 0;
+
+  constructor(private readonly cfg: UpstreamConfig) {
+    this.id = cfg.id;
+    this.zone = cfg.zone;
+    this.models = cfg.models.map((m) =>
+      typeof m === 'string'
+        ? { id: m, upstreamModel: m, ownedBy: cfg.id }
+        : { id: m.id, upstreamModel: m.upstream_model ?? m.id, ownedBy: cfg.id },
+    );
+    const url = new URL(cfg.url);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: cfg.max_connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: cfg.timeouts.connect_ms },
+      headersTimeout: cfg.timeouts.first_byte_ms,
+      bodyTimeout: cfg.timeouts.idle_ms,
+    });
+    this.headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...cfg.headers,
+      ...(cfg.api_key ? { authorization: `Bearer ${cfg.api_key}` } : {}),
+    };
+  }
+
+  load(): UpstreamLoad {
+    return { inFlight: this.inFlight };
+  }
+
+  async ready(): Promise<boolean> {
+    return !this.pool.closed && !this.pool.destroyed;
+  }
+
+  async call(call: UpstreamCall): Promise<UpstreamResult> {
+    let body = call.body;
+    // Ask for usage on every stream so it can be accounted; the gateway strips the extra chunk if the client did not ask.
+    if (call.stream && this.cfg.stream_usage && call.endpoint !== 'embeddings') {
+      const so = body['stream_options'];
+      const opts = so && typeof so === 'object' && !Array.isArray(so) ? so : {};
+      body = { ...body, stream_options: { ...opts, include_usage: true } };
+    }
+    const totalMs = Math.min(
+      this.cfg.timeouts.total_ms,
+      call.deadline !== undefined ? Math.max(1, call.deadline - Date.now()) : Number.POSITIVE_INFINITY,
+    );
+    const deadline = AbortSignal.timeout(totalMs);
+    const signal = AbortSignal.any([call.signal, deadline]);
+    this.inFlight++;
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        this.inFlight--;
+      }
+    };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool.request({
+        path: this.basePath + PATHS[call.endpoint],
+        method: 'POST',
+        headers: { ...this.headers, 'x-request-id': call.requestId },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      release();
+      throw this.failure(err, call.signal, deadline, 'connect');
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const text = await readErrorBody(res.body).catch(() => '');
+      release();
+      const ra = res.headers['retry-after'];
+      throw upstreamStatusError(this.id, res.statusCode, text, Array.isArray(ra) ? ra[0] : ra);
+    }
+    const ctype = String(res.headers['content-type'] ?? '');
+    if (call.stream && ctype.includes('text/event-stream')) {
+      return { kind: 'stream', events: this.events(res.body, call.signal, deadline, release) };
+    }
+    try {
+      const text = await res.body.text();
+      const parsed: unknown = JSON.parse(text);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      const json = parsed as JsonObject;
+      return { kind: 'json', body: json, usage: usageOf(json) };
+    } catch (err) {
+      if (err instanceof SyntaxError || (err instanceof Error && err.message === 'not an object')) {
+        throw upstreamStatusError(this.id, 502, 'the response was not valid JSON', undefined);
+      }
+      throw this.failure(err, call.signal, deadline, 'response');
+    } finally {
+      release();
+    }
+  }
+
+  private failure(err: unknown, client: AbortSignal, deadline: AbortSignal, phase: 'connect' | 'response' | 'stream') {
+    if (client.aborted) return client.reason instanceof Error ? client.reason : new Error('aborted by client');
+    if (deadline.aborted) return deadlineError(this.id);
+    if (err instanceof undiciErrors.RequestAbortedError) return deadlineError(this.id);
+    return upstreamTransportError(this.id, err, phase);
+  }
+
+  private async *events(
+    body: Dispatcher.ResponseData['body'],
+    client: AbortSignal,
+    deadline: AbortSignal,
+    release: () => void,
+  ): AsyncGenerator<string> {
+    // An error listener must exist before any destroy, or undici's abort error escapes as an uncaught exception.
+    body.on('error', () => {});
+    const parser = new SseParser();
+    let done = false;
+    try {
+      for await (const chunk of body) {
+        for (const data of parser.push(chunk as Uint8Array)) {
+          if (data === '[DONE]') {
+            done = true;
+            return;
+          }
+          yield data;
+        }
+      }
+      for (const data of parser.end()) {
+        if (data === '[DONE]') {
+          done = true;
+          return;
+        }
+        yield data;
+      }
+      if (!done) {
+        // The body ended without [DONE]: the stream was cut.
+        throw upstreamTransportError(this.id, Object.assign(new Error('cut'), { code: 'ECONNRESET' }), 'stream');
+      }
+    } catch (err) {
+      if (err instanceof Error && err.name === 'GatewayError') throw err;
+      throw this.failure(err, client, deadline, 'stream');
+    } finally {
+      if (!body.destroyed) body.destroy();
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,69 @@
+/** The Upstream seam: a destination the gateway dispatches to (a cloud endpoint, the in-process edge runtime, a remote edge). */
+import type { Endpoint, JsonObject, Usage, Zone } from '../core/types.js';
+
+export interface UpstreamCall {
+  endpoint: Endpoint;
+  /** The OpenAI request body with `model` already rewritten to the upstream's own name; unknown fields kept. */
+  body: JsonObject;
+  stream: boolean;
+  /** Aborted when the client goes away or the gateway gives up; the upstream must stop work promptly. */
+  signal: AbortSignal;
+  requestId: string;
+  /** Absolute time (ms since epoch) after which the answer is useless. */
+  deadline?: number;
+}
+
+export interface UpstreamJsonResult {
+  kind: 'json';
+  body: JsonObject;
+  usage?: Usage;
+}
+
+/**
+ * A stream of SSE `data:` payloads (JSON text, without the `[DONE]` sentinel). Iteration throws a GatewayError if the
+ * stream fails part-way; returning early (break / return()) cancels the upstream request.
+ */
+export interface UpstreamStreamResult {
+  kind: 'stream';
+  events: AsyncIterable<string>;
+}
+
+export type UpstreamResult = UpstreamJsonResult | UpstreamStreamResult;
+
+export interface UpstreamModel {
+  /** Name clients use. */
+  id: string;
+  /** Name sent to the upstream. */
+  upstreamModel: string;
+  ownedBy: string;
+}
+
+export interface UpstreamLoad {
+  /** Requests the gateway has in flight to this upstream. */
+  inFlight: number;
+  /** What the upstream itself reports, when it does (edge queue depth, vLLM waiting requests). */
+  queueDepth?: number;
+  kvFreeFraction?: number;
+}
+
+export interface Upstream {
+  readonly id: string;
+  readonly zone: Zone;
+  readonly models: readonly UpstreamModel[];
+  call(call: UpstreamCall): Promise<UpstreamResult>;
+  /** Resolves true when the upstream can take traffic now. */
+  ready(): Promise<boolean>;
+  load(): UpstreamLoad;
+  close(): Promise<void>;
+}
+
+/** Reads `usage` from a JSON body if it has a well-formed one. */
+export function usageOf(body: JsonObject): Usage | undefined {
+  const u = body['usage'];
+  if (!u || typeof u !== 'object' || Array.isArray(u)) return undefined;
+  const p = u['prompt_tokens'];
+  const c = u['completion_tokens'] ?? 0;
+  const t = u['total_tokens'];
+  if (typeof p !== 'number' || typeof c !== 'number') return undefined;
+  return { prompt_tokens: p, completion_tokens: c, total_tokens: typeof t === 'number' ? t : p + c };
+}
