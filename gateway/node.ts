@@ -2,7 +2,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createGateway } from './core/app.js';
+import { createGateway, type GatewayDeps } from './core/app.js';
 import type { Logger } from './core/logger.js';
 import type { GatewayConfig } from './config/schema.js';
 import { OpenAICompatibleUpstream } from './upstreams/openai-compatible.js';
@@ -21,6 +21,7 @@ export interface StartOptions {
   logger?: Logger;
   /** Upstreams built by the caller (tests, the edge runtime) in addition to the configured ones. */
   extraUpstreams?: Upstream[];
+  onComplete?: GatewayDeps['onComplete'];
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
@@ -29,7 +30,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   if (upstreams.length === 0) {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
   }
-  const app = createGateway(config, { upstreams, logger });
+  const app = createGateway(config, { upstreams, logger, onComplete: opts.onComplete });
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));

@@ -7,6 +7,9 @@ import { silentLogger, type Logger } from './logger.js';
 import { ModelCatalog } from './model-catalog.js';
 import type { RequestContext } from './request-context.js';
 import type { Upstream } from '../upstreams/upstream.js';
+import type { Router } from './decision.js';
+import { ANONYMOUS } from './principal.js';
+import { CatalogRouter } from '../routing/catalog-router.js';
 import { inferenceRoutes } from '../routes/inference.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelRoutes } from '../routes/models.js';
@@ -18,6 +21,8 @@ export interface GatewayDeps {
   onComplete?: (ctx: RequestContext) => void;
   /** Extra readiness beyond the upstreams' own (e.g. the edge model still loading). */
   ready?: () => boolean | Promise<boolean>;
+  /** Decides where each request goes; without one, every upstream serving the model in configuration order. */
+  router?: Router;
 }
 
 export interface GatewayEnv {
@@ -27,6 +32,7 @@ export interface GatewayEnv {
 export interface GatewayServices {
   config: GatewayConfig;
   catalog: ModelCatalog;
+  router: Router;
   logger: Logger;
   deps: GatewayDeps;
   /** Marks the request finished (once) and hands it to onComplete. */
@@ -38,9 +44,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<GatewayEnv> {
   const logger = deps.logger ?? silentLogger;
   const completed = new WeakSet<RequestContext>();
+  const catalog = new ModelCatalog(deps.upstreams);
   const services: GatewayServices = {
     config,
-    catalog: new ModelCatalog(deps.upstreams),
+    catalog,
+    router: deps.router ?? new CatalogRouter(catalog),
     logger,
     deps,
     complete(ctx) {
@@ -72,6 +80,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       stream: false,
       status: 200,
       attempts: 0,
+      principal: ANONYMOUS,
       headers: { 'x-request-id': id },
     };
     c.set('ctx', ctx);

@@ -1,6 +1,6 @@
 /** Sends a request to its candidates in order, moving on only when a failure happened before the first byte. */
 import { asGatewayError, GatewayError } from './errors.js';
-import type { Candidate } from './model-catalog.js';
+import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
 import type { Endpoint, JsonObject } from './types.js';
 import type { UpstreamResult } from '../upstreams/upstream.js';
@@ -10,14 +10,16 @@ export interface DispatchInput {
   body: JsonObject;
   stream: boolean;
   signal: AbortSignal;
-  candidates: readonly Candidate[];
+  decision: Decision;
   ctx: RequestContext;
 }
 
 export async function dispatch(input: DispatchInput): Promise<UpstreamResult> {
   let last: GatewayError | undefined;
-  for (const cand of input.candidates) {
+  for (const cand of input.decision.candidates) {
     if (input.signal.aborted) break;
+    // The privacy invariant, checked where the call is made: an edge-only request never reaches a cloud upstream.
+    if (input.decision.edgeOnly && (cand.zone !== 'edge' || cand.upstream.zone !== 'edge')) continue;
     input.ctx.attempts++;
     input.ctx.upstream = cand.upstream.id;
     input.ctx.upstreamModel = cand.upstreamModel;
@@ -28,6 +30,7 @@ export async function dispatch(input: DispatchInput): Promise<UpstreamResult> {
         stream: input.stream,
         signal: input.signal,
         requestId: input.ctx.id,
+        deadline: input.decision.deadline,
       });
     } catch (err) {
       if (input.signal.aborted) throw err;

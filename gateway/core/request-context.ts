@@ -1,4 +1,5 @@
 /** What the gateway learns about one request as it passes through; the record of the request is built from it. */
+import type { Principal } from './principal.js';
 import type { Endpoint, Usage } from './types.js';
 
 export interface RequestContext {
@@ -7,6 +8,13 @@ export interface RequestContext {
   endpoint: Endpoint;
   model: string;
   stream: boolean;
+  principal: Principal;
+  /** Rule and policy version that decided the route. */
+  ruleId?: string;
+  policyVersion?: string;
+  tags?: readonly string[];
+  /** hit | miss | bypass, once the cache has been consulted. */
+  cache?: 'hit' | 'miss' | 'bypass';
   upstream?: string;
   upstreamModel?: string;
   status: number;

@@ -3,7 +3,6 @@ import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
 import { dispatch } from '../core/dispatch.js';
-import { errors } from '../core/errors.js';
 import { readJsonBody, validate } from '../core/read-body.js';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/request-schemas.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
@@ -35,8 +34,11 @@ async function handle(
   ctx.model = req.model;
   ctx.stream = endpoint !== 'embeddings' && req.stream === true;
 
-  const candidates = s.catalog.candidates(req.model);
-  if (candidates.length === 0) throw errors.modelNotFound(req.model);
+  const decision = await s.router.decide({ endpoint, model: req.model, body, headers: c.req.raw.headers, principal: ctx.principal });
+  ctx.ruleId = decision.ruleId;
+  ctx.policyVersion = decision.policyVersion;
+  ctx.tags = decision.tags;
+  ctx.headers['x-switchyard-policy'] = decision.ruleId;
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new AbortController();
@@ -47,7 +49,8 @@ async function handle(
 
   let result;
   try {
-    result = await dispatch({ endpoint, body, stream: ctx.stream, signal: abort.signal, candidates, ctx });
+    result = await dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal: abort.signal, decision, ctx });
+    ctx.headers['x-switchyard-route'] = ctx.upstream ?? '';
   } catch (err) {
     detach();
     throw err;

@@ -1,0 +1,268 @@
+/**
+ * The engine's step loop, independent of threads: admits requests, asks the scheduler for a plan, runs it on the
+ * model runner, samples, detokenizes and emits protocol messages. The worker wraps it; tests can drive it directly.
+ */
+import type { EngineRequest, EngineStats, FinishReason, FromEngine } from './protocol.js';
+import type { PagedModelRunner } from './model-runner.js';
+import type { SamplerPort, TokenizerPort } from './ports.js';
+import { RequestState, type ChoiceState } from './request-state.js';
+import { Scheduler, type SchedulerLimits } from '../scheduler/scheduler.js';
+import { Sequence } from '../scheduler/sequence.js';
+import type { KvPort } from '../scheduler/kv-port.js';
+import { ThroughputMeter } from './throughput-meter.js';
+
+export interface EngineCoreOptions {
+  modelId: string;
+  maxContext: number;
+  limits: SchedulerLimits;
+  now?: () => number;
+}
+
+export interface KvStatsSource {
+  stats(): { total: number; free: number; used: number; cachedFree: number; prefixHitRate: number; waste: number };
+}
+
+export class EngineCore {
+  private readonly requests = new Map<string, RequestState>();
+  private readonly bySeq = new Map<Sequence, { state: RequestState; choice: number }>();
+  readonly scheduler: Scheduler;
+  private readonly meter = new ThroughputMeter();
+  private totalGenerated = 0;
+  private totalPrompt = 0;
+  private readonly now: () => number;
+  private readonly poolTokens: number;
+
+  constructor(
+    private readonly runner: PagedModelRunner,
+    private readonly kv: KvPort & KvStatsSource,
+    private readonly tokenizer: TokenizerPort,
+    private readonly sampler: SamplerPort,
+    private readonly opts: EngineCoreOptions,
+  ) {
+    this.scheduler = new Scheduler(kv, opts.limits);
+    this.now = opts.now ?? Date.now;
+    this.poolTokens = runner.layout.numBlocks * runner.layout.blockSize;
+  }
+
+  hasWork(): boolean {
+    return this.scheduler.hasWork();
+  }
+
+  submit(req: EngineRequest, emit: (m: FromEngine) => void): void {
+    let prompt: number[];
+    try {
+      prompt = req.input.kind === 'chat' ? this.tokenizer.encodeChat(req.input.messages)
+        : req.input.kind === 'text' ? this.tokenizer.encodeText(req.input.prompt)
+        : req.input.ids;
+    } catch (err) {
+      emit({ type: 'error', id: req.id, status: 400, code: 'invalid_prompt', message: `Could not prepare the prompt: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    if (req.input.kind === 'tokens' && prompt.some((t) => t < 0 || t >= this.tokenizer.vocabSize)) {
+      emit({ type: 'error', id: req.id, status: 400, code: 'invalid_value', param: 'prompt', message: `Token ids must be in [0, ${this.tokenizer.vocabSize}).` });
+      return;
+    }
+    if (prompt.length === 0) {
+      emit({ type: 'error', id: req.id, status: 400, code: 'invalid_value', param: 'prompt', message: 'The prompt is empty.' });
+      return;
+    }
+    const limit = Math.min(this.opts.maxContext, this.poolTokens);
+    const wanted = req.maxTokens ?? 1;
+    if (prompt.length + wanted > limit) {
+      const which = limit === this.opts.maxContext ? `This model's maximum context length is ${limit} tokens` : `The edge KV cache holds at most ${limit} tokens per sequence`;
+      emit({
+        type: 'error', id: req.id, status: 400, code: 'context_length_exceeded', param: 'messages',
+        message: `${which}. However, you requested ${prompt.length + wanted} tokens (${prompt.length} in the prompt, ${wanted} for the completion). Please reduce the prompt or max_tokens.`,
+      });
+      return;
+    }
+    const maxTokens = req.maxTokens ?? limit - prompt.length;
+    const state = new RequestState(req, prompt, maxTokens, emit);
+    this.requests.set(req.id, state);
+    const seq = new Sequence(`${req.id}/0`, req.id, 0, prompt, this.now(), req.deadline);
+    this.addChoice(state, seq, 0);
+    this.scheduler.add(seq);
+    this.totalPrompt += prompt.length;
+    emit({ type: 'accepted', id: req.id, promptTokens: prompt.length });
+  }
+
+  cancel(id: string): void {
+    const state = this.requests.get(id);
+    if (state) state.cancelled = true;
+  }
+
+  /** Runs one iteration. Returns false when there was nothing to do. */
+  async step(): Promise<boolean> {
+    this.reap();
+    if (!this.scheduler.hasWork()) return false;
+    const plan = this.scheduler.schedule();
+    for (const c of plan.copies) this.runner.copyBlock(c.src, c.dst);
+    if (plan.decode.length === 0 && plan.prefill.length === 0) {
+      // Nothing fits right now (every sequence waits for blocks held by finished-but-unreaped work): fail loudly
+      // rather than spin, since with nothing running no block will ever be freed.
+      if (this.scheduler.running.length === 0) this.failUnschedulable();
+      return true;
+    }
+    if (plan.decode.length > 0) {
+      const seqs = plan.decode;
+      const rows = await this.runner.forward(seqs.map((s) => ({ tokens: [s.tokens[s.computed]!], startPos: s.computed, blockTable: this.kv.blockTable(s.id) })));
+      for (let i = 0; i < seqs.length; i++) {
+        const s = seqs[i]!;
+        this.kv.commit(s.id, [s.tokens[s.computed]!]);
+        s.computed++;
+      }
+      for (let i = 0; i < seqs.length; i++) this.onLogits(seqs[i]!, rows[i]!);
+    }
+    for (const chunk of plan.prefill) {
+      const s = chunk.seq;
+      if (s.state !== 'running') continue;
+      const tokens = s.tokens.slice(chunk.start, chunk.end);
+      const [row] = await this.runner.forward([{ tokens, startPos: chunk.start, blockTable: this.kv.blockTable(s.id) }]);
+      this.kv.commit(s.id, tokens);
+      s.computed = chunk.end;
+      if (chunk.last) this.onLogits(s, row!);
+    }
+    return true;
+  }
+
+  stats(): EngineStats {
+    const k = this.kv.stats();
+    const tps = this.meter.rate(this.now());
+    const queuedTokens = this.scheduler.waiting.reduce((a, s) => a + s.pending, 0);
+    return {
+      model: this.opts.modelId,
+      waiting: this.scheduler.waiting.length,
+      running: this.scheduler.running.length,
+      preempted: this.scheduler.preemptions,
+      blocksTotal: k.total,
+      blocksUsed: k.used,
+      blocksFree: k.free,
+      blocksCachedFree: k.cachedFree,
+      kvUsage: k.total > 0 ? k.used / k.total : 0,
+      prefixHitRate: k.prefixHitRate,
+      tokensPerSecond: tps,
+      // Queued prompt tokens at the budget per step, and the running set's remaining work, both at the observed rate.
+      predictedQueueWaitMs: tps > 0 ? ((queuedTokens / this.opts.limits.maxBatchedTokens) * (1000 * this.scheduler.running.length)) / Math.max(tps, 1) : 0,
+      totalGenerated: this.totalGenerated,
+      totalPrompt: this.totalPrompt,
+      kvWaste: k.waste,
+    };
+  }
+
+  private addChoice(state: RequestState, seq: Sequence, index: number): ChoiceState {
+    const choice: ChoiceState = {
+      seq,
+      sink: this.tokenizer.newSink(state.req.stop),
+      counts: new Map(),
+      rng: this.sampler.rng(state.req.sampling.seed, index),
+      finished: false,
+      pendingLogprobs: [],
+    };
+    state.choices[index] = choice;
+    this.bySeq.set(seq, { state, choice: index });
+    return choice;
+  }
+
+  private onLogits(seq: Sequence, logits: Float32Array): void {
+    const owner = this.bySeq.get(seq);
+    if (!owner) return;
+    const { state } = owner;
+    // n > 1: the first choice's prompt is done; the others share its blocks and sample from the same logits.
+    if (seq.index === 0 && seq.generated === 0 && state.req.n > 1 && state.choices.length === 1) {
+      for (let i = 1; i < state.req.n; i++) {
+        const child = new Sequence(`${state.req.id}/${i}`, state.req.id, i, seq.tokens, seq.arrival, seq.deadline);
+        this.addChoice(state, child, i);
+        this.scheduler.addFork(seq, child);
+        this.sampleInto(state, i, logits);
+      }
+    }
+    this.sampleInto(state, owner.choice, logits);
+  }
+
+  private sampleInto(state: RequestState, index: number, logits: Float32Array): void {
+    const choice = state.choices[index]!;
+    if (choice.finished || state.cancelled) return;
+    const seq = choice.seq;
+    const r = this.sampler.sample(logits, state.req.sampling, {
+      promptTokens: state.promptTokens,
+      outputCounts: choice.counts,
+      rng: choice.rng,
+      topLogprobs: state.req.logprobs,
+    });
+    const now = this.now();
+    seq.firstTokenAt ??= now;
+    seq.tokens.push(r.token);
+    choice.counts.set(r.token, (choice.counts.get(r.token) ?? 0) + 1);
+    state.completionTokens++;
+    this.totalGenerated++;
+    this.meter.add(now, 1);
+    const isEos = this.tokenizer.eosIds.includes(r.token);
+    const out = isEos ? { text: '', stopped: false } : choice.sink.push(r.token);
+    if (state.req.logprobs !== undefined && !isEos) {
+      const info = this.tokenizer.tokenInfo(r.token);
+      choice.pendingLogprobs.push({
+        token: info.text, logprob: r.logprob, bytes: info.bytes,
+        top: (r.top ?? []).map((t) => ({ ...this.tokenizer.tokenInfo(t.token), token: this.tokenizer.tokenInfo(t.token).text, logprob: t.logprob })),
+      });
+    }
+    let reason: FinishReason | undefined;
+    if (isEos || out.stopped) reason = 'stop';
+    else if (seq.generated >= state.maxTokens) reason = 'length';
+    if (reason) {
+      this.finishChoice(state, index, reason, out.text + (out.stopped ? '' : choice.sink.flush()));
+      return;
+    }
+    if (out.text) {
+      const logprobs = choice.pendingLogprobs.length > 0 ? choice.pendingLogprobs.splice(0) : undefined;
+      state.emit({ type: 'delta', id: state.req.id, index, text: out.text, tokens: 1, logprobs });
+    }
+  }
+
+  private finishChoice(state: RequestState, index: number, reason: FinishReason, text: string): void {
+    const choice = state.choices[index]!;
+    if (choice.finished) return;
+    choice.finished = true;
+    this.scheduler.remove(choice.seq);
+    this.bySeq.delete(choice.seq);
+    const logprobs = choice.pendingLogprobs.length > 0 ? choice.pendingLogprobs.splice(0) : undefined;
+    state.emit({ type: 'finish', id: state.req.id, index, reason, text, logprobs });
+    state.finishedChoices++;
+    if (state.finishedChoices >= state.req.n) {
+      this.requests.delete(state.req.id);
+      const p = state.promptTokens.length;
+      state.emit({ type: 'done', id: state.req.id, usage: { prompt_tokens: p, completion_tokens: state.completionTokens, total_tokens: p + state.completionTokens } });
+    }
+  }
+
+  /** Frees cancelled requests and ends the ones past their deadline, before planning the next step. */
+  private reap(): void {
+    const now = this.now();
+    for (const state of this.requests.values()) {
+      if (state.cancelled) {
+        for (const c of state.choices) {
+          this.scheduler.remove(c.seq);
+          this.bySeq.delete(c.seq);
+        }
+        this.requests.delete(state.req.id);
+        continue;
+      }
+      const deadline = state.req.deadline;
+      if (deadline !== undefined && now > deadline) {
+        for (let i = 0; i < state.choices.length; i++) {
+          if (!state.choices[i]!.finished) this.finishChoice(state, i, 'deadline', '');
+        }
+      }
+    }
+  }
+
+  private failUnschedulable(): void {
+    for (const seq of [...this.scheduler.waiting]) {
+      const owner = this.bySeq.get(seq);
+      if (!owner) continue;
+      const { state } = owner;
+      state.emit({ type: 'error', id: state.req.id, status: 503, code: 'edge_kv_exhausted', message: 'The edge KV cache cannot hold this request; it was not started.' });
+      state.cancelled = true;
+    }
+    this.reap();
+  }
+}

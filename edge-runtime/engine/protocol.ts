@@ -1,0 +1,73 @@
+/** Messages between the gateway thread and the engine worker thread (structured-clone friendly, no tensors). */
+
+export interface EngineSampling {
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP: number;
+  repetitionPenalty: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  seed?: number;
+  logitBias?: Record<string, number>;
+}
+
+export interface EngineRequest {
+  id: string;
+  /** Chat messages (rendered with the model's chat template in the worker) or a raw prompt. */
+  input: { kind: 'chat'; messages: Array<{ role: string; content: string }> } | { kind: 'text'; prompt: string } | { kind: 'tokens'; ids: number[] };
+  sampling: EngineSampling;
+  /** null: up to the context limit. */
+  maxTokens: number | null;
+  stop: string[];
+  n: number;
+  /** Top alternatives to report per token (0 = none); undefined = no logprobs. */
+  logprobs?: number;
+  /** Absolute deadline (ms since epoch): a request that cannot make it is ended with finish `deadline`. */
+  deadline?: number;
+}
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top: Array<{ token: string; logprob: number; bytes: number[] }>;
+}
+
+export type ToEngine =
+  | { type: 'submit'; request: EngineRequest }
+  | { type: 'cancel'; id: string }
+  | { type: 'stats'; nonce: number }
+  | { type: 'shutdown' };
+
+export interface EngineStats {
+  model: string;
+  waiting: number;
+  running: number;
+  preempted: number;
+  blocksTotal: number;
+  blocksUsed: number;
+  blocksFree: number;
+  blocksCachedFree: number;
+  kvUsage: number;
+  prefixHitRate: number;
+  /** Output tokens per second over the last few seconds. */
+  tokensPerSecond: number;
+  /** Estimated wait before a new request gets its first token, in ms. */
+  predictedQueueWaitMs: number;
+  totalGenerated: number;
+  totalPrompt: number;
+  kvWaste: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'deadline' | 'cancelled';
+
+export type FromEngine =
+  | { type: 'ready'; model: string; maxContext: number; vocab: number }
+  | { type: 'fatal'; message: string }
+  | { type: 'accepted'; id: string; promptTokens: number }
+  | { type: 'delta'; id: string; index: number; text: string; tokens: number; logprobs?: TokenLogprob[] }
+  | { type: 'finish'; id: string; index: number; reason: FinishReason; text: string; logprobs?: TokenLogprob[] }
+  | { type: 'done'; id: string; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } }
+  | { type: 'error'; id: string; status: number; code: string; message: string; param?: string }
+  | { type: 'stats'; nonce: number; stats: EngineStats };

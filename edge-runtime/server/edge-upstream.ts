@@ -1,0 +1,206 @@
+/** The edge runtime as a gateway Upstream: OpenAI request bodies in, engine messages out as OpenAI JSON or SSE chunks. */
+import { GatewayError } from '../../gateway/core/errors.js';
+import type { JsonObject, JsonValue } from '../../gateway/core/types.js';
+import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../gateway/upstreams/upstream.js';
+import type { EngineRequest, EngineStats, FromEngine } from '../engine/protocol.js';
+import { toEngineRequest } from './openai-to-engine.js';
+import { EventQueue } from './event-queue.js';
+
+/** What the upstream needs from an engine: the worker client implements it. */
+export interface EngineHandle {
+  readonly modelId: string;
+  submit(request: EngineRequest, listener: (msg: FromEngine) => void): void;
+  cancel(id: string): void;
+  /** Latest stats the engine reported (refreshed in the background). */
+  lastStats(): EngineStats | undefined;
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+type Msg = FromEngine;
+
+export class EdgeUpstream implements Upstream {
+  readonly zone = 'edge' as const;
+  readonly models: readonly UpstreamModel[];
+  private inFlight = 0;
+  private seq = 0;
+
+  constructor(readonly id: string, private readonly engine: EngineHandle, modelIds: string[] = [engine.modelId]) {
+    this.models = modelIds.map((m) => ({ id: m, upstreamModel: engine.modelId, ownedBy: 'switchyard-edge' }));
+  }
+
+  async ready(): Promise<boolean> {
+    return this.engine.isReady();
+  }
+
+  load(): UpstreamLoad {
+    const s = this.engine.lastStats();
+    return { inFlight: this.inFlight, queueDepth: s?.waiting, kvFreeFraction: s ? 1 - s.kvUsage : undefined };
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+
+  async call(call: UpstreamCall): Promise<UpstreamResult> {
+    if (call.endpoint === 'embeddings') {
+      throw new GatewayError(`The edge model '${this.engine.modelId}' does not serve embeddings.`, { status: 400, code: 'unsupported_endpoint', param: 'model' });
+    }
+    const id = `${call.requestId}#${++this.seq}`;
+    const request = toEngineRequest(id, call);
+    const queue = new EventQueue<Msg>();
+    this.inFlight++;
+    let closed = false;
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      this.inFlight--;
+      call.signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      this.engine.cancel(id);
+      queue.fail(call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted'));
+      finish();
+    };
+    if (call.signal.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted');
+    call.signal.addEventListener('abort', onAbort, { once: true });
+    this.engine.submit(request, (m) => queue.push(m));
+
+    // Wait for admission (tokenized, fits the context) so validation errors are plain 4xx responses.
+    const first = await queue.next();
+    if (first.done) {
+      finish();
+      throw new GatewayError('The edge engine ended the request without answering.', { status: 502, code: 'edge_error', upstream: this.id });
+    }
+    if (first.value.type === 'error') {
+      finish();
+      throw engineError(this.id, first.value);
+    }
+    const promptTokens = first.value.type === 'accepted' ? first.value.promptTokens : 0;
+    const created = Math.floor(Date.now() / 1000);
+    const model = String(call.body['model'] ?? this.engine.modelId);
+    const chat = call.endpoint === 'chat.completions';
+    const respId = `${chat ? 'chatcmpl' : 'cmpl'}-${id.replace(/[^A-Za-z0-9]/g, '').slice(-24)}`;
+    if (call.stream) {
+      return { kind: 'stream', events: this.stream(queue, { respId, created, model, chat, n: request.n, finish, upstream: this.id }) };
+    }
+    try {
+      return { kind: 'json', ...(await collect(queue, { respId, created, model, chat, n: request.n, promptTokens, upstream: this.id })) };
+    } finally {
+      finish();
+    }
+  }
+
+  private async *stream(
+    queue: EventQueue<Msg>,
+    o: { respId: string; created: number; model: string; chat: boolean; n: number; finish: () => void; upstream: string },
+  ): AsyncGenerator<string> {
+    const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
+    const base = { id: o.respId, object, created: o.created, model: o.model };
+    const started = new Set<number>();
+    let ended = false;
+    try {
+      for (;;) {
+        const next = await queue.next();
+        if (next.done) return;
+        const m = next.value;
+        if (m.type === 'delta' || m.type === 'finish') {
+          const reason = m.type === 'finish' ? finishReason(m.reason) : null;
+          if (m.type === 'finish' && m.reason === 'deadline') {
+            throw new GatewayError('The edge runtime could not finish within the request\'s latency budget.', { status: 504, code: 'edge_deadline', upstream: o.upstream });
+          }
+          const lp = m.logprobs && m.logprobs.length > 0 ? logprobsJson(m.logprobs, o.chat) : null;
+          if (o.chat) {
+            const delta: JsonObject = started.has(m.index) ? {} : { role: 'assistant' };
+            started.add(m.index);
+            if (m.text) delta['content'] = m.text;
+            if (m.type === 'delta' || m.text || !('content' in delta)) {
+              yield JSON.stringify({ ...base, choices: [{ index: m.index, delta, logprobs: lp, finish_reason: reason }] });
+            }
+          } else {
+            yield JSON.stringify({ ...base, choices: [{ index: m.index, text: m.text, logprobs: lp, finish_reason: reason }] });
+          }
+        } else if (m.type === 'done') {
+          ended = true;
+          yield JSON.stringify({ ...base, choices: [], usage: m.usage });
+          return;
+        } else if (m.type === 'error') {
+          throw engineError(o.upstream, m);
+        }
+      }
+    } finally {
+      if (!ended) queue.fail(new Error('stream closed'));
+      o.finish();
+    }
+  }
+}
+
+function finishReason(r: string): 'stop' | 'length' {
+  return r === 'length' ? 'length' : 'stop';
+}
+
+function engineError(upstream: string, m: Extract<Msg, { type: 'error' }>): GatewayError {
+  return new GatewayError(m.message, {
+    status: m.status,
+    code: m.code,
+    param: m.param ?? null,
+    upstream,
+    retryable: m.status >= 500,
+  });
+}
+
+function logprobsJson(lps: NonNullable<Extract<Msg, { type: 'delta' }>['logprobs']>, chat: boolean): JsonValue {
+  if (chat) {
+    return { content: lps.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes, top_logprobs: t.top.map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes })) })) };
+  }
+  return {
+    tokens: lps.map((t) => t.token),
+    token_logprobs: lps.map((t) => t.logprob),
+    top_logprobs: lps.map((t) => Object.fromEntries(t.top.map((a) => [a.token, a.logprob]))),
+    text_offset: [],
+  };
+}
+
+async function collect(
+  queue: EventQueue<Msg>,
+  o: { respId: string; created: number; model: string; chat: boolean; n: number; promptTokens: number; upstream: string },
+): Promise<{ body: JsonObject; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } }> {
+  const texts = Array.from({ length: o.n }, () => '');
+  const reasons: Array<'stop' | 'length'> = Array.from({ length: o.n }, () => 'stop');
+  const lps: Array<NonNullable<Extract<Msg, { type: 'delta' }>['logprobs']>> = Array.from({ length: o.n }, () => []);
+  let wantLogprobs = false;
+  for (;;) {
+    const next = await queue.next();
+    if (next.done) throw new GatewayError('The edge engine stopped mid-request.', { status: 502, code: 'edge_error', upstream: o.upstream });
+    const m = next.value;
+    if (m.type === 'delta' || m.type === 'finish') {
+      texts[m.index] += m.text;
+      if (m.logprobs) {
+        wantLogprobs = true;
+        lps[m.index]!.push(...m.logprobs);
+      }
+      if (m.type === 'finish') {
+        if (m.reason === 'deadline') throw new GatewayError('The edge runtime could not finish within the request\'s latency budget.', { status: 504, code: 'edge_deadline', upstream: o.upstream, retryable: true });
+        reasons[m.index] = finishReason(m.reason);
+      }
+    } else if (m.type === 'error') {
+      throw engineError(o.upstream, m);
+    } else if (m.type === 'done') {
+      const choices = texts.map((text, index) =>
+        o.chat
+          ? { index, message: { role: 'assistant', content: text, refusal: null }, logprobs: wantLogprobs ? logprobsJson(lps[index]!, true) : null, finish_reason: reasons[index]! }
+          : { index, text, logprobs: wantLogprobs ? logprobsJson(lps[index]!, false) : null, finish_reason: reasons[index]! },
+      );
+      const body: JsonObject = {
+        id: o.respId,
+        object: o.chat ? 'chat.completion' : 'text_completion',
+        created: o.created,
+        model: o.model,
+        choices: choices as unknown as JsonValue,
+        usage: m.usage as unknown as JsonValue,
+        system_fingerprint: 'switchyard-edge',
+      };
+      return { body, usage: m.usage };
+    }
+  }
+}

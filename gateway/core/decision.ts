@@ -1,0 +1,48 @@
+/** The routing seam: a Router turns a request into a Decision; everything after obeys the Decision and never re-reads policy. */
+import type { Principal } from './principal.js';
+import type { Endpoint, JsonObject, Zone } from './types.js';
+import type { Upstream } from '../upstreams/upstream.js';
+
+export interface RouteCandidate {
+  upstream: Upstream;
+  /** Name the upstream knows the model by. */
+  upstreamModel: string;
+  zone: Zone;
+}
+
+export interface RouteInput {
+  endpoint: Endpoint;
+  /** Client-facing model name. */
+  model: string;
+  /** The validated request body (unknown fields kept). */
+  body: JsonObject;
+  headers: Headers;
+  principal: Principal;
+}
+
+export interface CacheRule {
+  /** Whether this request may be answered from / stored in the result cache. */
+  enabled: boolean;
+  ttlSeconds: number;
+}
+
+export interface Decision {
+  /** Candidates in order of preference, already filtered by privacy: nothing outside them may be called. */
+  candidates: readonly RouteCandidate[];
+  /** True when the data may not leave the edge; dispatch re-checks every candidate against it. */
+  edgeOnly: boolean;
+  tags: readonly string[];
+  /** Rule that decided, for the x-switchyard-policy header and records. */
+  ruleId: string;
+  policyVersion: string;
+  cache: CacheRule;
+  /** Absolute deadline (ms since epoch) from a latency budget, if any. */
+  deadline?: number;
+  /** The request body to send (e.g. redacted); defaults to the validated body. */
+  body?: JsonObject;
+  trace: readonly string[];
+}
+
+export interface Router {
+  decide(input: RouteInput): Decision | Promise<Decision>;
+}

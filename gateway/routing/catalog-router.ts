@@ -1,0 +1,24 @@
+/** The router without a policy file: every upstream serving the model, in configuration order. */
+import { errors } from '../core/errors.js';
+import type { Decision, RouteInput, Router } from '../core/decision.js';
+import type { ModelCatalog } from '../core/model-catalog.js';
+
+export class CatalogRouter implements Router {
+  constructor(private readonly catalog: ModelCatalog) {}
+
+  decide(input: RouteInput): Decision {
+    const cands = this.catalog.candidates(input.model);
+    if (cands.length === 0) throw errors.modelNotFound(input.model);
+    const temperature = input.body['temperature'];
+    return {
+      candidates: cands.map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone })),
+      edgeOnly: false,
+      tags: input.principal.defaultTags,
+      ruleId: 'default',
+      policyVersion: 'none',
+      // Without a policy only deterministic requests are cacheable.
+      cache: { enabled: temperature === 0, ttlSeconds: 300 },
+      trace: [`no policy: ${cands.length} upstream(s) serve '${input.model}' in configuration order`],
+    };
+  }
+}

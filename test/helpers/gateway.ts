@@ -1,0 +1,20 @@
+/** Starts a real gateway (Node entry, ephemeral port, silent logs) for integration tests. */
+import OpenAI from 'openai';
+import { configSchema, type GatewayConfig } from '../../gateway/config/schema.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../../gateway/node.js';
+import { silentLogger } from '../../gateway/core/logger.js';
+
+export interface TestGateway extends RunningGateway {
+  baseURL: string;
+  client: OpenAI;
+  config: GatewayConfig;
+}
+
+/** `raw` is the config as YAML would give it (snake_case), validated by the real schema. */
+export async function startTestGateway(raw: Record<string, unknown>, opts: StartOptions = {}): Promise<TestGateway> {
+  const config = configSchema.parse({ ...raw, server: { port: 0, shutdown_grace_ms: 2000, ...(raw['server'] as object | undefined) } });
+  const gw = await startGateway(config, { logger: silentLogger, ...opts });
+  const baseURL = `${gw.url}/v1`;
+  const client = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0, timeout: 30_000 });
+  return { ...gw, baseURL, client, config };
+}

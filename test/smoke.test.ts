@@ -1,0 +1,53 @@
+/** Runs the README's first command as a user would: start, wait for /readyz, one request, SIGTERM, clean exit. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from './helpers/wait.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+describe('README first command', () => {
+  it('starts on embedded defaults, answers, and stops on SIGTERM', async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const first = /```bash\n([^\n]+)\n```/.exec(readme)?.[1];
+    expect(first).toBe('npm ci && npm start');
+    const port = await freePort();
+    // `npm ci` already ran (CI did it); run the start half exactly as the README says, on a free port.
+    const child = spawn('npm', ['start', '--', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitUntil(async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return r?.status === 200;
+      }, { timeoutMs: 240_000, intervalMs: 250 });
+      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { object: string; data: Array<{ id: string }> };
+      expect(models.object).toBe('list');
+      const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: models.data[0]?.id ?? 'none', messages: [{ role: 'user', content: 'hello' }], max_tokens: 4 }),
+      });
+      // With a model configured by default, 200; with none, a clear OpenAI-shaped 404.
+      expect([200, 404]).toContain(res.status);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(res.status === 200 ? body['choices'] : body['error']).toBeDefined();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('shutdown complete');
+  }, 300_000);
+});
