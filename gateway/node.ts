@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { OpenAICompatibleUpstream } from './upstreams/openai-compatible.js';
 import type { Upstream } from './upstreams/upstream.js';
 import { createNodeLogger } from './node-logger.js';
+import { startEdgeUpstreams } from './edge/start-edge.js';
 
 export interface RunningGateway {
   url: string;
@@ -26,7 +27,9 @@ export interface StartOptions {
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const logger = opts.logger ?? createNodeLogger(config.logging.level);
-  const upstreams: Upstream[] = [...(opts.extraUpstreams ?? []), ...config.upstreams.map((u) => new OpenAICompatibleUpstream(u))];
+  const edge = await startEdgeUpstreams(config.edge, logger);
+  // Edge first: without a policy, the catalog tries upstreams in this order.
+  const upstreams: Upstream[] = [...(opts.extraUpstreams ?? []), ...edge, ...config.upstreams.map((u) => new OpenAICompatibleUpstream(u))];
   if (upstreams.length === 0) {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
   }

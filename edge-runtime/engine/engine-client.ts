@@ -4,7 +4,7 @@ import type { EngineHandle } from '../server/edge-upstream.js';
 import { engineOptionsSchema, type EngineOptionsInput } from './engine-options.js';
 import type { EngineRequest, EngineStats, FromEngine, ToEngine } from './protocol.js';
 
-const WORKER_URL = new URL('./engine-worker.ts', import.meta.url);
+const WORKER_URL = new URL('./engine-worker-boot.mjs', import.meta.url);
 
 export class EngineClient implements EngineHandle {
   readonly modelId: string;
@@ -20,7 +20,7 @@ export class EngineClient implements EngineHandle {
     const opts = engineOptionsSchema.parse(options);
     this.modelId = opts.modelId;
     // Run the TypeScript worker through tsx, as the rest of the project runs.
-    this.worker = new Worker(WORKER_URL, { workerData: opts, execArgv: ['--import', 'tsx'] });
+    this.worker = new Worker(WORKER_URL, { workerData: opts });
     this.loaded = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: FromEngine) => {
         if (m.type === 'ready') {

@@ -4,7 +4,7 @@
  * Measured on this machine (PLATFORM.md, bench:kv): returning whole `present.*` tensors costs a full copy per step
  * that grows with context; gathering inside the graph keeps the JS side under a millisecond per step.
  */
-import { onnx } from 'onnx-proto';
+import { onnx, type O } from '../graph/onnx.js';
 
 export interface PagedGraphInfo {
   layers: number;
@@ -27,27 +27,27 @@ export class GraphRewriteError extends Error {
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
-function int64Tensor(name: string, values: number[]): onnx.ITensorProto {
+function int64Tensor(name: string, values: number[]): O.ITensorProto {
   return { name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], int64Data: values };
 }
 
-function attrInt(name: string, i: number): onnx.IAttributeProto {
+function attrInt(name: string, i: number): O.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INT, i };
 }
 
-function attrInts(name: string, ints: number[]): onnx.IAttributeProto {
+function attrInts(name: string, ints: number[]): O.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
 }
 
-function dim(param: string | number): onnx.TensorShapeProto.IDimension {
+function dim(param: string | number): O.TensorShapeProto.IDimension {
   return typeof param === 'number' ? { dimValue: param } : { dimParam: param };
 }
 
-function floatInput(name: string, dims: Array<string | number>): onnx.IValueInfoProto {
+function floatInput(name: string, dims: Array<string | number>): O.IValueInfoProto {
   return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map(dim) } } } };
 }
 
-function int64Input(name: string, dims: Array<string | number>): onnx.IValueInfoProto {
+function int64Input(name: string, dims: Array<string | number>): O.IValueInfoProto {
   return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: dims.map(dim) } } } };
 }
 
@@ -62,8 +62,8 @@ export function rewriteToPaged(
 ): { bytes: Uint8Array; info: PagedGraphInfo } {
   const model = onnx.ModelProto.decode(modelBytes);
   if (!model.graph) throw new GraphRewriteError('the model has no graph');
-  const graph = model.graph as onnx.GraphProto;
-  const nodes = graph.node as onnx.NodeProto[];
+  const graph = model.graph as O.GraphProto;
+  const nodes = graph.node as O.NodeProto[];
   const pastInputs = new Map<string, { layer: number; kind: 'key' | 'value' }>();
   for (const inp of graph.input) {
     const m = PAST.exec(inp.name ?? '');
@@ -75,10 +75,10 @@ export function rewriteToPaged(
   const newKvOutputs: PagedGraphInfo['newKvOutputs'] = Array.from({ length: layers }, (_, i) => ({ key: `new.${i}.key`, value: `new.${i}.value` }));
 
   // ONNX wants nodes in topological order: new nodes go right before the node that consumes them.
-  const before = new Map<onnx.NodeProto, onnx.INodeProto[]>();
-  const insertBefore = (n: onnx.NodeProto, add: onnx.INodeProto[]) => before.set(n, [...(before.get(n) ?? []), ...add]);
+  const before = new Map< O.NodeProto, O.INodeProto[]>();
+  const insertBefore = (n: O.NodeProto, add: O.INodeProto[]) => before.set(n, [...(before.get(n) ?? []), ...add]);
   const shapeName = 'paged/past_shape';
-  graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as onnx.TensorProto);
+  graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as O.TensorProto);
   let rewritten = 0;
   for (const node of nodes) {
     if (node.opType !== 'Concat' || node.input.length !== 2) continue;
@@ -107,28 +107,28 @@ export function rewriteToPaged(
     // Prefill chunks need logits for the last position only: slicing before the LM head saves seq x hidden x vocab MACs.
     const head = nodes.find((n) => n.output.includes('logits'));
     if (head && (head.opType === 'MatMul' || head.opType === 'MatMulNBits')) {
-      graph.initializer.push(int64Tensor('paged/last_start', [-1]) as onnx.TensorProto, int64Tensor('paged/last_end', [2 ** 53 - 1]) as onnx.TensorProto, int64Tensor('paged/last_axis', [1]) as onnx.TensorProto);
+      graph.initializer.push(int64Tensor('paged/last_start', [-1]) as O.TensorProto, int64Tensor('paged/last_end', [2 ** 53 - 1]) as O.TensorProto, int64Tensor('paged/last_axis', [1]) as O.TensorProto);
       insertBefore(head, [{ opType: 'Slice', input: [head.input[0]!, 'paged/last_start', 'paged/last_end', 'paged/last_axis'], output: ['paged/last_hidden'], name: 'paged/LastSlice' }]);
       head.input[0] = 'paged/last_hidden';
       lastLogitsOnly = true;
     }
   }
 
-  graph.node = nodes.flatMap((n) => [...((before.get(n) ?? []) as onnx.NodeProto[]), n]);
+  graph.node = nodes.flatMap((n) => [...((before.get(n) ?? []) as O.NodeProto[]), n]);
   const keptInputs = graph.input.filter((i) => !pastInputs.has(i.name ?? ''));
   graph.input = [
     ...keptInputs,
-    int64Input('block_table', ['batch_size', 'max_blocks']) as onnx.ValueInfoProto,
+    int64Input('block_table', ['batch_size', 'max_blocks']) as O.ValueInfoProto,
     ...poolInputs.flatMap((p) => [
-      floatInput(p.key, ['num_blocks', opts.kvHeads, opts.blockSize, opts.headDim]) as onnx.ValueInfoProto,
-      floatInput(p.value, ['num_blocks', opts.kvHeads, opts.blockSize, opts.headDim]) as onnx.ValueInfoProto,
+      floatInput(p.key, ['num_blocks', opts.kvHeads, opts.blockSize, opts.headDim]) as O.ValueInfoProto,
+      floatInput(p.value, ['num_blocks', opts.kvHeads, opts.blockSize, opts.headDim]) as O.ValueInfoProto,
     ]),
   ];
   graph.output = [
     ...graph.output.filter((o) => !/^present\.\d+\.(key|value)$/.test(o.name ?? '')),
     ...newKvOutputs.flatMap((o) => [
-      floatInput(o.key, ['batch_size', opts.kvHeads, 'sequence_length', opts.headDim]) as onnx.ValueInfoProto,
-      floatInput(o.value, ['batch_size', opts.kvHeads, 'sequence_length', opts.headDim]) as onnx.ValueInfoProto,
+      floatInput(o.key, ['batch_size', opts.kvHeads, 'sequence_length', opts.headDim]) as O.ValueInfoProto,
+      floatInput(o.value, ['batch_size', opts.kvHeads, 'sequence_length', opts.headDim]) as O.ValueInfoProto,
     ]),
   ];
   // Drop nodes whose outputs nobody needs any more (e.g. present-only Identity nodes some exporters add).
@@ -140,11 +140,11 @@ export function rewriteToPaged(
   };
 }
 
-function pruneDeadNodes(graph: onnx.GraphProto): void {
+function pruneDeadNodes(graph: O.GraphProto): void {
   const needed = new Set(graph.output.map((o) => o.name ?? ''));
-  const kept: onnx.NodeProto[] = [];
+  const kept: O.NodeProto[] = [];
   for (let i = graph.node.length - 1; i >= 0; i--) {
-    const n = graph.node[i] as onnx.NodeProto;
+    const n = graph.node[i] as O.NodeProto;
     if (n.output.some((o) => needed.has(o))) {
       kept.push(n);
       for (const inp of n.input) needed.add(inp);

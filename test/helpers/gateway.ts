@@ -12,7 +12,12 @@ export interface TestGateway extends RunningGateway {
 
 /** `raw` is the config as YAML would give it (snake_case), validated by the real schema. */
 export async function startTestGateway(raw: Record<string, unknown>, opts: StartOptions = {}): Promise<TestGateway> {
-  const config = configSchema.parse({ ...raw, server: { port: 0, shutdown_grace_ms: 2000, ...(raw['server'] as object | undefined) } });
+  // The edge runtime is off unless a test asks for it: it starts a worker thread and loads a model.
+  const config = configSchema.parse({
+    ...raw,
+    server: { port: 0, shutdown_grace_ms: 2000, ...(raw['server'] as object | undefined) },
+    edge: { enabled: false, ...(raw['edge'] as object | undefined) },
+  });
   const gw = await startGateway(config, { logger: silentLogger, ...opts });
   const baseURL = `${gw.url}/v1`;
   const client = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0, timeout: 30_000 });

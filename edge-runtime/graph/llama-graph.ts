@@ -1,0 +1,106 @@
+/**
+ * Writes a Llama-family decoder as a standard HF/Optimum-layout ONNX graph: input_ids, attention_mask, position_ids,
+ * past_key_values.{i}.key|value -> logits, present.{i}.key|value, with each layer's K/V path being
+ * Concat(past, new, axis=2) so the engine can rewrite it into the paged form.
+ */
+import { GraphBuilder } from './graph-builder.js';
+import { linear, type LinearOptions } from './linear.js';
+import { ropeTables, type LlamaShape, type LlamaWeights } from './llama-weights.js';
+
+export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptions): Uint8Array {
+  const g = new GraphBuilder('switchyard-llama');
+  const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
+  const half = HD / 2;
+  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const am = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  for (let l = 0; l < s.layers; l++) {
+    g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
+    g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
+  }
+
+  const c = {
+    zero: g.int64Scalar('c/zero', 0),
+    one: g.int64Scalar('c/one', 1),
+    idx1: g.int64Scalar('c/idx1', 1),
+    ax0: g.int64('c/ax0', [0]),
+    ax1: g.int64('c/ax1', [1]),
+    ax12: g.int64('c/ax12', [1, 2]),
+    ax3: g.int64('c/ax3', [3]),
+    s0: g.int64('c/s0', [0]),
+    sHalf: g.int64('c/sHalf', [half]),
+    sFull: g.int64('c/sFull', [HD]),
+    negBig: g.floatScalar('c/negBig', -1e9),
+    fzero: g.floatScalar('c/fzero', 0),
+    fone: g.floatScalar('c/fone', 1),
+    big: g.floatScalar('c/big', 1e9),
+    eps: g.floatScalar('c/eps', s.rmsEps),
+    scale: g.floatScalar('c/scale', 1 / Math.sqrt(HD)),
+    qShape: g.int64('c/qShape', [0, 0, H, HD]),
+    kvShape: g.int64('c/kvShape', [0, 0, KV, HD]),
+    mergeShape: g.int64('c/mergeShape', [0, 0, H * HD]),
+    repShape: g.int64('c/repShape', [0, H, -1, HD]),
+    tile: g.int64('c/tile', [1, 1, H / KV, 1, 1]),
+  };
+
+  // Additive mask [B, 1, S, T]: causal over absolute positions (past first) plus padding from attention_mask.
+  const T = g.o('Gather', [g.o('Shape', [am]), c.idx1], { axis: 0 });
+  const S = g.o('Gather', [g.o('Shape', [ids]), c.idx1], { axis: 0 });
+  const P = g.o('Sub', [T, S]);
+  const kRange = g.o('Range', [c.zero, T, c.one]);
+  const qRange = g.o('Range', [P, T, c.one]);
+  const future = g.o('Greater', [g.o('Unsqueeze', [kRange, c.ax0]), g.o('Unsqueeze', [qRange, c.ax1])]);
+  const causal = g.o('Where', [future, c.negBig, c.fzero]);
+  const amF = g.o('Cast', [am], { to: 1 });
+  const pad = g.o('Unsqueeze', [g.o('Mul', [g.o('Sub', [amF, c.fone]), c.big]), c.ax12]);
+  const mask = g.o('Add', [pad, causal]);
+
+  const tables = ropeTables(s);
+  const cosT = g.float('rope.cos', [s.maxPositions, half], tables.cos);
+  const sinT = g.float('rope.sin', [s.maxPositions, half], tables.sin);
+  const cos = g.o('Unsqueeze', [g.o('Gather', [cosT, pos], { axis: 0 }), c.ax1]);
+  const sin = g.o('Unsqueeze', [g.o('Gather', [sinT, pos], { axis: 0 }), c.ax1]);
+  const rope = (x: string) => {
+    const x1 = g.o('Slice', [x, c.s0, c.sHalf, c.ax3]);
+    const x2 = g.o('Slice', [x, c.sHalf, c.sFull, c.ax3]);
+    const a = g.o('Sub', [g.o('Mul', [x1, cos]), g.o('Mul', [x2, sin])]);
+    const b = g.o('Add', [g.o('Mul', [x2, cos]), g.o('Mul', [x1, sin])]);
+    return g.o('Concat', [a, b], { axis: 3 });
+  };
+  const rms = (x: string, name: string, weight: Float32Array) => {
+    const variance = g.o('ReduceMean', [g.o('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const inv = g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [variance, c.eps])])]);
+    return g.o('Mul', [g.o('Mul', [x, inv]), g.float(name, [D], weight)]);
+  };
+
+  let x = g.o('Gather', [g.float('model.embed_tokens.weight', [V, D], w.embed), ids], { axis: 0 });
+  w.layers.forEach((lw, l) => {
+    const p = `model.layers.${l}`;
+    const h = rms(x, `${p}.input_layernorm.weight`, lw.inNorm);
+    const heads = (y: string, shape: string) => g.o('Transpose', [g.o('Reshape', [y, shape])], { perm: [0, 2, 1, 3] });
+    const q = rope(heads(linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin), c.qShape));
+    const k = rope(heads(linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin), c.kvShape));
+    const v = heads(linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin), c.kvShape);
+    const presentK = g.o('Concat', [`past_key_values.${l}.key`, k], { axis: 2 }, `present.${l}.key`);
+    const presentV = g.o('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
+    // Grouped-query attention: each K/V head serves H/KV query heads (HF's repeat_kv order).
+    const kr = H === KV ? presentK : g.o('Reshape', [g.o('Tile', [g.o('Unsqueeze', [presentK, g.int64(`${p}/ax2`, [2])]), c.tile]), c.repShape]);
+    const vr = H === KV ? presentV : g.o('Reshape', [g.o('Tile', [g.o('Unsqueeze', [presentV, g.int64(`${p}/ax2v`, [2])]), c.tile]), c.repShape]);
+    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [q, g.o('Transpose', [kr], { perm: [0, 1, 3, 2] })]), c.scale]), mask]);
+    const attn = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), vr]);
+    const merged = g.o('Reshape', [g.o('Transpose', [attn], { perm: [0, 2, 1, 3] }), c.mergeShape]);
+    x = g.o('Add', [x, linear(g, merged, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin)]);
+    const h2 = rms(x, `${p}.post_attention_layernorm.weight`, lw.postNorm);
+    const gate = linear(g, h2, `${p}.mlp.gate_proj`, lw.wg, D, s.intermediate, lin);
+    const up = linear(g, h2, `${p}.mlp.up_proj`, lw.wu, D, s.intermediate, lin);
+    const act = g.o('Mul', [g.o('Mul', [gate, g.o('Sigmoid', [gate])]), up]);
+    x = g.o('Add', [x, linear(g, act, `${p}.mlp.down_proj`, lw.wd, s.intermediate, D, lin)]);
+    g.output(presentK, 'float32', ['batch_size', KV, 'total_sequence_length', HD]);
+    g.output(presentV, 'float32', ['batch_size', KV, 'total_sequence_length', HD]);
+  });
+  const final = rms(x, 'model.norm.weight', w.finalNorm);
+  // The LM head is quantized like every other linear layer: it is the largest matrix of a small model.
+  linear(g, final, 'lm_head', w.lmHead, D, V, lin, 'logits');
+  g.output('logits', 'float32', ['batch_size', 'sequence_length', V]);
+  return g.encode();
+}

@@ -1,0 +1,76 @@
+/**
+ * Writes a model folder in the layout transformers.js and Hugging Face ONNX exports use: config.json,
+ * generation_config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx (fp32), onnx/model_quantized.onnx
+ * (weight-only int8) and onnx/model_q4.onnx (4-bit MatMulNBits). Random weights from a seed; nothing is downloaded.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildLlamaGraph } from '../graph/llama-graph.js';
+import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
+import type { WeightFormat } from '../graph/linear.js';
+import { CHATML_TEMPLATE, writeByteLevelTokenizer } from '../tokenizer/byte-level-bpe.js';
+import { PRESETS, type PresetName } from './presets.js';
+
+export const VARIANT_FILES: Record<WeightFormat, string> = {
+  fp32: 'model.onnx',
+  int8: 'model_quantized.onnx',
+  q4: 'model_q4.onnx',
+};
+
+export interface BuildOptions {
+  preset: PresetName;
+  seed: number;
+  outDir: string;
+  variants?: WeightFormat[];
+  /** MatMulNBits accuracy level for the 4-bit file (0: fp32 activations; 4: int8 activations, fastest). */
+  accuracyLevel?: number;
+}
+
+export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: string; shape: LlamaShape }> {
+  const preset = PRESETS[opts.preset];
+  const tok = writeByteLevelTokenizer(preset.merges);
+  const shape: LlamaShape = { ...preset.shape, vocab: tok.vocabSize };
+  const weights = randomLlamaWeights(shape, opts.seed);
+  const eos = tok.specialIds['<|im_end|>'];
+  const bos = tok.specialIds['<|endoftext|>'];
+  // Write into a temp folder and rename: a crash mid-build never leaves a half-written model behind.
+  const tmp = `${opts.outDir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(join(tmp, 'onnx'), { recursive: true });
+  const config = {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: shape.hidden,
+    intermediate_size: shape.intermediate,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads,
+    head_dim: shape.headDim,
+    vocab_size: shape.vocab,
+    max_position_embeddings: shape.maxPositions,
+    rms_norm_eps: shape.rmsEps,
+    rope_theta: shape.ropeTheta,
+    hidden_act: 'silu',
+    tie_word_embeddings: false,
+    bos_token_id: bos,
+    eos_token_id: eos,
+    pad_token_id: bos,
+    torch_dtype: 'float32',
+    switchyard: { preset: opts.preset, seed: opts.seed, note: 'random weights: the text it writes is meaningless' },
+  };
+  await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
+  await writeFile(join(tmp, 'generation_config.json'), JSON.stringify({ bos_token_id: bos, eos_token_id: eos, pad_token_id: bos, do_sample: false }, null, 2));
+  await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
+  await writeFile(join(tmp, 'tokenizer_config.json'), JSON.stringify({
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    bos_token: '<|endoftext|>', eos_token: '<|im_end|>', pad_token: '<|endoftext|>', unk_token: null,
+    add_bos_token: false, model_max_length: shape.maxPositions, clean_up_tokenization_spaces: false,
+    chat_template: CHATML_TEMPLATE,
+  }, null, 2));
+  for (const v of opts.variants ?? (['fp32', 'int8', 'q4'] as WeightFormat[])) {
+    const bytes = buildLlamaGraph(shape, weights, { format: v, accuracyLevel: opts.accuracyLevel ?? 0 });
+    await writeFile(join(tmp, 'onnx', VARIANT_FILES[v]), bytes);
+  }
+  await rm(opts.outDir, { recursive: true, force: true });
+  await rename(tmp, opts.outDir);
+  return { dir: opts.outDir, shape };
+}

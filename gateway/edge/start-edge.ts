@@ -1,0 +1,32 @@
+/** Node wiring of the edge runtime: one engine worker per configured model (or the embedded default) as an upstream. */
+import type { EdgeConfig } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import { EngineClient } from '../../edge-runtime/engine/engine-client.js';
+import { EdgeUpstream } from '../../edge-runtime/server/edge-upstream.js';
+import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../../edge-runtime/model/default-model.js';
+
+export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<EdgeUpstream[]> {
+  if (!cfg.enabled) return [];
+  const models = cfg.models.length > 0
+    ? cfg.models
+    : [{ id: DEFAULT_MODEL_ID, path: await ensureDefaultModel(cfg.cache_dir), variant: 'q4' as const }];
+  if (cfg.models.length === 0) {
+    logger.info({ model: DEFAULT_MODEL_ID, path: models[0]!.path }, 'no edge model configured: serving the embedded default (random weights: its text is meaningless)');
+  }
+  const perModelBudget = Math.floor((cfg.kv_budget_mb * 1024 * 1024) / models.length);
+  return models.map((m, i) => {
+    const engine = new EngineClient({
+      modelDir: m.path,
+      modelId: m.id,
+      variant: m.variant,
+      kvBudgetBytes: perModelBudget,
+      maxNumSeqs: cfg.max_num_seqs,
+      maxBatchedTokens: cfg.max_batched_tokens,
+    });
+    engine.loaded.then(
+      () => logger.info({ model: m.id }, 'edge model loaded'),
+      (err: unknown) => logger.error({ model: m.id, err: err instanceof Error ? err.message : String(err) }, 'edge model failed to load'),
+    );
+    return new EdgeUpstream(models.length === 1 ? 'edge' : `edge-${i}`, engine, [m.id]);
+  });
+}
