@@ -15,10 +15,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (values.port !== undefined) config.server.port = Number(values.port);
   if (values.host !== undefined) config.server.host = values.host;
   const gw = await startGateway(config);
+  let draining = false;
   const stop = (signal: string) => {
+    // A second signal (a process group kill reaches both tsx and us) must not cut the drain short.
+    if (draining) return;
+    draining = true;
     process.stderr.write(`switchyard: ${signal} received, draining\n`);
     void gw.shutdown().then(() => process.exit(0));
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }

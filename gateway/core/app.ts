@@ -26,7 +26,7 @@ export interface GatewayDeps {
 }
 
 export interface GatewayEnv {
-  Variables: { ctx: RequestContext; log: Logger };
+  Variables: { ctx: RequestContext };
 }
 
 export interface GatewayServices {
@@ -55,14 +55,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       if (completed.has(ctx)) return;
       completed.add(ctx);
       ctx.totalMs = Date.now() - ctx.startedAt;
-      const log = logger.child({ reqId: ctx.id });
-      const fields = { status: ctx.status, model: ctx.model, upstream: ctx.upstream, ms: ctx.totalMs, ttftMs: ctx.ttftMs, usage: ctx.usage, code: ctx.errorCode };
-      if (ctx.status >= 500) log.warn(fields, 'request failed');
-      else log.info(fields, 'request done');
+      // No child logger per request: pino's child() costs more than the log line it would carry.
+      const fields = { reqId: ctx.id, status: ctx.status, model: ctx.model, upstream: ctx.upstream, ms: ctx.totalMs, ttftMs: ctx.ttftMs, usage: ctx.usage, code: ctx.errorCode };
+      if (ctx.status >= 500) logger.warn(fields, 'request failed');
+      else logger.info(fields, 'request done');
       try {
         deps.onComplete?.(ctx);
       } catch (err) {
-        log.error({ err: String(err) }, 'onComplete hook failed');
+        logger.error({ reqId: ctx.id, err: String(err) }, 'onComplete hook failed');
       }
     },
   };
@@ -84,7 +84,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       headers: { 'x-request-id': id },
     };
     c.set('ctx', ctx);
-    c.set('log', logger.child({ reqId: id }));
     await next();
     c.res.headers.set('x-request-id', id);
   });
@@ -93,7 +92,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     const e = asGatewayError(err);
     const ctx = c.get('ctx');
     if (e.status >= 500 && e.code === 'internal_error') {
-      c.get('log').error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'internal error');
+      logger.error({ reqId: c.get('ctx')?.id, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'internal error');
     }
     if (ctx) {
       ctx.status = e.status;
