@@ -38,6 +38,11 @@ export class EdgeUpstream implements Upstream {
     return { inFlight: this.inFlight, queueDepth: s?.waiting, kvFreeFraction: s ? 1 - s.kvUsage : undefined };
   }
 
+  /** The engine's latest live numbers (queue, batch, KV blocks, tokens/s): what routers and metrics read. */
+  engineStats(): EngineStats | undefined {
+    return this.engine.lastStats();
+  }
+
   async close(): Promise<void> {
     await this.engine.close();
   }

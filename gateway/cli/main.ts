@@ -1,17 +1,21 @@
 /** The `switchyard` command line: dispatches to one verb per file. */
 import { ConfigError } from '../config/load-config.js';
 import { serveCommand } from './serve-command.js';
+import { edgeCommand } from './edge-command.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
   serve [--config FILE] [--port N] [--host H]   start the gateway (embedded defaults without a config)
+  edge build-model --preset P --seed N --out D   write a random-weight model folder (tiny-llama, small-llama, bench-50m)
+  edge serve --model DIR [--port N]              serve one model folder as a standalone OpenAI-compatible edge server
 `;
 
 type Verb = (argv: string[]) => Promise<void>;
 
 const verbs: Record<string, Verb> = {
   serve: serveCommand,
+  edge: edgeCommand,
 };
 
 async function main(argv: string[]): Promise<void> {
