@@ -1,20 +1,9 @@
 /** Runs the README's first command as a user would: start, wait for /readyz, one request, SIGTERM, clean exit. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from './helpers/wait.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+import { freePort } from './helpers/free-port.js';
 
 describe('README first command', () => {
   it('starts on embedded defaults, answers, and stops on SIGTERM', async () => {

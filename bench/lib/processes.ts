@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/helpers/redis-server.js';
+import { freePort } from '../../test/helpers/free-port.js';
 import { waitUntil } from '../../test/helpers/wait.js';
 
 export interface Proc {

@@ -31,6 +31,8 @@ export class EngineCore {
   private totalPrompt = 0;
   private readonly now: () => number;
   private readonly poolTokens: number;
+  /** Exponential moving average of a step's duration (ms), for queue-wait predictions. */
+  private stepMsEma = 0;
 
   constructor(
     private readonly runner: PagedModelRunner,
@@ -95,6 +97,7 @@ export class EngineCore {
   async step(): Promise<boolean> {
     this.reap();
     if (!this.scheduler.hasWork()) return false;
+    const began = this.now();
     const plan = this.scheduler.schedule();
     for (const c of plan.copies) this.runner.copyBlock(c.src, c.dst);
     if (plan.decode.length === 0 && plan.prefill.length === 0) {
@@ -122,13 +125,33 @@ export class EngineCore {
       s.computed = chunk.end;
       if (chunk.last) this.onLogits(s, row!);
     }
+    const took = this.now() - began;
+    this.stepMsEma = this.stepMsEma === 0 ? took : 0.9 * this.stepMsEma + 0.1 * took;
     return true;
+  }
+
+  /**
+   * Predicted wait before a newly submitted request gets its first token: steps to prefill what is queued ahead of it
+   * (at the per-step token budget), plus, when every seat is taken, steps until the nearest running sequence ends.
+   */
+  private predictQueueWaitMs(): number {
+    const { maxBatchedTokens, maxNumSeqs } = this.opts.limits;
+    const queued = this.scheduler.waiting.reduce((a, s) => a + s.pending, 0);
+    let steps = Math.ceil(queued / maxBatchedTokens);
+    if (this.scheduler.running.length >= maxNumSeqs) {
+      let nearest = Infinity;
+      for (const s of this.scheduler.running) {
+        const owner = this.bySeq.get(s);
+        if (owner) nearest = Math.min(nearest, owner.state.maxTokens - s.generated);
+      }
+      if (Number.isFinite(nearest)) steps += nearest;
+    }
+    return steps * this.stepMsEma;
   }
 
   stats(): EngineStats {
     const k = this.kv.stats();
     const tps = this.meter.rate(this.now());
-    const queuedTokens = this.scheduler.waiting.reduce((a, s) => a + s.pending, 0);
     return {
       model: this.opts.modelId,
       waiting: this.scheduler.waiting.length,
@@ -141,8 +164,7 @@ export class EngineCore {
       kvUsage: k.total > 0 ? k.used / k.total : 0,
       prefixHitRate: k.prefixHitRate,
       tokensPerSecond: tps,
-      // Queued prompt tokens at the budget per step, and the running set's remaining work, both at the observed rate.
-      predictedQueueWaitMs: tps > 0 ? ((queuedTokens / this.opts.limits.maxBatchedTokens) * (1000 * this.scheduler.running.length)) / Math.max(tps, 1) : 0,
+      predictedQueueWaitMs: Math.round(this.predictQueueWaitMs()),
       totalGenerated: this.totalGenerated,
       totalPrompt: this.totalPrompt,
       kvWaste: k.waste,

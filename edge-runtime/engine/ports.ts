@@ -17,6 +17,7 @@ export interface TokenizerPort {
 
 export interface SampleResult {
   token: number;
+  /** Log-probability of the token; computed only when logprobs were requested (0 otherwise). */
   logprob: number;
   top?: Array<{ token: number; logprob: number }>;
 }

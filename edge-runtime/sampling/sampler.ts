@@ -37,18 +37,22 @@ export class Sampler implements SamplerPort {
     if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) {
       for (const [t, n] of ctx.outputCounts) if (t < V) x[t]! -= p.frequencyPenalty * n + p.presencePenalty;
     }
-    // Log-softmax of the processed logits (before temperature) gives the reported logprobs.
     let max = -Infinity;
     let arg = 0;
     for (let i = 0; i < V; i++) if (x[i]! > max) { max = x[i]!; arg = i; }
-    let z = 0;
-    for (let i = 0; i < V; i++) z += Math.exp(x[i]! - max);
-    const logZ = max + Math.log(z);
+    // Log-softmax of the processed logits (before temperature) gives the reported logprobs. It costs a pass of exp()
+    // over the vocabulary per token, so it is computed only when logprobs were asked for.
+    let logZ = 0;
+    if (ctx.topLogprobs !== undefined) {
+      let z = 0;
+      for (let i = 0; i < V; i++) z += Math.exp(x[i]! - max);
+      logZ = max + Math.log(z);
+    }
 
     let token: number;
     if (p.temperature === 0 || p.topK === 1) token = arg;
     else token = this.draw(x, max, p, ctx.rng());
-    const result: SampleResult = { token, logprob: x[token]! - logZ };
+    const result: SampleResult = { token, logprob: ctx.topLogprobs !== undefined ? x[token]! - logZ : 0 };
     if (ctx.topLogprobs !== undefined && ctx.topLogprobs > 0) {
       result.top = topN(x, ctx.topLogprobs).map((i) => ({ token: i, logprob: x[i]! - logZ }));
     }

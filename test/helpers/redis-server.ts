@@ -1,6 +1,7 @@
 /** Launches a real redis-server (Debian's package) on a free loopback port with persistence off, for tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { freePort } from './free-port.js';
 import { waitUntil } from './wait.js';
 
 export interface TestRedis {
@@ -11,17 +12,6 @@ export interface TestRedis {
   /** Starts it again on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 function ping(port: number): Promise<boolean> {
