@@ -5,6 +5,7 @@
  */
 import { GraphBuilder } from './graph-builder.js';
 import { linear, type LinearOptions } from './linear.js';
+import { additiveMask } from './attention-mask.js';
 import { ropeTables, type LlamaShape, type LlamaWeights } from './llama-weights.js';
 
 export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptions): Uint8Array {
@@ -20,20 +21,11 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
   }
 
   const c = {
-    zero: g.int64Scalar('c/zero', 0),
-    one: g.int64Scalar('c/one', 1),
-    idx1: g.int64Scalar('c/idx1', 1),
-    ax0: g.int64('c/ax0', [0]),
     ax1: g.int64('c/ax1', [1]),
-    ax12: g.int64('c/ax12', [1, 2]),
     ax3: g.int64('c/ax3', [3]),
     s0: g.int64('c/s0', [0]),
     sHalf: g.int64('c/sHalf', [half]),
     sFull: g.int64('c/sFull', [HD]),
-    negBig: g.floatScalar('c/negBig', -1e9),
-    fzero: g.floatScalar('c/fzero', 0),
-    fone: g.floatScalar('c/fone', 1),
-    big: g.floatScalar('c/big', 1e9),
     eps: g.floatScalar('c/eps', s.rmsEps),
     scale: g.floatScalar('c/scale', 1 / Math.sqrt(HD)),
     qShape: g.int64('c/qShape', [0, 0, H, HD]),
@@ -43,17 +35,7 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     tile: g.int64('c/tile', [1, 1, H / KV, 1, 1]),
   };
 
-  // Additive mask [B, 1, S, T]: causal over absolute positions (past first) plus padding from attention_mask.
-  const T = g.o('Gather', [g.o('Shape', [am]), c.idx1], { axis: 0 });
-  const S = g.o('Gather', [g.o('Shape', [ids]), c.idx1], { axis: 0 });
-  const P = g.o('Sub', [T, S]);
-  const kRange = g.o('Range', [c.zero, T, c.one]);
-  const qRange = g.o('Range', [P, T, c.one]);
-  const future = g.o('Greater', [g.o('Unsqueeze', [kRange, c.ax0]), g.o('Unsqueeze', [qRange, c.ax1])]);
-  const causal = g.o('Where', [future, c.negBig, c.fzero]);
-  const amF = g.o('Cast', [am], { to: 1 });
-  const pad = g.o('Unsqueeze', [g.o('Mul', [g.o('Sub', [amF, c.fone]), c.big]), c.ax12]);
-  const mask = g.o('Add', [pad, causal]);
+  const mask = additiveMask(g, ids, am);
 
   const tables = ropeTables(s);
   const cosT = g.float('rope.cos', [s.maxPositions, half], tables.cos);

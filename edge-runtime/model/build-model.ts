@@ -7,6 +7,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildLlamaGraph } from '../graph/llama-graph.js';
 import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
+import { buildGpt2Graph } from '../graph/gpt2-graph.js';
+import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
 import type { WeightFormat } from '../graph/linear.js';
 import { CHATML_TEMPLATE, writeByteLevelTokenizer } from '../tokenizer/byte-level-bpe.js';
 import { PRESETS, type PresetName } from './presets.js';
@@ -26,37 +28,56 @@ export interface BuildOptions {
   accuracyLevel?: number;
 }
 
-export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: string; shape: LlamaShape }> {
+/** Parameter count of a built model (embeddings and LM head included). */
+export function parameterCount(shape: LlamaShape | Gpt2Shape): number {
+  if ('kvHeads' in shape) {
+    const s = shape;
+    return s.vocab * s.hidden * 2 + s.layers * (s.hidden * (s.heads + 2 * s.kvHeads) * s.headDim + s.heads * s.headDim * s.hidden + 3 * s.hidden * s.intermediate);
+  }
+  const s = shape;
+  return s.vocab * s.hidden + s.maxPositions * s.hidden + s.layers * 12 * s.hidden * s.hidden;
+}
+
+export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: string; shape: LlamaShape | Gpt2Shape }> {
   const preset = PRESETS[opts.preset];
   const tok = writeByteLevelTokenizer(preset.merges);
-  const shape: LlamaShape = { ...preset.shape, vocab: tok.vocabSize };
-  const weights = randomLlamaWeights(shape, opts.seed);
   const eos = tok.specialIds['<|im_end|>'];
   const bos = tok.specialIds['<|endoftext|>'];
+  let shape: LlamaShape | Gpt2Shape;
+  let graph: (format: WeightFormat) => Uint8Array;
+  let config: Record<string, unknown>;
+  if (preset.family === 'gpt2') {
+    const s: Gpt2Shape = { ...preset.shape, vocab: tok.vocabSize };
+    const weights = randomGpt2Weights(s, opts.seed);
+    shape = s;
+    graph = (format) => buildGpt2Graph(s, weights, { format, accuracyLevel: opts.accuracyLevel ?? 0 });
+    config = {
+      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_embd: s.hidden, n_layer: s.layers, n_head: s.heads,
+      n_positions: s.maxPositions, n_ctx: s.maxPositions, n_inner: 4 * s.hidden, vocab_size: s.vocab, layer_norm_epsilon: s.lnEps,
+      activation_function: 'gelu_new', tie_word_embeddings: true,
+    };
+  } else {
+    const s: LlamaShape = { ...preset.shape, vocab: tok.vocabSize };
+    const weights = randomLlamaWeights(s, opts.seed);
+    shape = s;
+    graph = (format) => buildLlamaGraph(s, weights, { format, accuracyLevel: opts.accuracyLevel ?? 0 });
+    config = {
+      architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: s.hidden, intermediate_size: s.intermediate,
+      num_hidden_layers: s.layers, num_attention_heads: s.heads, num_key_value_heads: s.kvHeads, head_dim: s.headDim,
+      vocab_size: s.vocab, max_position_embeddings: s.maxPositions, rms_norm_eps: s.rmsEps, rope_theta: s.ropeTheta,
+      hidden_act: 'silu', tie_word_embeddings: false,
+    };
+  }
   // Write into a temp folder and rename: a crash mid-build never leaves a half-written model behind.
   const tmp = `${opts.outDir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(join(tmp, 'onnx'), { recursive: true });
-  const config = {
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    hidden_size: shape.hidden,
-    intermediate_size: shape.intermediate,
-    num_hidden_layers: shape.layers,
-    num_attention_heads: shape.heads,
-    num_key_value_heads: shape.kvHeads,
-    head_dim: shape.headDim,
-    vocab_size: shape.vocab,
-    max_position_embeddings: shape.maxPositions,
-    rms_norm_eps: shape.rmsEps,
-    rope_theta: shape.ropeTheta,
-    hidden_act: 'silu',
-    tie_word_embeddings: false,
+  Object.assign(config, {
     bos_token_id: bos,
     eos_token_id: eos,
     pad_token_id: bos,
     torch_dtype: 'float32',
     switchyard: { preset: opts.preset, seed: opts.seed, note: 'random weights: the text it writes is meaningless' },
-  };
+  });
   await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
   await writeFile(join(tmp, 'generation_config.json'), JSON.stringify({ bos_token_id: bos, eos_token_id: eos, pad_token_id: bos, do_sample: false }, null, 2));
   await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
@@ -67,8 +88,7 @@ export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: strin
     chat_template: CHATML_TEMPLATE,
   }, null, 2));
   for (const v of opts.variants ?? (['fp32', 'int8', 'q4'] as WeightFormat[])) {
-    const bytes = buildLlamaGraph(shape, weights, { format: v, accuracyLevel: opts.accuracyLevel ?? 0 });
-    await writeFile(join(tmp, 'onnx', VARIANT_FILES[v]), bytes);
+    await writeFile(join(tmp, 'onnx', VARIANT_FILES[v]), graph(v));
   }
   await rm(opts.outDir, { recursive: true, force: true });
   await rename(tmp, opts.outDir);

@@ -1,18 +1,22 @@
 /** Shapes of the models the builder makes: tiny ones for tests and the embedded default, ~50M for benchmarks. */
 import type { LlamaShape } from '../graph/llama-weights.js';
+import type { Gpt2Shape } from '../graph/gpt2-weights.js';
 
-export interface Preset {
-  family: 'llama';
-  /** Extra BPE merges beyond the 256 byte tokens; the vocabulary is 256 + merges + 3 special tokens. */
-  merges: number;
-  shape: Omit<LlamaShape, 'vocab'>;
-}
+/** `merges`: extra BPE merges beyond the 256 byte tokens; the vocabulary is 256 + merges + 3 special tokens. */
+export type Preset =
+  | { family: 'llama'; merges: number; shape: Omit<LlamaShape, 'vocab'> }
+  | { family: 'gpt2'; merges: number; shape: Omit<Gpt2Shape, 'vocab'> };
 
 export const PRESETS = {
   'tiny-llama': {
     family: 'llama',
     merges: 0,
     shape: { hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, intermediate: 128, maxPositions: 1024, ropeTheta: 10000, rmsEps: 1e-5 },
+  },
+  'tiny-gpt2': {
+    family: 'gpt2',
+    merges: 0,
+    shape: { hidden: 64, layers: 2, heads: 4, maxPositions: 1024, lnEps: 1e-5 },
   },
   'small-llama': {
     family: 'llama',

@@ -2,7 +2,7 @@
 import { serve } from '@hono/node-server';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { buildModelFolder } from '../../edge-runtime/model/build-model.js';
+import { buildModelFolder, parameterCount } from '../../edge-runtime/model/build-model.js';
 import { PRESET_NAMES, type PresetName } from '../../edge-runtime/model/presets.js';
 import { loadModelFolder } from '../../edge-runtime/model/model-folder.js';
 import { EngineClient } from '../../edge-runtime/engine/engine-client.js';
@@ -29,7 +29,7 @@ async function buildModel(argv: string[]): Promise<void> {
   const out = resolve(values.out ?? `models/${preset}-seed${seed}`);
   const t0 = Date.now();
   const { shape } = await buildModelFolder({ preset, seed, outDir: out, variants, accuracyLevel: Number(values['accuracy-level']) });
-  const params = shape.vocab * shape.hidden * 2 + shape.layers * (shape.hidden * (shape.heads + 2 * shape.kvHeads) * shape.headDim + shape.heads * shape.headDim * shape.hidden + 3 * shape.hidden * shape.intermediate);
+  const params = parameterCount(shape);
   process.stdout.write(`built ${preset} (seed ${seed}, ${(params / 1e6).toFixed(1)}M parameters, vocab ${shape.vocab}) in ${Date.now() - t0} ms: ${out}\n`);
 }
 
@@ -69,5 +69,5 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'build-model') return buildModel(rest);
   if (sub === 'serve') return serveEdge(rest);
-  throw new Error('usage: switchyard edge build-model [--preset tiny-llama|small-llama|bench-50m] [--seed N] [--out DIR] [--variants fp32,int8,q4]\n       switchyard edge serve --model DIR [--port N] [--variant q4|int8|fp32] [--kv-budget-mb N]');
+  throw new Error('usage: switchyard edge build-model [--preset tiny-llama|tiny-gpt2|small-llama|bench-50m] [--seed N] [--out DIR] [--variants fp32,int8,q4]\n       switchyard edge serve --model DIR [--port N] [--variant q4|int8|fp32] [--kv-budget-mb N]');
 }

@@ -7,7 +7,7 @@ const USAGE = `usage: switchyard <command> [options]
 
 commands:
   serve [--config FILE] [--port N] [--host H]   start the gateway (embedded defaults without a config)
-  edge build-model --preset P --seed N --out D   write a random-weight model folder (tiny-llama, small-llama, bench-50m)
+  edge build-model --preset P --seed N --out D   write a random-weight model folder (tiny-llama, tiny-gpt2, small-llama, bench-50m)
   edge serve --model DIR [--port N]              serve one model folder as a standalone OpenAI-compatible edge server
 `;
 
