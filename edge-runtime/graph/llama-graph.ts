@@ -32,10 +32,13 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     kvShape: g.int64('c/kvShape', [0, 0, KV, HD]),
     mergeShape: g.int64('c/mergeShape', [0, 0, H * HD]),
     repShape: g.int64('c/repShape', [0, H, -1, HD]),
-    tile: g.int64('c/tile', [1, 1, H / KV, 1, 1]),
+    groupShape: g.int64('c/groupShape', [0, KV, -1, HD]),
+    maskTile: g.int64('c/maskTile', [1, 1, H / KV, 1]),
   };
 
   const mask = additiveMask(g, ids, am);
+  // The mask repeated for the G query heads that share a K/V head ([B, 1, G*S, T]): built once, used by every layer.
+  const groupMask = H === KV ? mask : g.o('Tile', [mask, c.maskTile]);
 
   const tables = ropeTables(s);
   const cosT = g.float('rope.cos', [s.maxPositions, half], tables.cos);
@@ -65,11 +68,12 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     const v = heads(linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin), c.kvShape);
     const presentK = g.o('Concat', [`past_key_values.${l}.key`, k], { axis: 2 }, `present.${l}.key`);
     const presentV = g.o('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
-    // Grouped-query attention: each K/V head serves H/KV query heads (HF's repeat_kv order).
-    const kr = H === KV ? presentK : g.o('Reshape', [g.o('Tile', [g.o('Unsqueeze', [presentK, g.int64(`${p}/ax2`, [2])]), c.tile]), c.repShape]);
-    const vr = H === KV ? presentV : g.o('Reshape', [g.o('Tile', [g.o('Unsqueeze', [presentV, g.int64(`${p}/ax2v`, [2])]), c.tile]), c.repShape]);
-    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [q, g.o('Transpose', [kr], { perm: [0, 1, 3, 2] })]), c.scale]), mask]);
-    const attn = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), vr]);
+    // Grouped-query attention without copying K/V per query head: query head h = kv * G + j (HF's repeat_kv order),
+    // so [B, H, S, hd] regroups as [B, KV, G*S, hd] and each K/V head is read once by its G query heads.
+    const qg = H === KV ? q : g.o('Reshape', [q, c.groupShape]);
+    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [qg, g.o('Transpose', [presentK], { perm: [0, 1, 3, 2] })]), c.scale]), groupMask]);
+    const attnG = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), presentV]);
+    const attn = H === KV ? attnG : g.o('Reshape', [attnG, c.repShape]);
     const merged = g.o('Reshape', [g.o('Transpose', [attn], { perm: [0, 2, 1, 3] }), c.mergeShape]);
     x = g.o('Add', [x, linear(g, merged, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin)]);
     const h2 = rms(x, `${p}.post_attention_layernorm.weight`, lw.postNorm);
