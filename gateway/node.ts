@@ -9,6 +9,13 @@ import { OpenAICompatibleUpstream } from './upstreams/openai-compatible.js';
 import type { Upstream } from './upstreams/upstream.js';
 import { createNodeLogger } from './node-logger.js';
 import { startEdgeUpstreams } from './edge/start-edge.js';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { ConfigError } from './config/load-config.js';
+import { RedisCounterStore } from './counters/redis-counter-store.js';
+import type { CounterStore } from './counters/counter-store.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export interface RunningGateway {
   url: string;
@@ -26,26 +33,38 @@ export interface StartOptions {
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
+  if (!LOOPBACK.has(config.server.host) && config.keys.length === 0) {
+    throw new ConfigError(`Refusing to listen on ${config.server.host} without authentication: add virtual keys (\`switchyard keys create\`) or bind to 127.0.0.1.`);
+  }
   const logger = opts.logger ?? createNodeLogger(config.logging.level);
+  const counters: CounterStore | undefined = config.redis
+    ? new RedisCounterStore({ url: config.redis.url, keyPrefix: config.redis.key_prefix, commandTimeoutMs: config.redis.command_timeout_ms })
+    : undefined;
   const edge = await startEdgeUpstreams(config.edge, logger);
   // Edge first: without a policy, the catalog tries upstreams in this order.
   const upstreams: Upstream[] = [...(opts.extraUpstreams ?? []), ...edge, ...config.upstreams.map((u) => new OpenAICompatibleUpstream(u))];
   if (upstreams.length === 0) {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
   }
-  const app = createGateway(config, { upstreams, logger, onComplete: opts.onComplete });
+  const app = createGateway(config, { upstreams, logger, onComplete: opts.onComplete, counters });
 
+  const lim = config.server.limits;
+  const tls = config.server.tls;
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+    const s = tls
+      ? serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), maxHeaderSize: lim.max_header_bytes } }, () => resolve(s))
+      : serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, serverOptions: { maxHeaderSize: lim.max_header_bytes } }, () => resolve(s));
   });
   const http = server as Server;
-  // Slow senders and idle keep-alives must not pin sockets forever.
-  http.headersTimeout = 30_000;
-  http.requestTimeout = 0; // streams may legitimately last long; upstream timeouts bound them instead
-  http.keepAliveTimeout = 5_000;
+  // Slow senders and idle keep-alives must not pin sockets forever. requestTimeout bounds receiving the request;
+  // a long stream back to the client is bounded by the upstream timeouts instead.
+  http.headersTimeout = lim.headers_timeout_ms;
+  http.requestTimeout = lim.request_timeout_ms;
+  http.keepAliveTimeout = lim.keep_alive_timeout_ms;
+  http.maxHeadersCount = lim.max_headers;
   const port = (http.address() as AddressInfo).port;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   logger.info({ url, models: upstreams.flatMap((u) => u.models.map((m) => m.id)) }, 'switchyard listening');
 
   let stopping: Promise<void> | undefined;
@@ -65,6 +84,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         await closed;
       }
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
+      await counters?.close();
       logger.info('shutdown complete');
     })();
     return stopping;

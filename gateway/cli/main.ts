@@ -2,6 +2,7 @@
 import { ConfigError } from '../config/load-config.js';
 import { serveCommand } from './serve-command.js';
 import { edgeCommand } from './edge-command.js';
+import { keysCommand } from './keys-command.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -9,6 +10,7 @@ commands:
   serve [--config FILE] [--port N] [--host H]   start the gateway (embedded defaults without a config)
   edge build-model --preset P --seed N --out D   write a random-weight model folder (tiny-llama, tiny-gpt2, small-llama, bench-50m)
   edge serve --model DIR [--port N]              serve one model folder as a standalone OpenAI-compatible edge server
+  keys create [--id ID] [--tenant T]             print a new virtual key once, and its config line
 `;
 
 type Verb = (argv: string[]) => Promise<void>;
@@ -16,6 +18,7 @@ type Verb = (argv: string[]) => Promise<void>;
 const verbs: Record<string, Verb> = {
   serve: serveCommand,
   edge: edgeCommand,
+  keys: keysCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 /** The gateway's configuration file, validated with zod. Every section is optional; defaults are the embedded ones. */
 import { z } from 'zod';
+import { keySchema, redisSchema, tenantSchema } from '../auth/auth-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -32,11 +33,31 @@ export const upstreamSchema = z.strictObject({
   stream_usage: z.boolean().default(true),
 });
 
+export const serverLimitsSchema = z.strictObject({
+  /** Total size of request headers (Node's maxHeaderSize). */
+  max_header_bytes: z.number().int().positive().default(16 * 1024),
+  /** Headers per request. */
+  max_headers: z.number().int().positive().default(100),
+  /** A client must send all headers within this time (slow senders). */
+  headers_timeout_ms: z.number().int().positive().default(10_000),
+  /** ... and the whole request body within this time. */
+  request_timeout_ms: z.number().int().positive().default(60_000),
+  /** Idle keep-alive connections close after this. */
+  keep_alive_timeout_ms: z.number().int().positive().default(5_000),
+  /** Messages per chat request. */
+  max_messages: z.number().int().positive().default(2048),
+});
+
 export const serverSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
   body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
   shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
+  limits: serverLimitsSchema.default(() => serverLimitsSchema.parse({})),
+  /** CORS is off unless origins are listed. */
+  cors: z.strictObject({ origins: z.array(z.string().min(1)).min(1) }).optional(),
+  /** TLS on the Node server itself, for deployments without a terminating proxy. */
+  tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
 });
 
 export const edgeModelSchema = z.strictObject({
@@ -64,7 +85,18 @@ export const configSchema = z.strictObject({
   upstreams: z.array(upstreamSchema).default([]),
   edge: edgeSchema.default(() => edgeSchema.parse({})),
   logging: loggingSchema.default(() => loggingSchema.parse({})),
+  /** Virtual keys; none = auth off, which is allowed only on a loopback address. */
+  keys: z.array(keySchema).default([]),
+  /** Per-tenant limits, shared by all of a tenant's keys. */
+  tenants: z.record(z.string(), tenantSchema).default({}),
+  /** Shared state for replicas (rate limits, budgets); absent = in memory. */
+  redis: redisSchema.optional(),
 }).superRefine((cfg, ctx) => {
+  const ids = new Set<string>();
+  cfg.keys.forEach((k, i) => {
+    if (ids.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id '${k.id}'` });
+    ids.add(k.id);
+  });
   const seen = new Set<string>();
   cfg.upstreams.forEach((u, i) => {
     if (seen.has(u.id)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'id'], message: `duplicate upstream id '${u.id}'` });

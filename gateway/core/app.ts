@@ -1,5 +1,6 @@
 /** createGateway(): the Web-standard Hono app at the heart of Switchyard (no Node-only imports here). */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import type { Context } from 'hono';
 import type { GatewayConfig } from '../config/schema.js';
 import { asGatewayError, errors } from './errors.js';
@@ -10,6 +11,10 @@ import type { Upstream } from '../upstreams/upstream.js';
 import type { Router } from './decision.js';
 import { ANONYMOUS } from './principal.js';
 import { CatalogRouter } from '../routing/catalog-router.js';
+import type { CounterStore } from '../counters/counter-store.js';
+import { MemoryCounterStore } from '../counters/memory-counter-store.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
 import { inferenceRoutes } from '../routes/inference.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelRoutes } from '../routes/models.js';
@@ -23,6 +28,8 @@ export interface GatewayDeps {
   ready?: () => boolean | Promise<boolean>;
   /** Decides where each request goes; without one, every upstream serving the model in configuration order. */
   router?: Router;
+  /** Shared counters for rate limits and budgets; in memory when absent. */
+  counters?: CounterStore;
 }
 
 export interface GatewayEnv {
@@ -33,6 +40,8 @@ export interface GatewayServices {
   config: GatewayConfig;
   catalog: ModelCatalog;
   router: Router;
+  auth: Authenticator;
+  rateLimiter: RateLimiter;
   logger: Logger;
   deps: GatewayDeps;
   /** Marks the request finished (once) and hands it to onComplete. */
@@ -49,12 +58,21 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     config,
     catalog,
     router: deps.router ?? new CatalogRouter(catalog),
+    auth: new Authenticator(config.keys),
+    rateLimiter: new RateLimiter(deps.counters ?? new MemoryCounterStore(), config.tenants, logger),
     logger,
     deps,
     complete(ctx) {
       if (completed.has(ctx)) return;
       completed.add(ctx);
       ctx.totalMs = Date.now() - ctx.startedAt;
+      for (const f of ctx.finalizers ?? []) {
+        try {
+          f(ctx);
+        } catch (err) {
+          logger.error({ reqId: ctx.id, err: String(err) }, 'request finalizer failed');
+        }
+      }
       // No child logger per request: pino's child() costs more than the log line it would carry.
       const fields = { reqId: ctx.id, status: ctx.status, model: ctx.model, upstream: ctx.upstream, ms: ctx.totalMs, ttftMs: ctx.ttftMs, usage: ctx.usage, code: ctx.errorCode };
       if (ctx.status >= 500) logger.warn(fields, 'request failed');
@@ -68,6 +86,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   };
 
   const app = new Hono<GatewayEnv>();
+  if (config.server.cors) app.use('*', cors({ origin: config.server.cors.origins, exposeHeaders: ['x-request-id', 'x-switchyard-route', 'x-switchyard-policy'] }));
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -84,6 +103,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       headers: { 'x-request-id': id },
     };
     c.set('ctx', ctx);
+    // Inference needs a key when keys are configured; probes stay open for load balancers.
+    if (services.auth.enabled && c.req.path.startsWith('/v1/')) {
+      ctx.principal = await services.auth.authenticate(c.req.header('authorization'));
+    }
     await next();
     c.res.headers.set('x-request-id', id);
   });

@@ -16,7 +16,8 @@ function depthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-export async function readJsonBody(request: Request, limit: number): Promise<JsonObject> {
+/** Returns the parsed object and its size in bytes (for token estimates). */
+export async function readJsonBody(request: Request, limit: number): Promise<{ json: JsonObject; bytes: number }> {
   const ctype = request.headers.get('content-type') ?? '';
   if (ctype && !/^application\/([a-z.+-]*\+)?json\b/i.test(ctype) && !ctype.startsWith('text/plain')) {
     throw errors.unsupportedMediaType(ctype);
@@ -62,7 +63,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<Jso
   if (depthExceeds(parsed, MAX_DEPTH)) {
     throw errors.invalid(`The request body nests deeper than ${MAX_DEPTH} levels.`, null, 'too_deep');
   }
-  return parsed as JsonObject;
+  return { json: parsed as JsonObject, bytes: size };
 }
 
 /** Validates a parsed body; the first issue becomes a 400 whose `param` names the field. */

@@ -26,4 +26,6 @@ export interface RequestContext {
   attempts: number;
   /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
   headers: Record<string, string>;
+  /** Run once when the request has ended (e.g. reconciling estimates with actual usage). */
+  finalizers?: Array<(ctx: RequestContext) => void>;
 }

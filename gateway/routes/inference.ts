@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
 import { dispatch } from '../core/dispatch.js';
 import { readJsonBody, validate } from '../core/read-body.js';
+import { errors, GatewayError } from '../core/errors.js';
+import { modelAllowed } from '../core/principal.js';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/request-schemas.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint } from '../core/types.js';
@@ -29,10 +31,25 @@ async function handle(
 ): Promise<Response> {
   const ctx = c.get('ctx');
   ctx.endpoint = endpoint;
-  const body = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
+  const { json: body, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
   const req = validate(schema, body);
   ctx.model = req.model;
   ctx.stream = endpoint !== 'embeddings' && req.stream === true;
+  const messages = body['messages'];
+  if (Array.isArray(messages) && messages.length > s.config.server.limits.max_messages) {
+    throw errors.invalid(`Too many messages: ${messages.length} (at most ${s.config.server.limits.max_messages}).`, 'messages', 'too_many_messages');
+  }
+  if (!modelAllowed(ctx.principal, req.model)) {
+    throw new GatewayError(`Your key may not use the model \`${req.model}\`.`, { status: 403, code: 'model_not_allowed', param: 'model' });
+  }
+  // Token estimate for limits: ~4 bytes per prompt token plus the completion allowance; reconciled after.
+  const maxOut = body['max_completion_tokens'] ?? body['max_tokens'];
+  const estimate = Math.ceil(bytes / 4) + (typeof maxOut === 'number' ? maxOut : 0);
+  const grant = await s.rateLimiter.check(ctx.principal, estimate);
+  if (grant) {
+    Object.assign(ctx.headers, grant.headers);
+    (ctx.finalizers ??= []).push((done) => void s.rateLimiter.reconcile(grant, done.usage?.total_tokens ?? grant.estimate));
+  }
 
   const decision = await s.router.decide({ endpoint, model: req.model, body, headers: c.req.raw.headers, principal: ctx.principal });
   ctx.ruleId = decision.ruleId;
