@@ -4,8 +4,9 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test dependencies present: redis-server, chromium"
+  echo "test dependencies present: redis-server, chromium, openssl"
   exit 0
 fi
 sudo=""

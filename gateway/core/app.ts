@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Context } from 'hono';
 import type { GatewayConfig } from '../config/schema.js';
-import { asGatewayError, errors } from './errors.js';
+import { asGatewayError, errors, GatewayError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelCatalog } from './model-catalog.js';
 import type { RequestContext } from './request-context.js';
@@ -103,9 +103,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       headers: { 'x-request-id': id },
     };
     c.set('ctx', ctx);
-    // Inference needs a key when keys are configured; probes stay open for load balancers.
-    if (services.auth.enabled && c.req.path.startsWith('/v1/')) {
+    // Inference needs a key when keys are configured; operator surfaces need an admin key; probes stay open.
+    const path = c.req.path;
+    if (services.auth.enabled && (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard'))) {
       ctx.principal = await services.auth.authenticate(c.req.header('authorization'));
+      if (!path.startsWith('/v1/') && ctx.principal.role !== 'admin') {
+        throw new GatewayError('This endpoint needs an admin key.', { status: 403, code: 'admin_required' });
+      }
     }
     await next();
     c.res.headers.set('x-request-id', id);

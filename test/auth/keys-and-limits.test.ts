@@ -58,6 +58,11 @@ describe('virtual keys', () => {
     expect(JSON.stringify(fake.requests[0])).not.toContain(KEYS.bob);
   });
 
+  it('refuses oversized request headers before they reach the app', async () => {
+    const r = await fetch(`${gw.baseURL}/models`, { headers: { 'x-big': 'a'.repeat(32 * 1024) } });
+    expect(r.status).toBe(431);
+  });
+
   it('health probes stay open without a key', async () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
   });
