@@ -14,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { ConfigError } from './config/load-config.js';
 import { RedisCounterStore } from './counters/redis-counter-store.js';
 import type { CounterStore } from './counters/counter-store.js';
+import { startRecords } from './records/start-records.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -46,7 +47,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   if (upstreams.length === 0) {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
   }
-  const app = createGateway(config, { upstreams, logger, onComplete: opts.onComplete, counters });
+  const records = startRecords(config, upstreams);
+  const onComplete = (ctx: Parameters<NonNullable<GatewayDeps['onComplete']>>[0]) => {
+    records.onComplete(ctx);
+    opts.onComplete?.(ctx);
+  };
+  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator });
 
   const lim = config.server.limits;
   const tls = config.server.tls;
@@ -85,6 +91,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       }
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
       await counters?.close();
+      await records.close();
       logger.info('shutdown complete');
     })();
     return stopping;

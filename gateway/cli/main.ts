@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load-config.js';
 import { serveCommand } from './serve-command.js';
 import { edgeCommand } from './edge-command.js';
 import { keysCommand } from './keys-command.js';
+import { reportCommand } from './report-command.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -11,6 +12,8 @@ commands:
   edge build-model --preset P --seed N --out D   write a random-weight model folder (tiny-llama, tiny-gpt2, small-llama, bench-50m)
   edge serve --model DIR [--port N]              serve one model folder as a standalone OpenAI-compatible edge server
   keys create [--id ID] [--tenant T]             print a new virtual key once, and its config line
+  report [--since 1h | --from T --to T] [--dir records | --redis URL] [--group destination,model,tenant,rule]
+         [--format table|json|csv|html] [--out FILE]   cost, latency and routing tables from request records
 `;
 
 type Verb = (argv: string[]) => Promise<void>;
@@ -19,6 +22,7 @@ const verbs: Record<string, Verb> = {
   serve: serveCommand,
   edge: edgeCommand,
   keys: keysCommand,
+  report: reportCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

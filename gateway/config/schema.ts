@@ -1,6 +1,7 @@
 /** The gateway's configuration file, validated with zod. Every section is optional; defaults are the embedded ones. */
 import { z } from 'zod';
 import { keySchema, redisSchema, tenantSchema } from '../auth/auth-config.js';
+import { pricesSchema, recordsSchema } from '../records/records-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -91,6 +92,8 @@ export const configSchema = z.strictObject({
   tenants: z.record(z.string(), tenantSchema).default({}),
   /** Shared state for replicas (rate limits, budgets); absent = in memory. */
   redis: redisSchema.optional(),
+  records: recordsSchema.default(() => recordsSchema.parse({})),
+  prices: pricesSchema.default(() => pricesSchema.parse({})),
 }).superRefine((cfg, ctx) => {
   const ids = new Set<string>();
   cfg.keys.forEach((k, i) => {

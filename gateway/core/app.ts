@@ -18,6 +18,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { inferenceRoutes } from '../routes/inference.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelRoutes } from '../routes/models.js';
+import { operatorRoutes, type OperatorDeps } from '../routes/operator.js';
 
 export interface GatewayDeps {
   upstreams: readonly Upstream[];
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   router?: Router;
   /** Shared counters for rate limits and budgets; in memory when absent. */
   counters?: CounterStore;
+  /** Metrics text and report data for /metrics and /dashboard (Node wires them; absent = 404). */
+  operator?: OperatorDeps;
 }
 
 export interface GatewayEnv {
@@ -134,6 +137,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   healthRoutes(app, services);
   modelRoutes(app, services);
   inferenceRoutes(app, services);
+  operatorRoutes(app, services);
   return app;
 }
 

@@ -17,6 +17,8 @@ export async function startTestGateway(raw: Record<string, unknown>, opts: Start
     ...raw,
     server: { port: 0, shutdown_grace_ms: 2000, ...(raw['server'] as object | undefined) },
     edge: { enabled: false, ...(raw['edge'] as object | undefined) },
+    // Records stay out of the working tree unless a test asks for them.
+    records: { sink: 'none', ...(raw['records'] as object | undefined) },
   });
   const gw = await startGateway(config, { logger: silentLogger, ...opts });
   const baseURL = `${gw.url}/v1`;

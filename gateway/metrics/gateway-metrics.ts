@@ -1,0 +1,72 @@
+/** Prometheus metrics for the gateway (prom-client, Node side): requests, errors, latency, TTFT, cache, edge gauges. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestContext } from '../core/request-context.js';
+import type { Upstream } from '../upstreams/upstream.js';
+
+interface EdgeStatsSource {
+  engineStats(): { waiting: number; running: number; blocksUsed: number; blocksFree: number; tokensPerSecond: number; predictedQueueWaitMs: number } | undefined;
+}
+
+const hasEngineStats = (u: Upstream): u is Upstream & EdgeStatsSource => typeof (u as Partial<EdgeStatsSource>).engineStats === 'function';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter;
+  private readonly errors: Counter;
+  private readonly latency: Histogram;
+  private readonly ttft: Histogram;
+  private readonly tokens: Counter;
+  private readonly cache: Counter;
+
+  constructor(upstreams: readonly Upstream[], extra: { recordsDropped?: () => number } = {}) {
+    const r = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
+    this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Requests by destination, model and status', labelNames: ['destination', 'model', 'status'], registers: r });
+    this.errors = new Counter({ name: 'switchyard_errors_total', help: 'Failed requests by destination, model and error code', labelNames: ['destination', 'model', 'code'], registers: r });
+    const buckets = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+    this.latency = new Histogram({ name: 'switchyard_request_duration_ms', help: 'Total request latency', labelNames: ['destination', 'model'], buckets, registers: r });
+    this.ttft = new Histogram({ name: 'switchyard_time_to_first_token_ms', help: 'Time to first token (first byte for JSON)', labelNames: ['destination', 'model'], buckets, registers: r });
+    this.tokens = new Counter({ name: 'switchyard_tokens_total', help: 'Tokens by direction', labelNames: ['destination', 'model', 'direction'], registers: r });
+    this.cache = new Counter({ name: 'switchyard_cache_total', help: 'Result cache outcomes', labelNames: ['outcome'], registers: r });
+    const edge = upstreams.filter(hasEngineStats);
+    const gauge = (name: string, help: string, pick: (s: NonNullable<ReturnType<EdgeStatsSource['engineStats']>>) => number) =>
+      new Gauge({
+        name, help, labelNames: ['upstream'], registers: r,
+        collect() {
+          for (const u of edge) {
+            const s = u.engineStats();
+            if (s) this.set({ upstream: u.id }, pick(s));
+          }
+        },
+      });
+    gauge('switchyard_edge_queue_depth', 'Edge requests waiting for admission', (s) => s.waiting);
+    gauge('switchyard_edge_running_sequences', 'Edge running batch size', (s) => s.running);
+    gauge('switchyard_edge_kv_blocks_used', 'Edge KV blocks in use', (s) => s.blocksUsed);
+    gauge('switchyard_edge_kv_blocks_free', 'Edge KV blocks free', (s) => s.blocksFree);
+    gauge('switchyard_edge_tokens_per_second', 'Edge output tokens per second', (s) => s.tokensPerSecond);
+    gauge('switchyard_edge_predicted_queue_wait_ms', 'Edge predicted queue wait', (s) => s.predictedQueueWaitMs);
+    new Gauge({ name: 'switchyard_upstream_in_flight', help: 'Requests in flight per upstream', labelNames: ['upstream'], registers: r, collect() { for (const u of upstreams) this.set({ upstream: u.id }, u.load().inFlight); } });
+    if (extra.recordsDropped) {
+      const read = extra.recordsDropped;
+      new Gauge({ name: 'switchyard_records_dropped', help: 'Records dropped because the sink fell behind', registers: r, collect() { this.set(read()); } });
+    }
+  }
+
+  observe(ctx: RequestContext): void {
+    const destination = ctx.upstream ?? 'none';
+    const labels = { destination, model: ctx.model };
+    this.requests.inc({ ...labels, status: String(ctx.status) });
+    if (ctx.status >= 400 || ctx.errorCode) this.errors.inc({ ...labels, code: ctx.errorCode ?? String(ctx.status) });
+    if (ctx.totalMs !== undefined) this.latency.observe(labels, ctx.totalMs);
+    if (ctx.ttftMs !== undefined) this.ttft.observe(labels, ctx.ttftMs);
+    if (ctx.usage) {
+      this.tokens.inc({ ...labels, direction: 'prompt' }, ctx.usage.prompt_tokens);
+      this.tokens.inc({ ...labels, direction: 'completion' }, ctx.usage.completion_tokens);
+    }
+    if (ctx.cache) this.cache.inc({ outcome: ctx.cache });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
