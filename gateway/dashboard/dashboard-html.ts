@@ -11,7 +11,7 @@ export function dashboardHtml(opts: { report?: Report; chartJs?: string; dataUrl
   const data = opts.report ? `const REPORT = ${esc(JSON.stringify(opts.report))};` : `const REPORT = null;`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard report</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;margin:24px;color:#1d2330;background:#f7f8fa}
 h1{font-size:20px;margin:0 0 4px} .sub{color:#667;margin-bottom:16px}
