@@ -15,6 +15,7 @@ import { ConfigError } from './config/load-config.js';
 import { RedisCounterStore } from './counters/redis-counter-store.js';
 import type { CounterStore } from './counters/counter-store.js';
 import { startRecords } from './records/start-records.js';
+import { OpossumBreaker } from './resilience/opossum-breaker.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -52,7 +53,13 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     records.onComplete(ctx);
     opts.onComplete?.(ctx);
   };
-  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator });
+  const breakers: OpossumBreaker[] = [];
+  const breakerFactory = (id: string) => {
+    const b = new OpossumBreaker(id, config.resilience.breaker);
+    breakers.push(b);
+    return b;
+  };
+  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory });
 
   const lim = config.server.limits;
   const tls = config.server.tls;
@@ -92,6 +99,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
       await counters?.close();
       await records.close();
+      for (const b of breakers) b.shutdown();
       logger.info('shutdown complete');
     })();
     return stopping;

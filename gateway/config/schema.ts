@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { keySchema, redisSchema, tenantSchema } from '../auth/auth-config.js';
 import { pricesSchema, recordsSchema } from '../records/records-config.js';
+import { resilienceSchema } from '../resilience/resilience-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -93,6 +94,7 @@ export const configSchema = z.strictObject({
   /** Shared state for replicas (rate limits, budgets); absent = in memory. */
   redis: redisSchema.optional(),
   records: recordsSchema.default(() => recordsSchema.parse({})),
+  resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
   prices: pricesSchema.default(() => pricesSchema.parse({})),
 }).superRefine((cfg, ctx) => {
   const ids = new Set<string>();

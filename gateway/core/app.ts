@@ -15,6 +15,11 @@ import type { CounterStore } from '../counters/counter-store.js';
 import { MemoryCounterStore } from '../counters/memory-counter-store.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
+import type { Resilience } from './dispatch.js';
+import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
+import { ClockBreaker } from '../resilience/clock-breaker.js';
+import { RetryBudget } from '../resilience/retry-budget.js';
+import { adminRoutes } from '../routes/admin.js';
 import { inferenceRoutes } from '../routes/inference.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelRoutes } from '../routes/models.js';
@@ -33,6 +38,8 @@ export interface GatewayDeps {
   counters?: CounterStore;
   /** Metrics text and report data for /metrics and /dashboard (Node wires them; absent = 404). */
   operator?: OperatorDeps;
+  /** Breakers per upstream: opossum on Node; a clock-checked breaker (no timers) by default. */
+  breakerFactory?: BreakerFactory;
 }
 
 export interface GatewayEnv {
@@ -45,6 +52,7 @@ export interface GatewayServices {
   router: Router;
   auth: Authenticator;
   rateLimiter: RateLimiter;
+  resilience: Resilience;
   logger: Logger;
   deps: GatewayDeps;
   /** Marks the request finished (once) and hands it to onComplete. */
@@ -57,12 +65,24 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   const logger = deps.logger ?? silentLogger;
   const completed = new WeakSet<RequestContext>();
   const catalog = new ModelCatalog(deps.upstreams);
+  const breakers = new Map<string, Breaker>();
+  const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, config.resilience.breaker));
+  const resilience: Resilience = {
+    config: config.resilience,
+    budget: new RetryBudget(config.resilience.retry_budget_ratio, config.resilience.retry_min_concurrency),
+    breaker(id) {
+      let b = breakers.get(id);
+      if (!b) breakers.set(id, (b = makeBreaker(id)));
+      return b;
+    },
+  };
   const services: GatewayServices = {
     config,
     catalog,
     router: deps.router ?? new CatalogRouter(catalog),
     auth: new Authenticator(config.keys),
     rateLimiter: new RateLimiter(deps.counters ?? new MemoryCounterStore(), config.tenants, logger),
+    resilience,
     logger,
     deps,
     complete(ctx) {
@@ -138,6 +158,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   modelRoutes(app, services);
   inferenceRoutes(app, services);
   operatorRoutes(app, services);
+  adminRoutes(app, services);
   return app;
 }
 

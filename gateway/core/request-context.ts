@@ -24,6 +24,10 @@ export interface RequestContext {
   ttftMs?: number;
   totalMs?: number;
   attempts: number;
+  /** Retries before the first byte, across destinations. */
+  retries?: number;
+  /** Whether a destination after the first was used. */
+  fallbackUsed?: boolean;
   /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
   headers: Record<string, string>;
   /** Run once when the request has ended (e.g. reconciling estimates with actual usage). */

@@ -66,7 +66,7 @@ async function handle(
 
   let result;
   try {
-    result = await dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal: abort.signal, decision, ctx });
+    result = await dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal: abort.signal, decision, ctx, resilience: s.resilience });
     ctx.headers['x-switchyard-route'] = ctx.upstream ?? '';
   } catch (err) {
     detach();

@@ -15,6 +15,7 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   gw = await startTestGateway({
     records: { sink: 'jsonl', dir: mkdtempSync(join(tmpdir(), 'sy-dash-')) },
+    resilience: { retries: 0 },
     prices: { models: { 'gpt-a': { input_per_m: 5, output_per_m: 15 } } },
     upstreams: [{ id: 'fakecloud', url: fake.url, models: ['gpt-a', 'gpt-b'] }],
   });

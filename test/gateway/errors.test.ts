@@ -12,6 +12,8 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   gw = await startTestGateway({
     server: { body_limit_bytes: 10_000 },
+    // One attempt per request here: these tests are about how each failure is reported (retries: test/resilience).
+    resilience: { retries: 0 },
     upstreams: [
       { id: 'fakecloud', url: fake.url, models: ['gpt-test'], timeouts: { first_byte_ms: 1500, idle_ms: 1500 } },
       // Nothing listens on port 9 (discard) on loopback here: connection refused.
