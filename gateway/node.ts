@@ -16,6 +16,7 @@ import { RedisCounterStore } from './counters/redis-counter-store.js';
 import type { CounterStore } from './counters/counter-store.js';
 import { startRecords } from './records/start-records.js';
 import { OpossumBreaker } from './resilience/opossum-breaker.js';
+import { RedisCache } from './cache/redis-cache.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -49,6 +50,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
   }
   const records = startRecords(config, upstreams);
+  if (config.cache.backend === 'redis' && !config.redis) throw new ConfigError('cache.backend is redis but no `redis:` section is configured');
+  const cache = config.cache.backend === 'redis' ? new RedisCache(config.redis!.url, `${config.redis!.key_prefix}cache:`, config.cache.command_timeout_ms) : undefined;
   const onComplete = (ctx: Parameters<NonNullable<GatewayDeps['onComplete']>>[0]) => {
     records.onComplete(ctx);
     opts.onComplete?.(ctx);
@@ -59,7 +62,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     breakers.push(b);
     return b;
   };
-  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory });
+  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory, cache });
 
   const lim = config.server.limits;
   const tls = config.server.tls;
@@ -99,6 +102,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
       await counters?.close();
       await records.close();
+      await cache?.close();
       for (const b of breakers) b.shutdown();
       logger.info('shutdown complete');
     })();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { keySchema, redisSchema, tenantSchema } from '../auth/auth-config.js';
 import { pricesSchema, recordsSchema } from '../records/records-config.js';
 import { resilienceSchema } from '../resilience/resilience-config.js';
+import { cacheSchema } from '../cache/cache-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -95,6 +96,7 @@ export const configSchema = z.strictObject({
   redis: redisSchema.optional(),
   records: recordsSchema.default(() => recordsSchema.parse({})),
   resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
+  cache: cacheSchema.default(() => cacheSchema.parse({})),
   prices: pricesSchema.default(() => pricesSchema.parse({})),
 }).superRefine((cfg, ctx) => {
   const ids = new Set<string>();

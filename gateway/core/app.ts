@@ -20,6 +20,9 @@ import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
 import { ClockBreaker } from '../resilience/clock-breaker.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { adminRoutes } from '../routes/admin.js';
+import type { CacheStore } from '../cache/cache-store.js';
+import { MemoryCache } from '../cache/memory-cache.js';
+import { SingleFlight } from '../cache/single-flight.js';
 import { inferenceRoutes } from '../routes/inference.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelRoutes } from '../routes/models.js';
@@ -40,6 +43,8 @@ export interface GatewayDeps {
   operator?: OperatorDeps;
   /** Breakers per upstream: opossum on Node; a clock-checked breaker (no timers) by default. */
   breakerFactory?: BreakerFactory;
+  /** The result cache store; an in-memory LRU by default, none when `cache.backend: off`. */
+  cache?: CacheStore;
 }
 
 export interface GatewayEnv {
@@ -53,6 +58,8 @@ export interface GatewayServices {
   auth: Authenticator;
   rateLimiter: RateLimiter;
   resilience: Resilience;
+  cache: CacheStore | undefined;
+  flights: SingleFlight;
   logger: Logger;
   deps: GatewayDeps;
   /** Marks the request finished (once) and hands it to onComplete. */
@@ -83,6 +90,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     auth: new Authenticator(config.keys),
     rateLimiter: new RateLimiter(deps.counters ?? new MemoryCounterStore(), config.tenants, logger),
     resilience,
+    cache: config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes)),
+    flights: new SingleFlight(),
     logger,
     deps,
     complete(ctx) {

@@ -8,7 +8,11 @@ import { errors, GatewayError } from '../core/errors.js';
 import { modelAllowed } from '../core/principal.js';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/request-schemas.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
-import type { Endpoint } from '../core/types.js';
+import type { Endpoint, JsonObject } from '../core/types.js';
+import { usageOf } from '../upstreams/upstream.js';
+import { cacheKey } from '../cache/cache-key.js';
+import type { CacheStore } from '../cache/cache-store.js';
+import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint; schema: z.ZodType<{ model: string; stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }> }> = [
   { path: '/v1/chat/completions', endpoint: 'chat.completions', schema: chatRequestSchema },
@@ -64,9 +68,47 @@ async function handle(
   clientSignal.addEventListener('abort', onClientAbort, { once: true });
   const detach = () => clientSignal.removeEventListener('abort', onClientAbort);
 
+  // Result cache: only what the Decision allows, keyed per tenant and policy version; Cache-Control honoured.
+  const cc = (c.req.header('cache-control') ?? '').toLowerCase();
+  const store = s.cache;
+  let key: string | undefined;
+  if (!store || !decision.cache.enabled || cc.includes('no-store')) {
+    ctx.cache = 'bypass';
+  } else {
+    key = await cacheKey(endpoint, decision.body ?? body, ctx.principal.tenant, decision.policyVersion);
+    const hit = cc.includes('no-cache') ? undefined : await store.get(key);
+    ctx.cache = hit ? 'hit' : 'miss';
+    if (hit) {
+      detach();
+      ctx.usage = usageOf(hit);
+      ctx.headers['x-switchyard-cache'] = 'hit';
+      ctx.ttftMs = Date.now() - ctx.startedAt;
+      if (!ctx.stream) {
+        s.complete(ctx);
+        return jsonResponse(hit, 200, ctx.headers);
+      }
+      return sseResponse(toAsync(replayAsChunks(hit)), ctx, { clientWantsUsage: req.stream_options?.include_usage === true, abort: () => undefined, onEnd: () => s.complete(ctx) });
+    }
+  }
+  ctx.headers['x-switchyard-cache'] = ctx.cache;
+  const send = (signal: AbortSignal) => dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal, decision, ctx, resilience: s.resilience });
+
   let result;
   try {
-    result = await dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal: abort.signal, decision, ctx, resilience: s.resilience });
+    if (key && store && !ctx.stream) {
+      // Identical concurrent requests share one upstream call; the answer is stored once complete.
+      const k = key;
+      const { body: answer } = await s.flights.run(k, abort.signal, async (signal) => {
+        const r = await send(signal);
+        if (r.kind !== 'json') throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
+        await store.set(k, r.body, decision.cache.ttlSeconds);
+        return r.body;
+      });
+      result = { kind: 'json' as const, body: answer, usage: usageOf(answer) };
+    } else {
+      result = await send(abort.signal);
+      if (key && store && result.kind === 'stream') result = { kind: 'stream' as const, events: cacheWhenComplete(result.events, store, key, decision.cache.ttlSeconds) };
+    }
     ctx.headers['x-switchyard-route'] = ctx.upstream ?? '';
   } catch (err) {
     detach();
@@ -92,4 +134,19 @@ async function handle(
       s.complete(ctx);
     },
   });
+}
+
+async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {
+  yield* chunks;
+}
+
+/** Passes a stream through unchanged and stores the assembled answer once it has finished cleanly. */
+async function* cacheWhenComplete(events: AsyncIterable<string>, store: CacheStore, key: string, ttl: number): AsyncGenerator<string> {
+  const assembler = new StreamAssembler();
+  for await (const data of events) {
+    assembler.push(data);
+    yield data;
+  }
+  const answer: JsonObject | undefined = assembler.result();
+  if (answer) await store.set(key, answer, ttl);
 }

@@ -12,7 +12,8 @@ const user = (content: string) => [{ role: 'user' as const, content }];
 
 beforeAll(async () => {
   const dir = await testModel('tiny-llama', 1);
-  gw = await startTestGateway({ edge: { enabled: true, models: [{ id: 'tiny-edge', path: dir, variant: 'fp32' }], kv_budget_mb: 16 } });
+  // Cache off: these tests exercise the engine itself, including identical greedy requests.
+  gw = await startTestGateway({ cache: { backend: 'off' }, edge: { enabled: true, models: [{ id: 'tiny-edge', path: dir, variant: 'fp32' }], kv_budget_mb: 16 } });
   edge = gw.upstreams.find((u) => u.id === 'edge') as EdgeUpstream;
   await waitUntil(() => edge.ready(), { timeoutMs: 60_000 });
 });
