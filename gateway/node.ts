@@ -17,6 +17,8 @@ import type { CounterStore } from './counters/counter-store.js';
 import { startRecords } from './records/start-records.js';
 import { OpossumBreaker } from './resilience/opossum-breaker.js';
 import { RedisCache } from './cache/redis-cache.js';
+import { MemoryCache } from './cache/memory-cache.js';
+import { EncryptedCache } from './cache/encrypted-cache.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -51,7 +53,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   }
   const records = startRecords(config, upstreams);
   if (config.cache.backend === 'redis' && !config.redis) throw new ConfigError('cache.backend is redis but no `redis:` section is configured');
-  const cache = config.cache.backend === 'redis' ? new RedisCache(config.redis!.url, `${config.redis!.key_prefix}cache:`, config.cache.command_timeout_ms) : undefined;
+  const baseCache = config.cache.backend === 'redis'
+    ? new RedisCache(config.redis!.url, `${config.redis!.key_prefix}cache:`, config.cache.command_timeout_ms)
+    : new MemoryCache(config.cache.max_entries, config.cache.max_bytes);
+  const cache = config.cache.backend === 'off' ? undefined
+    : config.cache.encryption_key ? await EncryptedCache.create(baseCache, config.cache.encryption_key).catch((err: unknown) => { throw new ConfigError(err instanceof Error ? err.message : String(err)); })
+    : baseCache;
   const onComplete = (ctx: Parameters<NonNullable<GatewayDeps['onComplete']>>[0]) => {
     records.onComplete(ctx);
     opts.onComplete?.(ctx);

@@ -8,6 +8,8 @@ export const cacheSchema = z.strictObject({
   max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
   /** Redis command timeout for the cache: a slow Redis reads as a miss, never a failed request. */
   command_timeout_ms: z.number().int().positive().default(50),
+  /** Encrypt entries at rest with AES-256-GCM: 32 bytes, base64 (use `${ENV}` for it). */
+  encryption_key: z.string().min(1).optional(),
 });
 
 export type CacheConfig = z.infer<typeof cacheSchema>;

@@ -113,3 +113,30 @@ describe('single-flight and trouble', () => {
     }, { timeoutMs: 30_000, intervalMs: 200 });
   });
 });
+
+describe('encryption at rest', () => {
+  it('stores only ciphertext in Redis and still answers hits', async () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const gw = await startTestGateway({
+      redis: { url: redis.url, key_prefix: 'enc:', command_timeout_ms: 500 },
+      cache: { backend: 'redis', command_timeout_ms: 500, encryption_key: key },
+      upstreams: [{ id: 'fakecloud', url: fake.url, models: ['gpt-a'] }],
+    });
+    try {
+      const secret = `very secret prompt ${Date.now()}`;
+      await gw.client.chat.completions.create(q(secret));
+      const hit = await gw.client.chat.completions.create(q(secret)).withResponse();
+      expect(hit.response.headers.get('x-switchyard-cache')).toBe('hit');
+      expect(hit.data.choices[0]!.message.content).toContain(secret);
+      const { Redis } = await import('ioredis');
+      const r = new Redis(redis.url);
+      const keys = await r.keys('enc:cache:*');
+      const values = await Promise.all(keys.map((k) => r.get(k)));
+      r.disconnect();
+      expect(keys.length).toBeGreaterThan(0);
+      for (const v of values) expect(v).not.toContain('very secret');
+    } finally {
+      await gw.shutdown();
+    }
+  });
+});
