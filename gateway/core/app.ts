@@ -19,6 +19,7 @@ import type { Resilience } from './dispatch.js';
 import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
 import { ClockBreaker } from '../resilience/clock-breaker.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
+import { LatencyWindow } from '../resilience/latency-window.js';
 import { adminRoutes } from '../routes/admin.js';
 import type { CacheStore } from '../cache/cache-store.js';
 import { MemoryCache } from '../cache/memory-cache.js';
@@ -73,6 +74,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   const completed = new WeakSet<RequestContext>();
   const catalog = new ModelCatalog(deps.upstreams);
   const breakers = new Map<string, Breaker>();
+  const firstByte = new Map<string, LatencyWindow>();
   const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, config.resilience.breaker));
   const resilience: Resilience = {
     config: config.resilience,
@@ -82,11 +84,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       if (!b) breakers.set(id, (b = makeBreaker(id)));
       return b;
     },
+    firstByte(id) {
+      let w = firstByte.get(id);
+      if (!w) firstByte.set(id, (w = new LatencyWindow()));
+      return w;
+    },
   };
   const services: GatewayServices = {
     config,
     catalog,
-    router: deps.router ?? new CatalogRouter(catalog),
+    router: deps.router ?? new CatalogRouter(catalog, config.resilience.hedge),
     auth: new Authenticator(config.keys),
     rateLimiter: new RateLimiter(deps.counters ?? new MemoryCounterStore(), config.tenants, logger),
     resilience,

@@ -38,6 +38,8 @@ export interface Decision {
   cache: CacheRule;
   /** Absolute deadline (ms since epoch) from a latency budget, if any. */
   deadline?: number;
+  /** Start a second allowed destination if the first is slow to answer (never across the privacy boundary). */
+  hedge?: boolean;
   /** The request body to send (e.g. redacted); defaults to the validated body. */
   body?: JsonObject;
   trace: readonly string[];

@@ -28,6 +28,8 @@ export interface RequestContext {
   retries?: number;
   /** Whether a destination after the first was used. */
   fallbackUsed?: boolean;
+  /** Whether a hedged second call was started. */
+  hedged?: boolean;
   /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
   headers: Record<string, string>;
   /** Run once when the request has ended (e.g. reconciling estimates with actual usage). */

@@ -21,6 +21,11 @@ export const resilienceSchema = z.strictObject({
   /** ...except that this many retries may always be in flight (so a quiet gateway can still fail over). */
   retry_min_concurrency: z.number().int().nonnegative().default(3),
   breaker: breakerSchema.default(() => breakerSchema.parse({})),
+  /** Hedge requests to a second destination when the first is slower than its p95 time to first byte. */
+  hedge: z.boolean().default(false),
+  /** Hedge delay before enough samples exist, and its floor. */
+  hedge_default_ms: z.number().int().positive().default(1_000),
+  hedge_min_ms: z.number().int().nonnegative().default(20),
 });
 
 export type ResilienceConfig = z.infer<typeof resilienceSchema>;

@@ -4,7 +4,7 @@ import type { Decision, RouteInput, Router } from '../core/decision.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 
 export class CatalogRouter implements Router {
-  constructor(private readonly catalog: ModelCatalog) {}
+  constructor(private readonly catalog: ModelCatalog, private readonly hedge = false) {}
 
   decide(input: RouteInput): Decision {
     const cands = this.catalog.candidates(input.model);
@@ -13,6 +13,7 @@ export class CatalogRouter implements Router {
     return {
       candidates: cands.map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone })),
       edgeOnly: false,
+      hedge: this.hedge,
       tags: input.principal.defaultTags,
       ruleId: 'default',
       policyVersion: 'none',

@@ -116,3 +116,40 @@ describe('clock breaker and retry budget', () => {
     expect(budget.tryAcquire()).toBe(true); // 2 < 10% of 40
   });
 });
+
+describe('hedging', () => {
+  it('starts a second destination when the first is slow, takes the first answer and cancels the other', async () => {
+    const slow = await startFakeOpenAI();
+    const quick = await startFakeOpenAI();
+    const hedgeGw = await startTestGateway({
+      resilience: { hedge: true, hedge_default_ms: 200, retries: 0 },
+      upstreams: [
+        { id: 'slow', url: slow.url, models: ['gpt-h'] },
+        { id: 'quick', url: quick.url, models: ['gpt-h'] },
+      ],
+    }, { onComplete: (ctx) => done.push({ ...ctx }) });
+    try {
+      done.length = 0;
+      slow.setFault({ firstByteDelayMs: 5_000 });
+      const t0 = Date.now();
+      const r = await hedgeGw.client.chat.completions.create({ model: 'gpt-h', messages: [{ role: 'user', content: 'hedge me' }] });
+      expect(r.choices[0]!.message.content).toContain('hedge me');
+      expect(Date.now() - t0).toBeLessThan(4_000);
+      expect(quick.requests).toHaveLength(1);
+      await waitUntil(() => slow.aborted === 1, { timeoutMs: 10_000 });
+      expect(done[0]!.hedged).toBe(true);
+      expect(done[0]!.upstream).toBe('quick');
+      // A fast primary is not hedged.
+      slow.reset();
+      quick.reset();
+      done.length = 0;
+      await hedgeGw.client.chat.completions.create({ model: 'gpt-h', messages: [{ role: 'user', content: 'no hedge' }] });
+      expect(quick.requests).toHaveLength(0);
+      expect(done[0]!.hedged).toBeUndefined();
+    } finally {
+      await hedgeGw.shutdown();
+      await slow.close();
+      await quick.close();
+    }
+  });
+});
