@@ -153,3 +153,38 @@ describe('hedging', () => {
     }
   });
 });
+
+describe('timeouts', () => {
+  it('an upstream that goes idle mid-stream ends the stream with an error event', async () => {
+    const idle = await startFakeOpenAI();
+    const g = await startTestGateway({ resilience: { retries: 0 }, upstreams: [{ id: 'idle', url: idle.url, models: ['gpt-i'], timeouts: { idle_ms: 500 } }] });
+    try {
+      idle.setFault({ holdAfterFirstChunk: true });
+      const stream = await g.client.chat.completions.create({ model: 'gpt-i', messages: [{ role: 'user', content: 'go quiet' }], stream: true });
+      let chunks = 0;
+      const err = await (async () => {
+        for await (const _ of stream) chunks++;
+      })().catch((e: unknown) => e);
+      expect(chunks).toBeGreaterThanOrEqual(1);
+      expect(String((err as Error).message)).toMatch(/idle/);
+    } finally {
+      idle.release();
+      await g.shutdown();
+      await idle.close();
+    }
+  });
+
+  it('a total timeout ends a slow non-streaming call with 504', async () => {
+    const slow = await startFakeOpenAI();
+    const g = await startTestGateway({ resilience: { retries: 0 }, upstreams: [{ id: 'slowpoke', url: slow.url, models: ['gpt-s'], timeouts: { total_ms: 400 } }] });
+    try {
+      slow.setFault({ firstByteDelayMs: 3_000 });
+      const err = await g.client.chat.completions.create({ model: 'gpt-s', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      expect((err as { status?: number }).status).toBe(504);
+      expect(String((err as Error).message)).toMatch(/slowpoke/);
+    } finally {
+      await g.shutdown();
+      await slow.close();
+    }
+  });
+});
