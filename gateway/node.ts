@@ -19,6 +19,9 @@ import { OpossumBreaker } from './resilience/opossum-breaker.js';
 import { RedisCache } from './cache/redis-cache.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { EncryptedCache } from './cache/encrypted-cache.js';
+import { ModelCatalog } from './core/model-catalog.js';
+import { PolicyRouter } from './policy/policy-router.js';
+import { watchPolicy } from './policy/watch-policy.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -63,13 +66,23 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     records.onComplete(ctx);
     opts.onComplete?.(ctx);
   };
+  let router: PolicyRouter | undefined;
+  let stopWatching: (() => void) | undefined;
+  if (config.policies) {
+    const file = config.policies.file;
+    router = await PolicyRouter.create(readFileSync(file, 'utf8'), file, new ModelCatalog(upstreams)).catch((err: unknown) => {
+      throw new ConfigError(err instanceof Error ? err.message : String(err));
+    });
+    stopWatching = watchPolicy(file, router, logger, config.policies.poll_ms);
+    logger.info({ file, version: router.current.version }, 'routing policy loaded');
+  }
   const breakers: OpossumBreaker[] = [];
   const breakerFactory = (id: string) => {
     const b = new OpossumBreaker(id, config.resilience.breaker);
     breakers.push(b);
     return b;
   };
-  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory, cache });
+  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory, cache, router });
 
   const lim = config.server.limits;
   const tls = config.server.tls;
@@ -108,6 +121,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       }
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
       await counters?.close();
+      stopWatching?.();
       await records.close();
       await cache?.close();
       for (const b of breakers) b.shutdown();

@@ -4,6 +4,7 @@ import { serveCommand } from './serve-command.js';
 import { edgeCommand } from './edge-command.js';
 import { keysCommand } from './keys-command.js';
 import { reportCommand } from './report-command.js';
+import { policiesCommand } from './policies-command.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -12,6 +13,8 @@ commands:
   edge build-model --preset P --seed N --out D   write a random-weight model folder (tiny-llama, tiny-gpt2, small-llama, bench-50m)
   edge serve --model DIR [--port N]              serve one model folder as a standalone OpenAI-compatible edge server
   keys create [--id ID] [--tenant T]             print a new virtual key once, and its config line
+  policies check FILE [--config C]               validate a routing policy (errors name file, line and field)
+  policies explain FILE REQUEST.json [--config C] print the routing decision and trace, calling no model
   report [--since 1h | --from T --to T] [--dir records | --redis URL] [--group destination,model,tenant,rule]
          [--format table|json|csv|html] [--out FILE]   cost, latency and routing tables from request records
 `;
@@ -23,6 +26,7 @@ const verbs: Record<string, Verb> = {
   edge: edgeCommand,
   keys: keysCommand,
   report: reportCommand,
+  policies: policiesCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -49,6 +49,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Parses config text; `source` names the file in error messages. */
 export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): GatewayConfig {
+  return parseYamlFile(text, source, configSchema, env);
+}
+
+/** YAML text -> zod-validated value; every problem becomes `file:line: field: message`. */
+export function parseYamlFile<S extends z.ZodType>(text: string, source: string, schema: S, env?: Record<string, string | undefined>): z.infer<S> {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -57,12 +62,12 @@ export function parseConfig(text: string, source: string, env: Record<string, st
     throw new ConfigError(`${source}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const missing: string[] = [];
-  interpolate(doc, env, missing);
+  if (env) interpolate(doc, env, missing);
   if (missing.length > 0) {
     throw new ConfigError(`${source}: environment variable(s) not set: ${[...new Set(missing)].join(', ')}`);
   }
   const raw: unknown = doc.toJS() ?? {};
-  const parsed = configSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue: z.core.$ZodIssue) => {
       const line = lineOf(doc, counter, issue.path);

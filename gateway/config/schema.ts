@@ -97,6 +97,8 @@ export const configSchema = z.strictObject({
   records: recordsSchema.default(() => recordsSchema.parse({})),
   resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
   cache: cacheSchema.default(() => cacheSchema.parse({})),
+  /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
+  policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
   prices: pricesSchema.default(() => pricesSchema.parse({})),
 }).superRefine((cfg, ctx) => {
   const ids = new Set<string>();

@@ -21,6 +21,7 @@ import { ClockBreaker } from '../resilience/clock-breaker.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { LatencyWindow } from '../resilience/latency-window.js';
 import { adminRoutes } from '../routes/admin.js';
+import { explainRoutes } from '../routes/explain.js';
 import type { CacheStore } from '../cache/cache-store.js';
 import { MemoryCache } from '../cache/memory-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
@@ -175,6 +176,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   inferenceRoutes(app, services);
   operatorRoutes(app, services);
   adminRoutes(app, services);
+  explainRoutes(app, services);
   return app;
 }
 

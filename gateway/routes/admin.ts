@@ -3,6 +3,11 @@ import type { Hono } from 'hono';
 import type { GatewayEnv, GatewayServices } from '../core/app.js';
 
 export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
+  app.get('/admin/policies', (c) => {
+    const status = 'current' in s.router ? (s.router as { current: unknown }).current : null;
+    return c.json({ policy: status ?? { source: null, version: 'none', lastError: null, note: 'no policy file configured' } });
+  });
+
   app.get('/admin/upstreams', async (c) =>
     c.json({
       object: 'list',

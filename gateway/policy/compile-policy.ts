@@ -1,0 +1,145 @@
+/**
+ * Compiles a policy once into a decision function: globs become regexes, detectors are built, tag rules are indexed.
+ * `decide` then turns a request into a Decision whose candidates already obey the privacy rules.
+ */
+import type { Decision, RouteCandidate, RouteInput } from '../core/decision.js';
+import { errors } from '../core/errors.js';
+import type { ModelCatalog } from '../core/model-catalog.js';
+import type { JsonObject, JsonValue } from '../core/types.js';
+import { BUILT_IN_DETECTORS, redact, scan, type DetectorSpec } from './detectors.js';
+import type { Policy, PolicyRule } from './policy-schema.js';
+
+const globRe = (g: string) => new RegExp(`^${g.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+
+interface CompiledRule {
+  rule: PolicyRule;
+  test(input: RouteInput, tags: ReadonlySet<string>, bytes: number): boolean;
+}
+
+function compileRule(rule: PolicyRule): CompiledRule {
+  const m = rule.match;
+  const checks: Array<(i: RouteInput, tags: ReadonlySet<string>, bytes: number) => boolean> = [];
+  const any = (gs: string[] | undefined, pick: (i: RouteInput) => string) => {
+    if (!gs) return;
+    const res = gs.map(globRe);
+    checks.push((i) => res.some((r) => r.test(pick(i))));
+  };
+  any(m.models, (i) => i.model);
+  any(m.tenants, (i) => i.principal.tenant);
+  any(m.keys, (i) => i.principal.keyId);
+  if (m.tags) checks.push((_i, tags) => m.tags!.some((t) => tags.has(t)));
+  if (m.metadata) checks.push((i) => {
+    const md = i.body['metadata'];
+    return !!md && typeof md === 'object' && !Array.isArray(md) && Object.entries(m.metadata!).every(([k, v]) => md[k] === v);
+  });
+  if (m.headers) checks.push((i) => Object.entries(m.headers!).every(([k, v]) => i.headers.get(k) === v));
+  if (m.max_bytes !== undefined) checks.push((_i, _t, b) => b <= m.max_bytes!);
+  if (m.min_bytes !== undefined) checks.push((_i, _t, b) => b >= m.min_bytes!);
+  return { rule, test: (i, t, b) => checks.every((c) => c(i, t, b)) };
+}
+
+/** All user-visible text of a request (chat messages, prompt, input). */
+export function requestText(body: JsonObject): string {
+  const parts: string[] = [];
+  const walk = (v: JsonValue | undefined) => {
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(body['messages']);
+  walk(body['prompt']);
+  walk(body['input']);
+  return parts.join('\n');
+}
+
+function redactBody(body: JsonObject, detectors: readonly DetectorSpec[]): JsonObject {
+  const fix = (v: JsonValue): JsonValue => {
+    if (typeof v === 'string') return redact(v, scan(v, detectors));
+    if (Array.isArray(v)) return v.map(fix);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'role' || k === 'type' ? x : fix(x)]));
+    return v;
+  };
+  const out: JsonObject = { ...body };
+  for (const k of ['messages', 'prompt', 'input']) if (k in body) out[k] = fix(body[k]!);
+  return out;
+}
+
+export interface CompiledPolicy {
+  version: string;
+  decide(input: RouteInput, bytes?: number): Decision;
+  /** Tags a request carries (header, metadata, key defaults, detectors), for explain and tests. */
+  tags(input: RouteInput): { tags: Set<string>; detected: string[] };
+}
+
+export function compilePolicy(policy: Policy, version: string, catalog: ModelCatalog): CompiledPolicy {
+  const detectors: DetectorSpec[] = [
+    ...BUILT_IN_DETECTORS.filter((d) => !policy.disable_detectors.includes(d.name)),
+    ...policy.detectors.map((d) => ({ name: d.name, tag: d.tag, pattern: new RegExp(d.pattern, 'g') })),
+  ];
+  const rules = policy.rules.map(compileRule);
+
+  const tagsOf = (input: RouteInput) => {
+    const tags = new Set<string>(input.principal.defaultTags);
+    for (const t of (input.headers.get('x-switchyard-tags') ?? '').split(',')) if (t.trim()) tags.add(t.trim());
+    const md = input.body['metadata'];
+    if (md && typeof md === 'object' && !Array.isArray(md) && typeof md['tags'] === 'string') for (const t of md['tags'].split(',')) if (t.trim()) tags.add(t.trim());
+    const detected = [...new Set(scan(requestText(input.body), detectors).map((f) => { tags.add(f.tag); return f.detector; }))];
+    return { tags, detected };
+  };
+
+  return {
+    version,
+    tags: tagsOf,
+    decide(input, bytes = JSON.stringify(input.body).length) {
+      const trace: string[] = [`policy ${version}`];
+      const { tags, detected } = tagsOf(input);
+      if (detected.length) trace.push(`detected: ${detected.join(', ')}`);
+      trace.push(`tags: ${[...tags].join(', ') || '(none)'}`);
+      const serving = catalog.candidates(input.model);
+      if (serving.length === 0) throw errors.modelNotFound(input.model);
+      const hit = rules.find((r) => r.test(input, tags, bytes));
+      let candidates: RouteCandidate[];
+      if (hit) {
+        trace.push(`rule '${hit.rule.id}' matched`);
+        candidates = hit.rule.route.flatMap((id) => serving.filter((c) => c.upstream.id === id)).map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));
+      } else {
+        trace.push('no rule matched: every upstream serving the model, in configuration order');
+        candidates = serving.map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));
+      }
+      // Privacy: the strictest tag wins. Edge-only removes every cloud candidate; cloud allowlists intersect.
+      let edgeOnly = false;
+      let redactIt = false;
+      for (const t of tags) {
+        const tr = policy.tags[t];
+        if (!tr) continue;
+        if (tr.route === 'edge-only') edgeOnly = true;
+        else if (tr.route === 'redact') redactIt = true;
+        else candidates = candidates.filter((c) => c.zone === 'edge' || tr.upstreams.includes(c.upstream.id));
+      }
+      if (edgeOnly) {
+        candidates = candidates.filter((c) => c.zone === 'edge' && c.upstream.zone === 'edge');
+        trace.push('edge-only: cloud destinations removed');
+      }
+      trace.push(`candidates: ${candidates.map((c) => c.upstream.id).join(' -> ') || '(none)'}`);
+      if (candidates.length === 0) {
+        throw errors.invalid(`No destination allowed by policy ${version} can serve '${input.model}' for this request (tags: ${[...tags].join(', ') || 'none'}).`, 'model', 'no_allowed_destination');
+      }
+      const budget = hit?.rule.latency_budget_ms?.total;
+      return {
+        candidates,
+        edgeOnly,
+        tags: [...tags],
+        ruleId: hit?.rule.id ?? 'default',
+        policyVersion: version,
+        // Tagged (sensitive) content is cached only where a rule says so explicitly.
+        cache: hit?.rule.cache
+          ? { enabled: hit.rule.cache.enabled, ttlSeconds: hit.rule.cache.ttl_seconds }
+          : { enabled: input.body['temperature'] === 0 && ![...tags].some((t) => t in policy.tags), ttlSeconds: 300 },
+        hedge: hit?.rule.hedge,
+        deadline: budget ? Date.now() + budget : undefined,
+        body: redactIt && !edgeOnly && detected.length ? redactBody(input.body, detectors) : undefined,
+        trace,
+      };
+    },
+  };
+}

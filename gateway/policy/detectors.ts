@@ -1,0 +1,73 @@
+/**
+ * Content detectors: find sensitive spans in request text and name the tag each implies (`pii`, `secret`). Checks that
+ * regexes cannot express (Luhn for cards, mod-97 for IBANs) run on the candidates only.
+ */
+
+export interface DetectorSpec {
+  name: string;
+  tag: string;
+  pattern: RegExp;
+  check?: (match: string) => boolean;
+}
+
+export interface Finding {
+  detector: string;
+  tag: string;
+  start: number;
+  end: number;
+}
+
+function luhn(s: string): boolean {
+  const digits = s.replace(/\D/g, '');
+  if (digits.length < 13 || digits.length > 19) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+function ibanValid(s: string): boolean {
+  const iban = s.replace(/\s/g, '').toUpperCase();
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (const ch of moved) {
+    const v = ch >= 'A' ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const digit of v) rem = (rem * 10 + (digit.charCodeAt(0) - 48)) % 97;
+  }
+  return rem === 1;
+}
+
+export const BUILT_IN_DETECTORS: DetectorSpec[] = [
+  { name: 'email', tag: 'pii', pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g },
+  { name: 'phone', tag: 'pii', pattern: /(?<![\w+])\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)/g },
+  { name: 'payment_card', tag: 'pii', pattern: /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g, check: luhn },
+  { name: 'iban', tag: 'pii', pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g, check: ibanValid },
+  { name: 'us_ssn', tag: 'pii', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
+  { name: 'api_key', tag: 'secret', pattern: /\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{36}|xox[bp]-[A-Za-z0-9-]{10,})\b/g },
+  { name: 'private_key', tag: 'secret', pattern: /-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/g },
+];
+
+export function scan(text: string, detectors: readonly DetectorSpec[]): Finding[] {
+  const out: Finding[] = [];
+  for (const d of detectors) {
+    d.pattern.lastIndex = 0;
+    for (const m of text.matchAll(d.pattern)) {
+      if (d.check && !d.check(m[0])) continue;
+      out.push({ detector: d.name, tag: d.tag, start: m.index, end: m.index + m[0].length });
+    }
+  }
+  return out;
+}
+
+/** Replaces detected spans with `[REDACTED:<detector>]`, right to left so offsets stay valid. */
+export function redact(text: string, findings: readonly Finding[]): string {
+  let out = text;
+  for (const f of [...findings].sort((a, b) => b.start - a.start)) out = out.slice(0, f.start) + `[REDACTED:${f.detector}]` + out.slice(f.end);
+  return out;
+}

@@ -1,0 +1,56 @@
+/** Records as JSON lines, one file per UTC day, rotated by size (records-2026-11-24.jsonl, .1.jsonl, ...). */
+import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RecordSink } from './record-queue.js';
+import { requestRecordSchema, type RequestRecord } from './request-record.js';
+
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+export class JsonlSink implements RecordSink {
+  private part = new Map<string, number>();
+
+  constructor(private readonly dir: string, private readonly maxBytes: number) {}
+
+  private async fileFor(d: string): Promise<string> {
+    let n = this.part.get(d) ?? 0;
+    for (;;) {
+      const f = join(this.dir, `records-${d}${n > 0 ? `.${n}` : ''}.jsonl`);
+      const size = await stat(f).then((s) => s.size, () => 0);
+      if (size < this.maxBytes) {
+        this.part.set(d, n);
+        return f;
+      }
+      n++;
+    }
+  }
+
+  async write(batch: readonly RequestRecord[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const byDay = new Map<string, string[]>();
+    for (const r of batch) byDay.set(day(r.time), [...(byDay.get(day(r.time)) ?? []), JSON.stringify(r)]);
+    for (const [d, lines] of byDay) await appendFile(await this.fileFor(d), lines.join('\n') + '\n');
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Reads every record in [from, to) from a JSONL directory; malformed lines are counted, not fatal. */
+export async function readJsonlRecords(dir: string, from: number, to: number): Promise<{ records: RequestRecord[]; malformed: number }> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^records-\d{4}-\d{2}-\d{2}(\.\d+)?\.jsonl$/.test(f));
+  const records: RequestRecord[] = [];
+  let malformed = 0;
+  for (const f of files) {
+    const d = Date.parse(f.slice(8, 18));
+    if (d + 86_400_000 <= from || d >= to) continue;
+    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) {
+      if (!line) continue;
+      try {
+        const r = requestRecordSchema.parse(JSON.parse(line));
+        if (r.time >= from && r.time < to) records.push(r);
+      } catch {
+        malformed++;
+      }
+    }
+  }
+  return { records: records.sort((a, b) => a.time - b.time), malformed };
+}

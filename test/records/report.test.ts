@@ -1,0 +1,59 @@
+/** Report percentiles against exact nearest-rank values (HDR: 3 significant digits), grouping, costs and formats. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildReport, buildRow } from '../../gateway/report/report.js';
+import { formatCsv, formatTable } from '../../gateway/report/format-report.js';
+import type { RequestRecord } from '../../gateway/records/request-record.js';
+import { costOf } from '../../gateway/records/request-record.js';
+
+function rec(over: Partial<RequestRecord>): RequestRecord {
+  return {
+    id: 'r', time: 1_700_000_000_000, key_id: 'k', tenant: 't', endpoint: 'chat.completions', model: 'm', served_model: 'm',
+    destination: 'cloud-a', zone: 'cloud', rule: 'default', tags: [], cache: 'miss', status: 200, error: null, stream: false,
+    prompt_tokens: 10, completion_tokens: 5, cost_usd: 0, all_cloud_cost_usd: 0, ttft_ms: 10, latency_ms: 20, attempts: 1, ...over,
+  };
+}
+
+const nearestRank = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+describe('report', () => {
+  it('percentiles match exact nearest-rank within 3 significant digits', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 600_000 }), { minLength: 1, maxLength: 400 }), (lat) => {
+        const row = buildRow('g', lat.map((l) => rec({ latency_ms: l })));
+        for (const [p, got] of [[50, row.latency_p50_ms], [95, row.latency_p95_ms], [99, row.latency_p99_ms]] as const) {
+          const exact = nearestRank(lat, p);
+          expect(Math.abs(got - exact) / exact).toBeLessThanOrEqual(1e-3 + 1e-9);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('groups by destination, model, tenant and rule with error and cache-hit rates and savings', () => {
+    const prices = { models: { m: { input_per_m: 1, output_per_m: 2 } }, edge_per_m: 0 };
+    const edgeCost = costOf(prices, 'm', 'edge', 1000, 1000);
+    const cloudCost = costOf(prices, 'm', 'cloud', 1000, 1000);
+    expect(edgeCost).toEqual({ cost: 0, allCloud: 0.003 });
+    expect(cloudCost.cost).toBeCloseTo(0.003, 12);
+    const rs = [
+      rec({ destination: 'edge', zone: 'edge', cost_usd: 0, all_cloud_cost_usd: 0.003, cache: 'hit' }),
+      rec({ destination: 'edge', zone: 'edge', cost_usd: 0, all_cloud_cost_usd: 0.003, status: 502, error: 'upstream_error' }),
+      rec({ destination: 'cloud-a', cost_usd: 0.003, all_cloud_cost_usd: 0.003, tenant: 'u' }),
+    ];
+    const r = buildReport(rs, 0, Date.now());
+    const edge = r.tables.destination!.find((x) => x.group === 'edge')!;
+    expect(edge.requests).toBe(2);
+    expect(edge.error_rate).toBe(0.5);
+    expect(edge.cache_hit_rate).toBe(0.5);
+    expect(edge.savings_usd).toBeCloseTo(0.006, 12);
+    expect(r.tables.tenant!.map((x) => x.group).sort()).toEqual(['t', 'u']);
+    expect(formatTable(r)).toContain('destination');
+    const csv = formatCsv(r).trim().split('\n');
+    expect(csv[0]!.startsWith('table,group,requests')).toBe(true);
+    expect(csv.length).toBe(1 + 2 + 1 + 2 + 1);
+  });
+});
