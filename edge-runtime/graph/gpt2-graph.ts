@@ -1,21 +1,23 @@
 /**
- * Writes a GPT-2-family decoder in the HF/Optimum layout (decoder-io.ts; position_ids is an input, as transformers.js
- * exports have it): LayerNorm, learned position embeddings, fused QKV multi-head attention over Concat(past, new)
- * K/V, gelu_new MLP, LM head tied to the token embedding.
+ * Writes a GPT-2-family decoder in the HF/Optimum layout (same I/O names as the Llama graph, position_ids included),
+ * each layer's K/V path being Concat(past, new, axis=2) so the engine can rewrite it into the paged form.
  */
 import { GraphBuilder } from './graph-builder.js';
 import { linear, type LinearOptions } from './linear.js';
 import { additiveMask } from './attention-mask.js';
-import { cacheConcat, declareDecoderInputs, declareLogits } from './decoder-io.js';
-import { lmHead } from './lm-head.js';
-import type { Gpt2Shape, Gpt2Weights } from './gpt2-weights.js';
+import { transpose, type Gpt2Shape, type Gpt2Weights } from './gpt2-weights.js';
 
 export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions): Uint8Array {
   const g = new GraphBuilder('switchyard-gpt2');
   const { hidden: D, heads: H, vocab: V } = s;
   const HD = D / H;
-  const io = declareDecoderInputs(g, s.layers, H, HD);
-  declareLogits(g, V);
+  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const am = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  for (let l = 0; l < s.layers; l++) {
+    g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', H, 'past_sequence_length', HD]);
+    g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', H, 'past_sequence_length', HD]);
+  }
   const c = {
     headShape: g.int64('c/headShape', [0, 0, H, HD]),
     mergeShape: g.int64('c/mergeShape', [0, 0, D]),
@@ -26,7 +28,7 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
     k0: g.floatScalar('c/k0', Math.sqrt(2 / Math.PI)),
     k1: g.floatScalar('c/k1', 0.044715),
   };
-  const mask = additiveMask(g, io.ids, io.mask);
+  const mask = additiveMask(g, ids, am);
   const ln = (x: string, name: string, gamma: Float32Array, beta: Float32Array) =>
     g.o('LayerNormalization', [x, g.float(`${name}.weight`, [D], gamma), g.float(`${name}.bias`, [D], beta)], { axis: -1, epsilon: { float: s.lnEps } });
   const dense = (x: string, name: string, W: Float32Array, B: Float32Array, K: number, N: number) =>
@@ -38,10 +40,9 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
     return g.o('Mul', [g.o('Mul', [x, c.half]), g.o('Add', [g.o('Tanh', [inner]), c.one])]);
   };
 
-  const wte = g.float('transformer.wte.weight', [V, D], w.wte);
   let x = g.o('Add', [
-    g.o('Gather', [wte, io.ids], { axis: 0 }),
-    g.o('Gather', [g.float('transformer.wpe.weight', [s.maxPositions, D], w.wpe), io.positions], { axis: 0 }),
+    g.o('Gather', [g.float('transformer.wte.weight', [V, D], w.wte), ids], { axis: 0 }),
+    g.o('Gather', [g.float('transformer.wpe.weight', [s.maxPositions, D], w.wpe), pos], { axis: 0 }),
   ]);
   w.layers.forEach((lw, l) => {
     const p = `transformer.h.${l}`;
@@ -49,16 +50,21 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
     const qkv = dense(h, `${p}.attn.c_attn`, lw.attnW, lw.attnB, D, 3 * D);
     const [q0, k0, v0] = g.op('Split', [qkv, c.split], { axis: 2 }, { outputs: [`${p}/q`, `${p}/k`, `${p}/v`] });
     const heads = (y: string) => g.o('Transpose', [g.o('Reshape', [y, c.headShape])], { perm: [0, 2, 1, 3] });
-    const present = cacheConcat(g, l, heads(k0!), heads(v0!), H, HD);
-    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [heads(q0!), g.o('Transpose', [present.k], { perm: [0, 1, 3, 2] })]), c.scale]), mask]);
-    const attn = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), present.v]);
+    const q = heads(q0!);
+    const k = g.o('Concat', [`past_key_values.${l}.key`, heads(k0!)], { axis: 2 }, `present.${l}.key`);
+    const v = g.o('Concat', [`past_key_values.${l}.value`, heads(v0!)], { axis: 2 }, `present.${l}.value`);
+    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [q, g.o('Transpose', [k], { perm: [0, 1, 3, 2] })]), c.scale]), mask]);
+    const attn = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), v]);
     const merged = g.o('Reshape', [g.o('Transpose', [attn], { perm: [0, 2, 1, 3] }), c.mergeShape]);
     x = g.o('Add', [x, dense(merged, `${p}.attn.c_proj`, lw.projW, lw.projB, D, D)]);
     const h2 = ln(x, `${p}.ln_2`, lw.ln2g, lw.ln2b);
     const mlp = dense(gelu(dense(h2, `${p}.mlp.c_fc`, lw.fcW, lw.fcB, D, 4 * D)), `${p}.mlp.c_proj`, lw.fc2W, lw.fc2B, 4 * D, D);
     x = g.o('Add', [x, mlp]);
+    g.output(k, 'float32', ['batch_size', H, 'total_sequence_length', HD]);
+    g.output(v, 'float32', ['batch_size', H, 'total_sequence_length', HD]);
   });
   const final = ln(x, 'transformer.ln_f', w.lnfG, w.lnfB);
-  lmHead(g, final, { tied: true, embedName: wte, embed: w.wte }, D, V, lin);
+  linear(g, final, 'lm_head', transpose(w.wte, V, D), D, V, lin, 'logits');
+  g.output('logits', 'float32', ['batch_size', 'sequence_length', V]);
   return g.encode();
 }

@@ -1,8 +1,5 @@
-/** GPT-2-family shape and weights (LayerNorm, learned positions, fused QKV, GELU MLP, tied LM head), seeded. */
-import { normal, seededRandom } from './seeded-random.js';
-import { DEFAULT_LOGIT_SCALE } from './llama-weights.js';
-
-export { transpose } from './seeded-random.js';
+/** GPT-2-family weights (LayerNorm, learned positions, fused QKV, GELU MLP, tied LM head) and a seeded initialiser. */
+import { seededRandom } from './llama-weights.js';
 
 export interface Gpt2Shape {
   vocab: number;
@@ -15,7 +12,7 @@ export interface Gpt2Shape {
 
 export interface Gpt2LayerWeights {
   ln1g: Float32Array; ln1b: Float32Array;
-  attnW: Float32Array; attnB: Float32Array; // [D, 3D] (HF Conv1D layout: x @ W)
+  attnW: Float32Array; attnB: Float32Array; // [D, 3D]
   projW: Float32Array; projB: Float32Array; // [D, D]
   ln2g: Float32Array; ln2b: Float32Array;
   fcW: Float32Array; fcB: Float32Array; // [D, 4D]
@@ -30,12 +27,20 @@ export interface Gpt2Weights {
   lnfB: Float32Array;
 }
 
-/**
- * The head is the (unit-std) token embedding, so the logit scale lives in ln_f's gain: c/sqrt(D) against normed
- * hidden states of RMS ~1 gives logits of std ~c (see DEFAULT_LOGIT_SCALE).
- */
-export function randomGpt2Weights(s: Gpt2Shape, seed: number, logitScale = DEFAULT_LOGIT_SCALE): Gpt2Weights {
-  if (s.hidden % s.heads !== 0) throw new Error(`hidden (${s.hidden}) must be a multiple of heads (${s.heads})`);
+function normal(rand: () => number, n: number, std: number, mean = 0): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * std;
+    out[i] = mean + r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = mean + r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/** The tied head reads the embedding: embeddings of std 1 against unit-variance hidden states give logits of std ~sqrt(D): decisive. */
+export function randomGpt2Weights(s: Gpt2Shape, seed: number): Gpt2Weights {
   const rand = seededRandom(seed);
   const D = s.hidden;
   const layers: Gpt2LayerWeights[] = [];
@@ -49,12 +54,12 @@ export function randomGpt2Weights(s: Gpt2Shape, seed: number, logitScale = DEFAU
       fc2W: normal(rand, 4 * D * D, 0.5 / Math.sqrt(4 * D)), fc2B: normal(rand, D, 0.02),
     });
   }
-  const gain = logitScale / Math.sqrt(D);
-  return {
-    wte: normal(rand, s.vocab * D, 1),
-    wpe: normal(rand, s.maxPositions * D, 0.5),
-    layers,
-    lnfG: normal(rand, D, 0.1 * gain, gain),
-    lnfB: normal(rand, D, 0.02 * gain),
-  };
+  return { wte: normal(rand, s.vocab * D, 1), wpe: normal(rand, s.maxPositions * D, 0.5), layers, lnfG: normal(rand, D, 0.1, 1), lnfB: normal(rand, D, 0.02) };
+}
+
+/** [V, D] -> [D, V], the tied LM head as a MatMul weight. */
+export function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c]!;
+  return t;
 }

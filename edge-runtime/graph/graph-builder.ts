@@ -2,20 +2,10 @@
 import { onnx, type O } from './onnx.js';
 
 const DT = onnx.TensorProto.DataType;
-/** A tensor dimension: a fixed size or a symbolic name (`batch_size`). */
-export type Dim = string | number;
+type Dim = string | number;
 
 export type AttrValue = number | number[] | string | { float: number } | { floats: number[] };
 
-/**
- * Collects inputs, outputs, initializers and nodes, then encodes an opset-17 model (plus com.microsoft when used).
- * @example
- * const g = new GraphBuilder('demo');
- * const x = g.input('x', 'float32', ['batch', 4]);
- * g.o('MatMul', [x, g.float('w', [4, 2], new Float32Array(8))], {}, 'y');
- * g.output('y', 'float32', ['batch', 2]);
- * const bytes = g.encode();
- */
 export class GraphBuilder {
   private readonly nodes: O.INodeProto[] = [];
   private readonly inits: O.ITensorProto[] = [];
@@ -117,4 +107,23 @@ function attr(name: string, v: AttrValue): O.IAttributeProto {
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
   if ('float' in v) return { name, type: T.FLOAT, f: v.float };
   return { name, type: T.FLOATS, floats: v.floats };
+}
+
+/** Reads float32 initializers back from model bytes (by name), for the reference forward pass. */
+export function readInitializers(bytes: Uint8Array): Map<string, { dims: number[]; data: Float32Array }> {
+  const model = onnx.ModelProto.decode(bytes);
+  const out = new Map<string, { dims: number[]; data: Float32Array }>();
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataType !== DT.FLOAT) continue;
+    const dims = (t.dims ?? []).map(Number);
+    let data: Float32Array;
+    if (t.rawData && t.rawData.length > 0) {
+      const copy = new Uint8Array(t.rawData);
+      data = new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+    } else {
+      data = Float32Array.from(t.floatData ?? []);
+    }
+    out.set(t.name ?? '', { dims, data });
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 /** Emits `x @ W` in the chosen weight format: fp32 MatMul, int8 DequantizeLinear + MatMul, or 4-bit MatMulNBits. */
-import { onnx } from './onnx.js';
+import { onnx, type O } from './onnx.js';
 import type { GraphBuilder } from './graph-builder.js';
 import { quantizeInt8, quantizeQ4, Q4_BLOCK } from './quantize.js';
 

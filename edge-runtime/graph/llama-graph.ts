@@ -1,21 +1,24 @@
 /**
- * Writes a Llama-family decoder as a standard HF/Optimum-layout ONNX graph (decoder-io.ts): RMSNorm, rotary
- * embeddings from a [maxPositions, headDim/2] table gathered by position_ids, grouped-query attention over
- * Concat(past, new) K/V, SwiGLU MLP, and an own or tied LM head.
+ * Writes a Llama-family decoder as a standard HF/Optimum-layout ONNX graph: input_ids, attention_mask, position_ids,
+ * past_key_values.{i}.key|value -> logits, present.{i}.key|value, with each layer's K/V path being
+ * Concat(past, new, axis=2) so the engine can rewrite it into the paged form.
  */
 import { GraphBuilder } from './graph-builder.js';
 import { linear, type LinearOptions } from './linear.js';
 import { additiveMask } from './attention-mask.js';
-import { cacheConcat, declareDecoderInputs, declareLogits } from './decoder-io.js';
-import { lmHead } from './lm-head.js';
 import { ropeTables, type LlamaShape, type LlamaWeights } from './llama-weights.js';
 
 export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptions): Uint8Array {
   const g = new GraphBuilder('switchyard-llama');
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
   const half = HD / 2;
-  const io = declareDecoderInputs(g, s.layers, KV, HD);
-  declareLogits(g, V);
+  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const am = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  for (let l = 0; l < s.layers; l++) {
+    g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
+    g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
+  }
 
   const c = {
     ax1: g.int64('c/ax1', [1]),
@@ -33,15 +36,15 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     maskTile: g.int64('c/maskTile', [1, 1, H / KV, 1]),
   };
 
-  const mask = additiveMask(g, io.ids, io.mask);
+  const mask = additiveMask(g, ids, am);
   // The mask repeated for the G query heads that share a K/V head ([B, 1, G*S, T]): built once, used by every layer.
   const groupMask = H === KV ? mask : g.o('Tile', [mask, c.maskTile]);
 
   const tables = ropeTables(s);
   const cosT = g.float('rope.cos', [s.maxPositions, half], tables.cos);
   const sinT = g.float('rope.sin', [s.maxPositions, half], tables.sin);
-  const cos = g.o('Unsqueeze', [g.o('Gather', [cosT, io.positions], { axis: 0 }), c.ax1]);
-  const sin = g.o('Unsqueeze', [g.o('Gather', [sinT, io.positions], { axis: 0 }), c.ax1]);
+  const cos = g.o('Unsqueeze', [g.o('Gather', [cosT, pos], { axis: 0 }), c.ax1]);
+  const sin = g.o('Unsqueeze', [g.o('Gather', [sinT, pos], { axis: 0 }), c.ax1]);
   const rope = (x: string) => {
     const x1 = g.o('Slice', [x, c.s0, c.sHalf, c.ax3]);
     const x2 = g.o('Slice', [x, c.sHalf, c.sFull, c.ax3]);
@@ -55,8 +58,7 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     return g.o('Mul', [g.o('Mul', [x, inv]), g.float(name, [D], weight)]);
   };
 
-  const embedName = g.float('model.embed_tokens.weight', [V, D], w.embed);
-  let x = g.o('Gather', [embedName, io.ids], { axis: 0 });
+  let x = g.o('Gather', [g.float('model.embed_tokens.weight', [V, D], w.embed), ids], { axis: 0 });
   w.layers.forEach((lw, l) => {
     const p = `model.layers.${l}`;
     const h = rms(x, `${p}.input_layernorm.weight`, lw.inNorm);
@@ -64,12 +66,13 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     const q = rope(heads(linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin), c.qShape));
     const k = rope(heads(linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin), c.kvShape));
     const v = heads(linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin), c.kvShape);
-    const present = cacheConcat(g, l, k, v, KV, HD);
+    const presentK = g.o('Concat', [`past_key_values.${l}.key`, k], { axis: 2 }, `present.${l}.key`);
+    const presentV = g.o('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
     // Grouped-query attention without copying K/V per query head: query head h = kv * G + j (HF's repeat_kv order),
     // so [B, H, S, hd] regroups as [B, KV, G*S, hd] and each K/V head is read once by its G query heads.
     const qg = H === KV ? q : g.o('Reshape', [q, c.groupShape]);
-    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [qg, g.o('Transpose', [present.k], { perm: [0, 1, 3, 2] })]), c.scale]), groupMask]);
-    const attnG = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), present.v]);
+    const scores = g.o('Add', [g.o('Mul', [g.o('MatMul', [qg, g.o('Transpose', [presentK], { perm: [0, 1, 3, 2] })]), c.scale]), groupMask]);
+    const attnG = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), presentV]);
     const attn = H === KV ? attnG : g.o('Reshape', [attnG, c.repShape]);
     const merged = g.o('Reshape', [g.o('Transpose', [attn], { perm: [0, 2, 1, 3] }), c.mergeShape]);
     x = g.o('Add', [x, linear(g, merged, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin)]);
@@ -78,9 +81,12 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     const up = linear(g, h2, `${p}.mlp.up_proj`, lw.wu, D, s.intermediate, lin);
     const act = g.o('Mul', [g.o('Mul', [gate, g.o('Sigmoid', [gate])]), up]);
     x = g.o('Add', [x, linear(g, act, `${p}.mlp.down_proj`, lw.wd, s.intermediate, D, lin)]);
+    g.output(presentK, 'float32', ['batch_size', KV, 'total_sequence_length', HD]);
+    g.output(presentV, 'float32', ['batch_size', KV, 'total_sequence_length', HD]);
   });
   const final = rms(x, 'model.norm.weight', w.finalNorm);
   // The LM head is quantized like every other linear layer: it is the largest matrix of a small model.
-  lmHead(g, final, w.lmHead ? { tied: false, head: w.lmHead } : { tied: true, embedName, embed: w.embed }, D, V, lin);
+  linear(g, final, 'lm_head', w.lmHead, D, V, lin, 'logits');
+  g.output('logits', 'float32', ['batch_size', 'sequence_length', V]);
   return g.encode();
 }

@@ -1,23 +1,16 @@
-/** Llama-family shape and weights (RMSNorm, rotary, GQA, SwiGLU, own or tied LM head) with a seeded initialiser. */
-import { normal, seededRandom } from './seeded-random.js';
-
-// Kept for the rooms that took their PRNG from here before it had its own file (sampling, bench).
-export { seededRandom } from './seeded-random.js';
+/** Llama-family weights (RMSNorm, rotary, GQA, SwiGLU) and a seeded random initialiser for built test models. */
 
 export interface LlamaShape {
   vocab: number;
   hidden: number;
   layers: number;
   heads: number;
-  /** Fewer than `heads` gives grouped-query attention; must divide `heads`. */
   kvHeads: number;
   headDim: number;
   intermediate: number;
   maxPositions: number;
   ropeTheta: number;
   rmsEps: number;
-  /** The LM head reads the token embedding (HF `tie_word_embeddings`). */
-  tieWordEmbeddings?: boolean;
 }
 
 export interface LlamaLayerWeights {
@@ -36,28 +29,44 @@ export interface LlamaWeights {
   embed: Float32Array; // [vocab, hidden]
   layers: LlamaLayerWeights[];
   finalNorm: Float32Array;
-  /** [hidden, vocab]; absent when the head is tied to `embed`. */
-  lmHead?: Float32Array;
+  lmHead: Float32Array; // [hidden, vocab]
+}
+
+/** mulberry32: small, fast, seedable. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normal(rand: () => number, n: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * std;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+function nearOne(rand: () => number, n: number): Float32Array {
+  const w = normal(rand, n, 0.1);
+  for (let i = 0; i < n; i++) w[i]! += 1;
+  return w;
 }
 
 /**
- * Logit standard deviation the initialiser aims for. Random models are otherwise nearly indifferent between their top
- * tokens; at ~16 the top-2 margin sits orders of magnitude above fp32 noise (decisiveness.test.ts measures it), so
- * greedy comparisons between runtimes test the runtimes, not float rounding.
+ * Random weights scaled per fan-in so activations stay O(1) through the layers; the LM head is scaled up so the top-2
+ * logit margin is large (a decisive model: greedy comparisons then test the engine, not float rounding).
  */
-export const DEFAULT_LOGIT_SCALE = 16;
-
-function around(rand: () => number, n: number, mean: number): Float32Array {
-  return normal(rand, n, 0.1 * mean, mean);
-}
-
-/**
- * Random weights scaled per fan-in so activations stay O(1) through the layers. The logit scale goes into the LM head
- * (untied) or into the final norm's gain (tied: the embedding also feeds the first layer and must stay unit-sized).
- */
-export function randomLlamaWeights(s: LlamaShape, seed: number, logitScale = DEFAULT_LOGIT_SCALE): LlamaWeights {
-  if (s.heads % s.kvHeads !== 0) throw new Error(`heads (${s.heads}) must be a multiple of kvHeads (${s.kvHeads})`);
-  if (s.headDim % 2 !== 0) throw new Error(`headDim (${s.headDim}) must be even for rotary embeddings`);
+export function randomLlamaWeights(s: LlamaShape, seed: number, headScale = 8): LlamaWeights {
   const rand = seededRandom(seed);
   const d = s.hidden;
   const qd = s.heads * s.headDim;
@@ -65,25 +74,26 @@ export function randomLlamaWeights(s: LlamaShape, seed: number, logitScale = DEF
   const layers: LlamaLayerWeights[] = [];
   for (let l = 0; l < s.layers; l++) {
     layers.push({
-      inNorm: around(rand, d, 1),
+      inNorm: nearOne(rand, d),
       wq: normal(rand, d * qd, 1 / Math.sqrt(d)),
       wk: normal(rand, d * kd, 1 / Math.sqrt(d)),
       wv: normal(rand, d * kd, 1 / Math.sqrt(d)),
       wo: normal(rand, qd * d, 0.5 / Math.sqrt(qd)),
-      postNorm: around(rand, d, 1),
+      postNorm: nearOne(rand, d),
       wg: normal(rand, d * s.intermediate, 1 / Math.sqrt(d)),
       wu: normal(rand, d * s.intermediate, 1 / Math.sqrt(d)),
       wd: normal(rand, s.intermediate * d, 0.5 / Math.sqrt(s.intermediate)),
     });
   }
-  const embed = normal(rand, s.vocab * d, 1);
-  // Normed hidden states have RMS ~1, so a [d, V] head of std c/sqrt(d), or a unit embedding behind a final gain of
-  // c/sqrt(d), gives logits of std ~c.
-  if (s.tieWordEmbeddings) return { embed, layers, finalNorm: around(rand, d, logitScale / Math.sqrt(d)) };
-  return { embed, layers, finalNorm: around(rand, d, 1), lmHead: normal(rand, d * s.vocab, logitScale / Math.sqrt(d)) };
+  return {
+    embed: normal(rand, s.vocab * d, 1),
+    layers,
+    finalNorm: nearOne(rand, d),
+    lmHead: normal(rand, d * s.vocab, headScale / Math.sqrt(d)),
+  };
 }
 
-/** Rotary tables [maxPositions, headDim/2] (HF's rotate_half convention, inv_freq = theta^(-2i/headDim)). */
+/** Rotary tables [maxPositions, headDim/2] (HF's rotate_half convention). */
 export function ropeTables(s: LlamaShape): { cos: Float32Array; sin: Float32Array } {
   const half = s.headDim / 2;
   const cos = new Float32Array(s.maxPositions * half);
