@@ -54,7 +54,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   if (upstreams.length === 0) {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');
   }
-  const records = startRecords(config, upstreams);
+  const breakers: OpossumBreaker[] = [];
+  const records = startRecords(config, upstreams, () => breakers.map((b) => ({ upstream: b.upstream, state: b.state })));
   if (config.cache.backend === 'redis' && !config.redis) throw new ConfigError('cache.backend is redis but no `redis:` section is configured');
   const baseCache = config.cache.backend === 'redis'
     ? new RedisCache(config.redis!.url, `${config.redis!.key_prefix}cache:`, config.cache.command_timeout_ms)
@@ -76,7 +77,6 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     stopWatching = watchPolicy(file, router, logger, config.policies.poll_ms);
     logger.info({ file, version: router.current.version }, 'routing policy loaded');
   }
-  const breakers: OpossumBreaker[] = [];
   const breakerFactory = (id: string) => {
     const b = new OpossumBreaker(id, config.resilience.breaker);
     breakers.push(b);

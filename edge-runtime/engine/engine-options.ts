@@ -8,7 +8,7 @@ export const engineOptionsSchema = z.strictObject({
   variant: z.enum(['fp32', 'int8', 'q4']).default('q4'),
   kvBudgetBytes: z.number().int().positive().default(256 * 1024 * 1024),
   blockSize: z.number().int().positive().max(256).default(16),
-  maxNumSeqs: z.number().int().positive().default(16),
+  maxNumSeqs: z.number().int().positive().default(32),
   maxBatchedTokens: z.number().int().positive().default(512),
   /** onnxruntime intra-op threads; 0 lets ORT pick (all cores). */
   threads: z.number().int().nonnegative().default(0),

@@ -38,7 +38,7 @@ async function serveEdge(argv: string[]): Promise<void> {
     args: argv,
     options: {
       model: { type: 'string' }, id: { type: 'string' }, port: { type: 'string', default: '8090' }, host: { type: 'string', default: '127.0.0.1' },
-      variant: { type: 'string', default: 'q4' }, 'kv-budget-mb': { type: 'string', default: '256' }, 'max-num-seqs': { type: 'string', default: '16' }, 'max-batched-tokens': { type: 'string', default: '512' },
+      variant: { type: 'string', default: 'q4' }, 'kv-budget-mb': { type: 'string', default: '256' }, 'max-num-seqs': { type: 'string', default: '32' }, 'max-batched-tokens': { type: 'string', default: '512' },
     },
     strict: true,
   });

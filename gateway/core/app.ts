@@ -145,7 +145,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     c.set('ctx', ctx);
     // Inference needs a key when keys are configured; operator surfaces need an admin key; probes stay open.
     const path = c.req.path;
-    if (services.auth.enabled && (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard'))) {
+    if (services.auth.enabled && (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard') || (path === '/metrics' && config.server.metrics_auth))) {
       ctx.principal = await services.auth.authenticate(c.req.header('authorization'));
       if (!path.startsWith('/v1/') && ctx.principal.role !== 'admin') {
         throw new GatewayError('This endpoint needs an admin key.', { status: 403, code: 'admin_required' });

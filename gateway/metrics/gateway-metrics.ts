@@ -18,7 +18,7 @@ export class GatewayMetrics {
   private readonly tokens: Counter;
   private readonly cache: Counter;
 
-  constructor(upstreams: readonly Upstream[], extra: { recordsDropped?: () => number } = {}) {
+  constructor(upstreams: readonly Upstream[], extra: { recordsDropped?: () => number; breakerStates?: () => Array<{ upstream: string; state: string }> } = {}) {
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
     this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Requests by destination, model and status', labelNames: ['destination', 'model', 'status'], registers: r });
@@ -46,6 +46,11 @@ export class GatewayMetrics {
     gauge('switchyard_edge_tokens_per_second', 'Edge output tokens per second', (s) => s.tokensPerSecond);
     gauge('switchyard_edge_predicted_queue_wait_ms', 'Edge predicted queue wait', (s) => s.predictedQueueWaitMs);
     new Gauge({ name: 'switchyard_upstream_in_flight', help: 'Requests in flight per upstream', labelNames: ['upstream'], registers: r, collect() { for (const u of upstreams) this.set({ upstream: u.id }, u.load().inFlight); } });
+    if (extra.breakerStates) {
+      const read = extra.breakerStates;
+      const code: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
+      new Gauge({ name: 'switchyard_breaker_state', help: 'Circuit breaker per upstream: 0 closed, 1 half-open, 2 open', labelNames: ['upstream'], registers: r, collect() { for (const b of read()) this.set({ upstream: b.upstream }, code[b.state] ?? -1); } });
+    }
     if (extra.recordsDropped) {
       const read = extra.recordsDropped;
       new Gauge({ name: 'switchyard_records_dropped', help: 'Records dropped because the sink fell behind', registers: r, collect() { this.set(read()); } });

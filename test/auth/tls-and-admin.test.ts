@@ -16,7 +16,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sy-tls-'));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
   gw = await startTestGateway({
-    server: { tls: { cert_file: join(dir, 'cert.pem'), key_file: join(dir, 'key.pem') } },
+    server: { metrics_auth: true, tls: { cert_file: join(dir, 'cert.pem'), key_file: join(dir, 'key.pem') } },
     keys: [
       { id: 'user', sha256: await sha256Hex(USER) },
       { id: 'ops', sha256: await sha256Hex(ADMIN), role: 'admin' },
@@ -46,6 +46,9 @@ describe('TLS and admin endpoints', () => {
     expect(user.status).toBe(403);
     expect(((await user.json()) as { error: { code: string } }).error.code).toBe('admin_required');
     expect((await get('/dashboard', USER)).status).toBe(403);
+    expect((await get('/metrics')).status).toBe(401);
+    expect((await get('/metrics', USER)).status).toBe(403);
+    expect((await get('/metrics', ADMIN)).status).toBe(200);
     // An admin passes the guard (the route itself arrives with the operator surfaces).
     const admin = await get('/admin/upstreams', ADMIN);
     expect([200, 404]).toContain(admin.status);

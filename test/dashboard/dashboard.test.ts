@@ -34,6 +34,7 @@ describe('dashboard and metrics', () => {
     expect(text).toMatch(/switchyard_requests_total\{destination="fakecloud",model="gpt-a",status="200"\} \d+/);
     expect(text).toMatch(/switchyard_errors_total\{destination="fakecloud",model="gpt-a",code="upstream_error"\} 2/);
     expect(text).toContain('switchyard_request_duration_ms_bucket');
+    expect(text).toMatch(/switchyard_breaker_state\{upstream="fakecloud"\} 0/);
   });
 
   it('renders its charts in headless Chromium with data from this run and no console errors', async () => {
