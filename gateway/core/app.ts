@@ -18,6 +18,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Resilience } from './dispatch.js';
 import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
 import { ClockBreaker } from '../resilience/clock-breaker.js';
+import { breakerConfigFor } from '../resilience/resilience-config.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { LatencyWindow } from '../resilience/latency-window.js';
 import { adminRoutes } from '../routes/admin.js';
@@ -25,6 +26,7 @@ import { explainRoutes } from '../routes/explain.js';
 import type { CacheStore } from '../cache/cache-store.js';
 import { MemoryCache } from '../cache/memory-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
+import { SharedStreams } from '../cache/shared-stream.js';
 import { inferenceRoutes } from '../routes/inference.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelRoutes } from '../routes/models.js';
@@ -62,6 +64,7 @@ export interface GatewayServices {
   resilience: Resilience;
   cache: CacheStore | undefined;
   flights: SingleFlight;
+  streams: SharedStreams;
   logger: Logger;
   deps: GatewayDeps;
   /** Marks the request finished (once) and hands it to onComplete. */
@@ -76,10 +79,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   const catalog = new ModelCatalog(deps.upstreams);
   const breakers = new Map<string, Breaker>();
   const firstByte = new Map<string, LatencyWindow>();
-  const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, config.resilience.breaker));
+  const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, breakerConfigFor(config.resilience, id)));
   const resilience: Resilience = {
     config: config.resilience,
-    budget: new RetryBudget(config.resilience.retry_budget_ratio, config.resilience.retry_min_concurrency),
+    budget: new RetryBudget(config.resilience.retry_budget_ratio, config.resilience.retry_min_concurrency, config.resilience.retry_budget_window_ms),
     breaker(id) {
       let b = breakers.get(id);
       if (!b) breakers.set(id, (b = makeBreaker(id)));
@@ -100,6 +103,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     resilience,
     cache: config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes)),
     flights: new SingleFlight(),
+    streams: new SharedStreams(),
     logger,
     deps,
     complete(ctx) {

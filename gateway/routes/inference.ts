@@ -8,10 +8,9 @@ import { errors, GatewayError } from '../core/errors.js';
 import { modelAllowed } from '../core/principal.js';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/request-schemas.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
-import type { Endpoint, JsonObject } from '../core/types.js';
+import type { Endpoint } from '../core/types.js';
 import { usageOf } from '../upstreams/upstream.js';
 import { cacheKey } from '../cache/cache-key.js';
-import type { CacheStore } from '../cache/cache-store.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint; schema: z.ZodType<{ model: string; stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }> }> = [
@@ -105,9 +104,18 @@ async function handle(
         return r.body;
       });
       result = { kind: 'json' as const, body: answer, usage: usageOf(answer) };
+    } else if (key && store && ctx.stream) {
+      // Identical concurrent streams share one upstream stream; the finished answer is stored.
+      const k = key;
+      const joined = await s.streams.join(k, abort.signal, send, (chunks) => {
+        const assembler = new StreamAssembler();
+        for (const d of chunks) assembler.push(d);
+        const answer = assembler.result();
+        if (answer) void store.set(k, answer, decision.cache.ttlSeconds);
+      });
+      result = { kind: 'stream' as const, events: joined.events };
     } else {
       result = await send(abort.signal);
-      if (key && store && result.kind === 'stream') result = { kind: 'stream' as const, events: cacheWhenComplete(result.events, store, key, decision.cache.ttlSeconds) };
     }
     ctx.headers['x-switchyard-route'] = ctx.upstream ?? '';
   } catch (err) {
@@ -138,15 +146,4 @@ async function handle(
 
 async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {
   yield* chunks;
-}
-
-/** Passes a stream through unchanged and stores the assembled answer once it has finished cleanly. */
-async function* cacheWhenComplete(events: AsyncIterable<string>, store: CacheStore, key: string, ttl: number): AsyncGenerator<string> {
-  const assembler = new StreamAssembler();
-  for await (const data of events) {
-    assembler.push(data);
-    yield data;
-  }
-  const answer: JsonObject | undefined = assembler.result();
-  if (answer) await store.set(key, answer, ttl);
 }

@@ -140,3 +140,27 @@ describe('encryption at rest', () => {
     }
   });
 });
+
+describe('shared streams', () => {
+  it('identical concurrent streams share one upstream stream, and one leaving does not cancel it for the others', async () => {
+    fake.reset();
+    fake.setFault({ chunkDelayMs: 30 });
+    const id = `shared-stream-${Date.now()}`;
+    const leaver = new AbortController();
+    const open = (signal?: AbortSignal) => mem.client.chat.completions.create({ ...q(id), stream: true }, signal ? { signal } : {});
+    const streams = await Promise.all([open(leaver.signal), open(), open(), open()]);
+    // The first client leaves after one chunk; the rest read to the end.
+    const it0 = streams[0]![Symbol.asyncIterator]();
+    await it0.next();
+    leaver.abort();
+    const texts = await Promise.all(streams.slice(1).map(async (s) => {
+      let t = '';
+      for await (const c of s) t += c.choices[0]?.delta?.content ?? '';
+      return t;
+    }));
+    expect(new Set(texts).size).toBe(1);
+    expect(texts[0]).toContain(id);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.aborted).toBe(0);
+  });
+});
