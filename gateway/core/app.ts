@@ -18,7 +18,6 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Resilience } from './dispatch.js';
 import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
 import { ClockBreaker } from '../resilience/clock-breaker.js';
-import { breakerConfigFor } from '../resilience/resilience-config.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { LatencyWindow } from '../resilience/latency-window.js';
 import { adminRoutes } from '../routes/admin.js';
@@ -79,10 +78,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   const catalog = new ModelCatalog(deps.upstreams);
   const breakers = new Map<string, Breaker>();
   const firstByte = new Map<string, LatencyWindow>();
-  const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, breakerConfigFor(config.resilience, id)));
+  const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, config.resilience.breaker));
   const resilience: Resilience = {
     config: config.resilience,
-    budget: new RetryBudget(config.resilience.retry_budget_ratio, config.resilience.retry_min_concurrency, config.resilience.retry_budget_window_ms),
+    budget: new RetryBudget(config.resilience.retry_budget_ratio, config.resilience.retry_min_concurrency),
     breaker(id) {
       let b = breakers.get(id);
       if (!b) breakers.set(id, (b = makeBreaker(id)));
