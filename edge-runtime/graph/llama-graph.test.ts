@@ -86,7 +86,7 @@ describe('llama graph', () => {
       for (let s = 0; s < prompt.length; s++) {
         if (argmax(l.subarray(s * spec.vocab, (s + 1) * spec.vocab)) === argmax(base.subarray(s * spec.vocab, (s + 1) * spec.vocab))) agree++;
       }
-      // Measured on this model: int8 48/48, q4 ~40/48; a broken quantizer agrees on ~0.
+      // Measured on this model (seed 1, 48 positions): int8 45/48, q4 41/48; a broken quantizer agrees on ~0.
       expect(agree / prompt.length).toBeGreaterThan(0.6);
     }
   });
