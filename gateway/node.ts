@@ -22,6 +22,7 @@ import { EncryptedCache } from './cache/encrypted-cache.js';
 import { ModelCatalog } from './core/model-catalog.js';
 import { PolicyRouter } from './policy/policy-router.js';
 import { watchPolicy } from './policy/watch-policy.js';
+import { LiveStats } from './resilience/live-stats.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -67,11 +68,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     records.onComplete(ctx);
     opts.onComplete?.(ctx);
   };
+  const live = new LiveStats();
   let router: PolicyRouter | undefined;
   let stopWatching: (() => void) | undefined;
   if (config.policies) {
     const file = config.policies.file;
-    router = await PolicyRouter.create(readFileSync(file, 'utf8'), file, new ModelCatalog(upstreams)).catch((err: unknown) => {
+    router = await PolicyRouter.create(readFileSync(file, 'utf8'), file, new ModelCatalog(upstreams), live).catch((err: unknown) => {
       throw new ConfigError(err instanceof Error ? err.message : String(err));
     });
     stopWatching = watchPolicy(file, router, logger, config.policies.poll_ms);
@@ -82,7 +84,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     breakers.push(b);
     return b;
   };
-  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory, cache, router });
+  const app = createGateway(config, { upstreams, logger, onComplete, counters, operator: records.operator, breakerFactory, cache, router, live });
 
   const lim = config.server.limits;
   const tls = config.server.tls;

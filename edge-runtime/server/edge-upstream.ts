@@ -35,7 +35,7 @@ export class EdgeUpstream implements Upstream {
 
   load(): UpstreamLoad {
     const s = this.engine.lastStats();
-    return { inFlight: this.inFlight, queueDepth: s?.waiting, kvFreeFraction: s ? 1 - s.kvUsage : undefined };
+    return { inFlight: this.inFlight, queueDepth: s?.waiting, kvFreeFraction: s ? 1 - s.kvUsage : undefined, queueWaitMs: s?.predictedQueueWaitMs };
   }
 
   /** The engine's latest live numbers (queue, batch, KV blocks, tokens/s): what routers and metrics read. */

@@ -19,7 +19,7 @@ import type { Resilience } from './dispatch.js';
 import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
 import { ClockBreaker } from '../resilience/clock-breaker.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
-import { LatencyWindow } from '../resilience/latency-window.js';
+import { LiveStats } from '../resilience/live-stats.js';
 import { adminRoutes } from '../routes/admin.js';
 import { explainRoutes } from '../routes/explain.js';
 import type { CacheStore } from '../cache/cache-store.js';
@@ -46,6 +46,8 @@ export interface GatewayDeps {
   operator?: OperatorDeps;
   /** Breakers per upstream: opossum on Node; a clock-checked breaker (no timers) by default. */
   breakerFactory?: BreakerFactory;
+  /** Live per-upstream numbers shared with the router (first-byte latency); created here when absent. */
+  live?: LiveStats;
   /** The result cache store; an in-memory LRU by default, none when `cache.backend: off`. */
   cache?: CacheStore;
 }
@@ -77,7 +79,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   const completed = new WeakSet<RequestContext>();
   const catalog = new ModelCatalog(deps.upstreams);
   const breakers = new Map<string, Breaker>();
-  const firstByte = new Map<string, LatencyWindow>();
+  const live = deps.live ?? new LiveStats();
   const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, config.resilience.breaker));
   const resilience: Resilience = {
     config: config.resilience,
@@ -87,11 +89,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       if (!b) breakers.set(id, (b = makeBreaker(id)));
       return b;
     },
-    firstByte(id) {
-      let w = firstByte.get(id);
-      if (!w) firstByte.set(id, (w = new LatencyWindow()));
-      return w;
-    },
+    firstByte: (id) => live.firstByte(id),
   };
   const services: GatewayServices = {
     config,

@@ -8,6 +8,17 @@ import type { ModelCatalog } from '../core/model-catalog.js';
 import type { JsonObject, JsonValue } from '../core/types.js';
 import { BUILT_IN_DETECTORS, redact, scan, type DetectorSpec } from './detectors.js';
 import type { Policy, PolicyRule } from './policy-schema.js';
+import type { LiveStats } from '../resilience/live-stats.js';
+import { GatewayError } from '../core/errors.js';
+
+type Destination = NonNullable<PolicyRule['route']>[number];
+
+/** FNV-1a: a stable bucket for sticky canary splits. */
+function bucket(text: string, mod: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % mod;
+}
 
 const globRe = (g: string) => new RegExp(`^${g.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
@@ -71,7 +82,7 @@ export interface CompiledPolicy {
   tags(input: RouteInput): { tags: Set<string>; detected: string[] };
 }
 
-export function compilePolicy(policy: Policy, version: string, catalog: ModelCatalog): CompiledPolicy {
+export function compilePolicy(policy: Policy, version: string, catalog: ModelCatalog, live?: LiveStats): CompiledPolicy {
   const detectors: DetectorSpec[] = [
     ...BUILT_IN_DETECTORS.filter((d) => !policy.disable_detectors.includes(d.name)),
     ...policy.detectors.map((d) => ({ name: d.name, tag: d.tag, pattern: new RegExp(d.pattern, 'g') })),
@@ -99,9 +110,49 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       if (serving.length === 0) throw errors.modelNotFound(input.model);
       const hit = rules.find((r) => r.test(input, tags, bytes));
       let candidates: RouteCandidate[];
+      const toCandidates = (ids: readonly string[]) => ids.flatMap((id) => serving.filter((c) => c.upstream.id === id)).map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));
+      // Pools expand to their members, best first: fewest requests in flight, or the upstream's own reported load.
+      const expand = (dests: readonly Destination[]) => dests.flatMap((d) => {
+        if (typeof d === 'string') return [d];
+        const score = (id: string) => {
+          const l = catalog.upstream(id)?.load();
+          if (!l) return Infinity;
+          return d.balance === 'reported_load' && l.queueDepth !== undefined ? l.queueDepth * 1000 + (1 - (l.kvFreeFraction ?? 1)) * 100 + l.inFlight : l.inFlight;
+        };
+        return [...d.pool].sort((a, b) => score(a) - score(b));
+      });
       if (hit) {
         trace.push(`rule '${hit.rule.id}' matched`);
-        candidates = hit.rule.route.flatMap((id) => serving.filter((c) => c.upstream.id === id)).map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));
+        let route = hit.rule.route;
+        if (hit.rule.split) {
+          const total = hit.rule.split.reduce((a, b) => a + b.weight, 0);
+          let b = bucket(`${hit.rule.id}:${input.principal.keyId}`, total);
+          const branch = hit.rule.split.find((x) => (b -= x.weight) < 0)!;
+          route = branch.route;
+          trace.push(`split: branch of weight ${branch.weight}/${total} (sticky per key)`);
+        }
+        candidates = toCandidates(expand(route!));
+        const ov = hit.rule.overflow;
+        if (ov) {
+          const waits = candidates.filter((c) => c.zone === 'edge').map((c) => c.upstream.load().queueWaitMs ?? 0);
+          if (waits.length > 0 && Math.min(...waits) > ov.queue_wait_ms) {
+            const front = toCandidates(ov.to);
+            candidates = [...front, ...candidates.filter((c) => !front.some((f) => f.upstream === c.upstream))];
+            trace.push(`overflow: edge queue wait ${Math.min(...waits)} ms > ${ov.queue_wait_ms} ms`);
+          }
+        }
+        const ttft = hit.rule.latency_budget_ms?.ttft;
+        if (ttft && live) {
+          const p95 = (c: RouteCandidate) => live.firstByte(c.upstream.id).p95() ?? 0;
+          const meets = candidates.filter((c) => p95(c) <= ttft);
+          if (meets.length < candidates.length) {
+            trace.push(`latency budget ${ttft} ms: ${candidates.filter((c) => !meets.includes(c)).map((c) => `${c.upstream.id} (p95 ${p95(c)} ms)`).join(', ')} predicted to miss`);
+            if (meets.length === 0 && hit.rule.latency_budget_ms?.on_miss === 'reject') {
+              throw new GatewayError(`No destination is predicted to answer within the ${ttft} ms time-to-first-token budget of rule '${hit.rule.id}'.`, { status: 503, code: 'latency_budget_unmeetable' });
+            }
+            candidates = [...meets, ...candidates.filter((c) => !meets.includes(c))];
+          }
+        }
       } else {
         trace.push('no rule matched: every upstream serving the model, in configuration order');
         candidates = serving.map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));

@@ -4,6 +4,7 @@ import type { ModelCatalog } from '../core/model-catalog.js';
 import { parseYamlFile } from '../config/load-config.js';
 import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
 import { policySchema } from './policy-schema.js';
+import type { LiveStats } from '../resilience/live-stats.js';
 
 export interface PolicyStatus {
   source: string;
@@ -19,20 +20,21 @@ async function versionOf(text: string): Promise<string> {
   return `v1-${[...d.slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-export async function compileText(text: string, source: string, catalog: ModelCatalog): Promise<CompiledPolicy> {
+export async function compileText(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<CompiledPolicy> {
   const policy = parseYamlFile(text, source, policySchema);
-  for (const r of policy.rules) for (const id of r.route) {
-    if (!catalog.upstream(id)) throw new Error(`${source}: rules.${r.id}.route: unknown upstream '${id}'`);
+  for (const r of policy.rules) {
+    const ids = [...(r.route ?? []), ...(r.split ?? []).flatMap((s) => s.route), ...(r.overflow?.to ?? [])].flatMap((d) => (typeof d === 'string' ? [d] : d.pool));
+    for (const id of ids) if (!catalog.upstream(id)) throw new Error(`${source}: rules.${r.id}: unknown upstream '${id}'`);
   }
-  return compilePolicy(policy, await versionOf(text), catalog);
+  return compilePolicy(policy, await versionOf(text), catalog, live);
 }
 
 export class PolicyRouter implements Router {
-  private constructor(private active: CompiledPolicy, private status: PolicyStatus, private readonly catalog: ModelCatalog) {}
+  private constructor(private active: CompiledPolicy, private status: PolicyStatus, private readonly catalog: ModelCatalog, private readonly live?: LiveStats) {}
 
-  static async create(text: string, source: string, catalog: ModelCatalog): Promise<PolicyRouter> {
-    const compiled = await compileText(text, source, catalog);
-    return new PolicyRouter(compiled, { source, version: compiled.version, loadedAt: new Date().toISOString(), lastError: null }, catalog);
+  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<PolicyRouter> {
+    const compiled = await compileText(text, source, catalog, live);
+    return new PolicyRouter(compiled, { source, version: compiled.version, loadedAt: new Date().toISOString(), lastError: null }, catalog, live);
   }
 
   decide(input: RouteInput): Decision {
@@ -43,7 +45,7 @@ export class PolicyRouter implements Router {
   /** Validates and swaps in a new version; an invalid one is rejected and the last good version keeps serving. */
   async reload(text: string): Promise<{ ok: boolean; error?: string }> {
     try {
-      const next = await compileText(text, this.status.source, this.catalog);
+      const next = await compileText(text, this.status.source, this.catalog, this.live);
       this.active = next;
       this.status = { ...this.status, version: next.version, loadedAt: new Date().toISOString(), lastError: null };
       return { ok: true };

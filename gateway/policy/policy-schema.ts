@@ -3,6 +3,12 @@ import { z } from 'zod';
 
 const globs = z.array(z.string().min(1)).min(1);
 
+/** An upstream id, or a pool of them balanced by load. */
+const destination = z.union([
+  z.string().min(1),
+  z.strictObject({ pool: z.array(z.string().min(1)).min(1), balance: z.enum(['least_outstanding', 'reported_load']).default('least_outstanding') }),
+]);
+
 export const tagRuleSchema = z.discriminatedUnion('route', [
   z.strictObject({ route: z.literal('edge-only') }),
   z.strictObject({ route: z.literal('cloud'), upstreams: z.array(z.string().min(1)).min(1) }),
@@ -21,12 +27,21 @@ export const ruleSchema = z.strictObject({
     max_bytes: z.number().int().positive().optional(),
     min_bytes: z.number().int().nonnegative().optional(),
   }).default({}),
-  /** Upstream ids in order of preference; only those serving the model are used. */
-  route: z.array(z.string().min(1)).min(1),
+  /** Upstream ids (or pools) in order of preference; only those serving the model are used. */
+  route: z.array(destination).min(1).optional(),
+  /** Weighted split between routes (canary), sticky per key; replaces `route`. */
+  split: z.array(z.strictObject({ weight: z.number().int().positive(), route: z.array(destination).min(1) })).min(1).optional(),
+  /** Edge as baseline: when an edge destination predicts a queue wait above this, these go first (where privacy allows). */
+  overflow: z.strictObject({ queue_wait_ms: z.number().int().nonnegative(), to: z.array(z.string().min(1)).min(1) }).optional(),
   cache: z.strictObject({ enabled: z.boolean(), ttl_seconds: z.number().int().positive().default(300) }).optional(),
   hedge: z.boolean().optional(),
-  latency_budget_ms: z.strictObject({ total: z.number().int().positive() }).optional(),
-});
+  latency_budget_ms: z.strictObject({
+    total: z.number().int().positive().optional(),
+    /** Time to first byte: destinations whose observed p95 misses it are tried last, or refused (on_miss: reject). */
+    ttft: z.number().int().positive().optional(),
+    on_miss: z.enum(['best_effort', 'reject']).default('best_effort'),
+  }).optional(),
+}).refine((r) => (r.route === undefined) !== (r.split === undefined), { message: 'a rule needs exactly one of route or split', path: ['route'] });
 
 export const policySchema = z.strictObject({
   version: z.literal(1),

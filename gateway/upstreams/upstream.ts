@@ -44,6 +44,8 @@ export interface UpstreamLoad {
   /** What the upstream itself reports, when it does (edge queue depth, vLLM waiting requests). */
   queueDepth?: number;
   kvFreeFraction?: number;
+  /** Predicted wait before a new request starts (the edge runtime reports it). */
+  queueWaitMs?: number;
 }
 
 export interface Upstream {
