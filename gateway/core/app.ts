@@ -15,6 +15,7 @@ import type { CounterStore } from '../counters/counter-store.js';
 import { MemoryCounterStore } from '../counters/memory-counter-store.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
+import { BudgetGuard } from '../budget/budget-guard.js';
 import type { Resilience } from './dispatch.js';
 import type { Breaker, BreakerFactory } from '../resilience/breaker.js';
 import { ClockBreaker } from '../resilience/clock-breaker.js';
@@ -62,6 +63,7 @@ export interface GatewayServices {
   router: Router;
   auth: Authenticator;
   rateLimiter: RateLimiter;
+  budgets: BudgetGuard;
   resilience: Resilience;
   cache: CacheStore | undefined;
   flights: SingleFlight;
@@ -78,6 +80,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   const logger = deps.logger ?? silentLogger;
   const completed = new WeakSet<RequestContext>();
   const catalog = new ModelCatalog(deps.upstreams);
+  const counters = deps.counters ?? new MemoryCounterStore();
   const breakers = new Map<string, Breaker>();
   const live = deps.live ?? new LiveStats();
   const makeBreaker: BreakerFactory = deps.breakerFactory ?? ((id) => new ClockBreaker(id, config.resilience.breaker));
@@ -96,7 +99,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     catalog,
     router: deps.router ?? new CatalogRouter(catalog, config.resilience.hedge),
     auth: new Authenticator(config.keys),
-    rateLimiter: new RateLimiter(deps.counters ?? new MemoryCounterStore(), config.tenants, logger),
+    rateLimiter: new RateLimiter(counters, config.tenants, logger),
+    budgets: new BudgetGuard(counters, config.prices),
     resilience,
     cache: config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes)),
     flights: new SingleFlight(),

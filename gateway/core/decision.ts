@@ -40,9 +40,22 @@ export interface Decision {
   deadline?: number;
   /** Start a second allowed destination if the first is slow to answer (never across the privacy boundary). */
   hedge?: boolean;
+  /** Cost rules the budget guard applies after the decision (caps, budgets, downgrades). */
+  cost?: CostRules;
   /** The request body to send (e.g. redacted); defaults to the validated body. */
   body?: JsonObject;
   trace: readonly string[];
+}
+
+export interface CostRules {
+  maxRequestUsd?: number;
+  onRequestCap: 'downgrade' | 'reject';
+  /** Candidates to use instead when downgraded (already privacy-filtered). */
+  downgrade: readonly RouteCandidate[];
+  /** Budgets that apply to this request: counter name and limits in USD. */
+  budgets: ReadonlyArray<{ id: string; counter: string; dayUsd?: number; monthUsd?: number }>;
+  onBudget: 'downgrade' | 'reject';
+  budgetDowngrade: readonly RouteCandidate[];
 }
 
 export interface Router {

@@ -176,6 +176,22 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         throw errors.invalid(`No destination allowed by policy ${version} can serve '${input.model}' for this request (tags: ${[...tags].join(', ') || 'none'}).`, 'model', 'no_allowed_destination');
       }
       const budget = hit?.rule.latency_budget_ms?.total;
+      // Downgrade targets obey the same privacy filter as everything else.
+      const allowed = (ids: readonly string[]) => toCandidates(ids).filter((c) => !edgeOnly || c.zone === 'edge');
+      const matchingBudgets = policy.budgets
+        .filter((b) => globRe(b.match).test(b.scope === 'key' ? input.principal.keyId : input.principal.tenant))
+        .map((b) => ({ id: b.id, counter: `budget:${b.id}:${b.scope === 'key' ? input.principal.keyId : input.principal.tenant}`, dayUsd: b.day_usd, monthUsd: b.month_usd }));
+      const costRule = hit?.rule.cost;
+      const cost = costRule || matchingBudgets.length > 0
+        ? {
+            maxRequestUsd: costRule?.max_request_usd,
+            onRequestCap: costRule?.on_exceed ?? 'reject',
+            downgrade: allowed(costRule?.downgrade_to ?? []),
+            budgets: matchingBudgets,
+            onBudget: policy.on_budget_exceeded.action,
+            budgetDowngrade: allowed(policy.on_budget_exceeded.downgrade_to ?? []),
+          }
+        : undefined;
       return {
         candidates,
         edgeOnly,
@@ -188,6 +204,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
           : { enabled: input.body['temperature'] === 0 && ![...tags].some((t) => t in policy.tags), ttlSeconds: 300 },
         hedge: hit?.rule.hedge,
         deadline: budget ? Date.now() + budget : undefined,
+        cost,
         body: redactIt && !edgeOnly && detected.length ? redactBody(input.body, detectors) : undefined,
         trace,
       };

@@ -54,7 +54,8 @@ async function handle(
     (ctx.finalizers ??= []).push((done) => void s.rateLimiter.reconcile(grant, done.usage?.total_tokens ?? grant.estimate));
   }
 
-  const decision = await s.router.decide({ endpoint, model: req.model, body, headers: c.req.raw.headers, principal: ctx.principal });
+  const decided = await s.router.decide({ endpoint, model: req.model, body, headers: c.req.raw.headers, principal: ctx.principal });
+  const decision = await s.budgets.apply(decided, ctx, req.model, bytes, typeof maxOut === 'number' ? maxOut : undefined);
   ctx.ruleId = decision.ruleId;
   ctx.policyVersion = decision.policyVersion;
   ctx.tags = decision.tags;
