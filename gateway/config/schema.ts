@@ -34,6 +34,9 @@ export const upstreamSchema = z.strictObject({
   timeouts: timeoutsSchema.default(() => timeoutsSchema.parse({})),
   /** Ask the upstream for usage on streams even when the client did not, so every stream can be accounted. */
   stream_usage: z.boolean().default(true),
+  /** vLLM: poll its Prometheus endpoint for waiting requests and KV-cache usage (load balancing, routing). */
+  metrics_url: z.url({ protocol: /^https?$/ }).optional(),
+  metrics_poll_ms: z.number().int().positive().default(2_000),
 });
 
 export const serverLimitsSchema = z.strictObject({

@@ -111,6 +111,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       if (completed.has(ctx)) return;
       completed.add(ctx);
       ctx.totalMs = Date.now() - ctx.startedAt;
+      // Feed the live per-token estimate the policy's latency budgets use.
+      const out = ctx.usage?.completion_tokens ?? 0;
+      if (ctx.upstream && ctx.status < 400 && ctx.ttftMs !== undefined && ctx.stream && out > 1) {
+        live.perToken(ctx.upstream).add((ctx.totalMs - ctx.ttftMs) / (out - 1));
+      }
       for (const f of ctx.finalizers ?? []) {
         try {
           f(ctx);

@@ -44,6 +44,8 @@ export interface Decision {
   cost?: CostRules;
   /** The request body to send (e.g. redacted); defaults to the validated body. */
   body?: JsonObject;
+  /** Reversible redaction: mask -> original, put back into the answer inside the gateway only. */
+  unmask?: ReadonlyMap<string, string>;
   trace: readonly string[];
 }
 

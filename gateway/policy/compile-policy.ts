@@ -63,9 +63,9 @@ export function requestText(body: JsonObject): string {
   return parts.join('\n');
 }
 
-function redactBody(body: JsonObject, detectors: readonly DetectorSpec[]): JsonObject {
+function redactBody(body: JsonObject, detectors: readonly DetectorSpec[], masks?: Map<string, string>): JsonObject {
   const fix = (v: JsonValue): JsonValue => {
-    if (typeof v === 'string') return redact(v, scan(v, detectors));
+    if (typeof v === 'string') return redact(v, scan(v, detectors), masks);
     if (Array.isArray(v)) return v.map(fix);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'role' || k === 'type' ? x : fix(x)]));
     return v;
@@ -141,14 +141,23 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
             trace.push(`overflow: edge queue wait ${Math.min(...waits)} ms > ${ov.queue_wait_ms} ms`);
           }
         }
-        const ttft = hit.rule.latency_budget_ms?.ttft;
-        if (ttft && live) {
-          const p95 = (c: RouteCandidate) => live.firstByte(c.upstream.id).p95() ?? 0;
-          const meets = candidates.filter((c) => p95(c) <= ttft);
-          if (meets.length < candidates.length) {
-            trace.push(`latency budget ${ttft} ms: ${candidates.filter((c) => !meets.includes(c)).map((c) => `${c.upstream.id} (p95 ${p95(c)} ms)`).join(', ')} predicted to miss`);
-            if (meets.length === 0 && hit.rule.latency_budget_ms?.on_miss === 'reject') {
-              throw new GatewayError(`No destination is predicted to answer within the ${ttft} ms time-to-first-token budget of rule '${hit.rule.id}'.`, { status: 503, code: 'latency_budget_unmeetable' });
+        const lb = hit.rule.latency_budget_ms;
+        if (lb && live && (lb.ttft || lb.total)) {
+          const maxOut = typeof input.body['max_tokens'] === 'number' ? input.body['max_tokens'] : typeof input.body['max_completion_tokens'] === 'number' ? input.body['max_completion_tokens'] : 256;
+          // Predicted from live windows: p95 time to first byte, plus p50 time per output token for the total.
+          const misses = (c: RouteCandidate): string | undefined => {
+            const first = live.firstByte(c.upstream.id).p95();
+            if (lb.ttft && first !== undefined && first > lb.ttft) return `${c.upstream.id} (first byte p95 ${Math.round(first)} ms)`;
+            const total = live.predictTotalMs(c.upstream.id, maxOut);
+            if (lb.total && total !== undefined && total > lb.total) return `${c.upstream.id} (predicted total ${Math.round(total)} ms)`;
+            return undefined;
+          };
+          const missed = candidates.map((c) => [c, misses(c)] as const).filter(([, m]) => m);
+          if (missed.length > 0) {
+            trace.push(`latency budget: ${missed.map(([, m]) => m).join(', ')} predicted to miss`);
+            const meets = candidates.filter((c) => !missed.some(([m]) => m === c));
+            if (meets.length === 0 && lb.on_miss === 'reject') {
+              throw new GatewayError(`No destination is predicted to meet the latency budget of rule '${hit.rule.id}'.`, { status: 503, code: 'latency_budget_unmeetable' });
             }
             candidates = [...meets, ...candidates.filter((c) => !meets.includes(c))];
           }
@@ -160,11 +169,15 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       // Privacy: the strictest tag wins. Edge-only removes every cloud candidate; cloud allowlists intersect.
       let edgeOnly = false;
       let redactIt = false;
+      let reversible = false;
       for (const t of tags) {
         const tr = policy.tags[t];
         if (!tr) continue;
         if (tr.route === 'edge-only') edgeOnly = true;
-        else if (tr.route === 'redact') redactIt = true;
+        else if (tr.route === 'redact') {
+          redactIt = true;
+          reversible ||= tr.reversible;
+        }
         else candidates = candidates.filter((c) => c.zone === 'edge' || tr.upstreams.includes(c.upstream.id));
       }
       if (edgeOnly) {
@@ -205,7 +218,12 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         hedge: hit?.rule.hedge,
         deadline: budget ? Date.now() + budget : undefined,
         cost,
-        body: redactIt && !edgeOnly && detected.length ? redactBody(input.body, detectors) : undefined,
+        ...(redactIt && !edgeOnly && detected.length
+          ? (() => {
+              const masks = reversible ? new Map<string, string>() : undefined;
+              return { body: redactBody(input.body, detectors, masks), unmask: masks };
+            })()
+          : {}),
         trace,
       };
     },

@@ -66,8 +66,20 @@ export function scan(text: string, detectors: readonly DetectorSpec[]): Finding[
 }
 
 /** Replaces detected spans with `[REDACTED:<detector>]`, right to left so offsets stay valid. */
-export function redact(text: string, findings: readonly Finding[]): string {
+export function redact(text: string, findings: readonly Finding[], masks?: Map<string, string>): string {
   let out = text;
-  for (const f of [...findings].sort((a, b) => b.start - a.start)) out = out.slice(0, f.start) + `[REDACTED:${f.detector}]` + out.slice(f.end);
+  for (const f of [...findings].sort((a, b) => b.start - a.start)) {
+    // Reversible masks are numbered so each can be put back; they live only in this request's Decision.
+    const tag = masks ? `[REDACTED:${f.detector}:${masks.size + 1}]` : `[REDACTED:${f.detector}]`;
+    masks?.set(tag, text.slice(f.start, f.end));
+    out = out.slice(0, f.start) + tag + out.slice(f.end);
+  }
+  return out;
+}
+
+/** Puts reversible masks back into text. */
+export function unmask(text: string, masks: ReadonlyMap<string, string>): string {
+  let out = text;
+  for (const [tag, original] of masks) out = out.split(tag).join(original);
   return out;
 }

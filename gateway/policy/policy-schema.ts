@@ -12,7 +12,8 @@ const destination = z.union([
 export const tagRuleSchema = z.discriminatedUnion('route', [
   z.strictObject({ route: z.literal('edge-only') }),
   z.strictObject({ route: z.literal('cloud'), upstreams: z.array(z.string().min(1)).min(1) }),
-  z.strictObject({ route: z.literal('redact') }),
+  /** reversible: the gateway keeps the original spans for this request and puts them back into the answer. */
+  z.strictObject({ route: z.literal('redact'), reversible: z.boolean().default(false) }),
 ]);
 
 export const ruleSchema = z.strictObject({

@@ -11,8 +11,16 @@ export class LatencyWindow {
 
   /** p95 of the window, or undefined until there are enough samples. */
   p95(): number | undefined {
+    return this.percentile(95);
+  }
+
+  p50(): number | undefined {
+    return this.percentile(50);
+  }
+
+  private percentile(p: number): number | undefined {
     if (this.values.length < this.minSamples) return undefined;
     const s = [...this.values].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)];
+    return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
   }
 }

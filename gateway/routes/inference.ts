@@ -8,7 +8,8 @@ import { errors, GatewayError } from '../core/errors.js';
 import { modelAllowed } from '../core/principal.js';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/request-schemas.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
-import type { Endpoint } from '../core/types.js';
+import type { Endpoint, JsonObject } from '../core/types.js';
+import { unmask } from '../policy/detectors.js';
 import { usageOf } from '../upstreams/upstream.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
@@ -85,7 +86,7 @@ async function handle(
       ctx.ttftMs = Date.now() - ctx.startedAt;
       if (!ctx.stream) {
         s.complete(ctx);
-        return jsonResponse(hit, 200, ctx.headers);
+        return jsonResponse(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, 200, ctx.headers);
       }
       return sseResponse(toAsync(replayAsChunks(hit)), ctx, { clientWantsUsage: req.stream_options?.include_usage === true, abort: () => undefined, onEnd: () => s.complete(ctx) });
     }
@@ -126,6 +127,7 @@ async function handle(
 
   if (result.kind === 'json') {
     detach();
+    if (decision.unmask && decision.unmask.size > 0) result = { ...result, body: unmaskAnswer(result.body, decision.unmask) };
     ctx.usage = result.usage;
     ctx.ttftMs = Date.now() - ctx.startedAt;
     s.complete(ctx);
@@ -143,6 +145,21 @@ async function handle(
       s.complete(ctx);
     },
   });
+}
+
+/** Restores reversibly masked spans in a JSON answer's message content / text. */
+function unmaskAnswer(body: JsonObject, masks: ReadonlyMap<string, string>): JsonObject {
+  const choices = Array.isArray(body['choices']) ? body['choices'] : [];
+  return {
+    ...body,
+    choices: choices.map((c) => {
+      if (!c || typeof c !== 'object' || Array.isArray(c)) return c;
+      const msg = c['message'];
+      if (msg && typeof msg === 'object' && !Array.isArray(msg) && typeof msg['content'] === 'string') return { ...c, message: { ...msg, content: unmask(msg['content'], masks) } };
+      if (typeof c['text'] === 'string') return { ...c, text: unmask(c['text'], masks) };
+      return c;
+    }),
+  };
 }
 
 async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {

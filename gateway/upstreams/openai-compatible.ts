@@ -52,6 +52,11 @@ export class OpenAICompatibleUpstream implements Upstream {
       headersTimeout: cfg.timeouts.first_byte_ms,
       bodyTimeout: cfg.timeouts.idle_ms,
     });
+    if (cfg.metrics_url) {
+      void this.pollMetrics();
+      this.metricsTimer = setInterval(() => void this.pollMetrics(), cfg.metrics_poll_ms);
+      this.metricsTimer.unref();
+    }
     this.headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -61,7 +66,33 @@ export class OpenAICompatibleUpstream implements Upstream {
   }
 
   load(): UpstreamLoad {
-    return { inFlight: this.inFlight };
+    return { inFlight: this.inFlight, ...this.reported };
+  }
+
+  private reported: Pick<UpstreamLoad, 'queueDepth' | 'kvFreeFraction'> = {};
+  private metricsTimer: ReturnType<typeof setInterval> | undefined;
+
+  /** Reads vLLM's gauges (num_requests_waiting, gpu/kv cache usage) from its /metrics text. */
+  async pollMetrics(): Promise<void> {
+    if (!this.cfg.metrics_url) return;
+    try {
+      const res = await fetch(this.cfg.metrics_url, { signal: AbortSignal.timeout(1_000) });
+      if (!res.ok) return;
+      const text = await res.text();
+      const gauge = (names: string[]) => {
+        for (const line of text.split('\n')) {
+          if (line.startsWith('#')) continue;
+          const m = /^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+([-+\d.eE]+|NaN)/.exec(line);
+          if (m && names.includes(m[1]!)) return Number(m[2]);
+        }
+        return undefined;
+      };
+      const waiting = gauge(['vllm:num_requests_waiting']);
+      const usage = gauge(['vllm:gpu_cache_usage_perc', 'vllm:kv_cache_usage_perc']);
+      this.reported = { queueDepth: waiting, kvFreeFraction: usage === undefined ? undefined : Math.max(0, 1 - usage) };
+    } catch {
+      // An unreachable metrics endpoint leaves the last reading; the breaker judges the upstream itself.
+    }
   }
 
   async ready(): Promise<boolean> {
@@ -188,6 +219,7 @@ export class OpenAICompatibleUpstream implements Upstream {
   }
 
   async close(): Promise<void> {
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.pool.close();
   }
 }

@@ -61,6 +61,8 @@ export interface FakeOpenAI {
   kill(): Promise<void>;
   /** Listens again on the same port. */
   restart(): Promise<void>;
+  /** Prometheus text served at GET /metrics (as vLLM does); 404 while unset. */
+  metricsText: string | undefined;
 }
 
 const MAX_RECORDS = 10_000;
@@ -153,6 +155,16 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
       res.writeHead(f.status, headers);
       res.end(JSON.stringify({ error: { message: `injected fault ${f.status}`, type: 'server_error', param: null, code: 'injected' } }));
+      return;
+    }
+    if (req.method === 'GET' && (req.url ?? '').startsWith('/metrics')) {
+      if (api.metricsText === undefined) {
+        res.writeHead(404);
+        res.end();
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(api.metricsText);
+      }
       return;
     }
     if (req.method === 'GET' && path === '/models') {
@@ -261,7 +273,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       server.close(() => resolve());
     });
 
-  return {
+  const api: FakeOpenAI = {
+    metricsText: undefined,
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests,
@@ -299,4 +312,5 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       await listen(port);
     },
   };
+  return api;
 }

@@ -66,8 +66,12 @@ describe('policy routing', () => {
     const rules = (onMiss: string) => [{ id: 'fast', route: ['a', 'b'], latency_budget_ms: { ttft: 200, on_miss: onMiss } }];
     const d = decide(rules('best_effort'));
     expect(ids(d)).toEqual(['b', 'a']);
-    expect(d.trace.join('\n')).toMatch(/a \(p95 900 ms\) predicted to miss/);
-    expect(() => decide([{ id: 'slow-only', route: ['a'], latency_budget_ms: { ttft: 200, on_miss: 'reject' } }])).toThrow(/time-to-first-token budget/);
+    expect(d.trace.join('\n')).toMatch(/a \(first byte p95 900 ms\) predicted to miss/);
+    expect(() => decide([{ id: 'slow-only', route: ['a'], latency_budget_ms: { ttft: 200, on_miss: 'reject' } }])).toThrow(/latency budget of rule 'slow-only'/);
+    // Total budgets use first byte plus time per output token: b is quick to start but slow per token.
+    for (let i = 0; i < 20; i++) live.perToken('b').add(20);
+    const t = decide([{ id: 'total', route: ['b', 'c'], latency_budget_ms: { total: 1000 } }]);
+    expect(t.trace.join('\n')).toMatch(/b \(predicted total \d+ ms\)/);
     expect(ids(decide([{ id: 'slow-only', route: ['a'], latency_budget_ms: { ttft: 200 } }]))).toEqual(['a']);
   });
 

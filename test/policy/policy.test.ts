@@ -216,3 +216,22 @@ describe('policies in the gateway', () => {
     );
   }, 180_000);
 });
+
+describe('reversible redaction', () => {
+  it('masks detected spans before they leave and restores them in the answer, inside the gateway only', async () => {
+    const cloud = await startFakeOpenAI();
+    const file = join(mkdtempSync(join(tmpdir(), 'sy-mask-')), 'policy.yaml');
+    writeFileSync(file, 'version: 1\ntags:\n  pii: { route: redact, reversible: true }\nrules:\n  - id: all\n    route: [cloud]\n');
+    const gw = await startTestGateway({ policies: { file }, upstreams: [{ id: 'cloud', url: cloud.url, models: ['m'] }] });
+    try {
+      const r = await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'reply to jane.doe@example.com please' }] });
+      // The fake echoes what it received: the mask went out, the original came back to the client.
+      expect(JSON.stringify(cloud.requests)).not.toContain('jane.doe@example.com');
+      expect(JSON.stringify(cloud.requests)).toContain('[REDACTED:email:1]');
+      expect(r.choices[0]!.message.content).toContain('jane.doe@example.com');
+    } finally {
+      await gw.shutdown();
+      await cloud.close();
+    }
+  });
+});
