@@ -24,8 +24,14 @@ const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'fp32,int8,q4').split(',') as
 const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
 const TJS_DTYPE: Record<WeightFormat, 'fp32' | 'q8' | 'q4'> = { fp32: 'fp32', int8: 'q8', q4: 'q4' };
 
-interface Req { prompt: number[]; max: number }
-interface Timing { start: number; tokens: number[] }
+interface Req {
+  prompt: number[];
+  max: number;
+}
+interface Timing {
+  start: number;
+  tokens: number[];
+}
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -47,14 +53,31 @@ function summarise(name: string, n: number, reqs: Req[], timings: Timing[], wall
   const total = timings.reduce((a, t) => a + t.tokens.length, 0);
   void reqs;
   return {
-    engine: name, streams: n, 'out tok/s': Math.round((total / wallMs) * 1000),
-    'TTFT p50 ms': Math.round(pct(ttft, 50)), 'TTFT p95 ms': Math.round(pct(ttft, 95)),
-    'TPOT p50 ms': +pct(tpot, 50).toFixed(1), 'TPOT p95 ms': +pct(tpot, 95).toFixed(1), tokens: total,
+    engine: name,
+    streams: n,
+    'out tok/s': Math.round((total / wallMs) * 1000),
+    'TTFT p50 ms': Math.round(pct(ttft, 50)),
+    'TTFT p95 ms': Math.round(pct(ttft, 95)),
+    'TPOT p50 ms': +pct(tpot, 50).toFixed(1),
+    'TPOT p95 ms': +pct(tpot, 95).toFixed(1),
+    tokens: total,
   };
 }
 
 async function engineFor(dir: string, variant: WeightFormat, extra: Record<string, unknown> = {}, prefixCaching = true): Promise<CreatedEngine> {
-  return createEngine({ ...engineOptionsSchema.parse({ modelDir: dir, modelId: 'bench', variant, kvBudgetBytes: 512 << 20, maxNumSeqs: 32, maxBatchedTokens: 512, threads: 2, ...extra }), prefixCaching });
+  return createEngine({
+    ...engineOptionsSchema.parse({
+      modelDir: dir,
+      modelId: 'bench',
+      variant,
+      kvBudgetBytes: 512 << 20,
+      maxNumSeqs: 32,
+      maxBatchedTokens: 512,
+      threads: 2,
+      ...extra,
+    }),
+    prefixCaching,
+  });
 }
 
 /** Runs requests through our engine; returns per-request token times. `onStep` samples live stats. */
@@ -72,7 +95,10 @@ async function runOurs(e: CreatedEngine, reqs: Req[], onStep?: () => void): Prom
     timings[i]!.start = performance.now();
     // Random-weight models hit EOS at random: -1 maxTokens semantics would differ from transformers.js, so ban EOS.
     const bias = Object.fromEntries(e.tokenizer.eosIds.map((id) => [String(id), -100]));
-    e.core.submit({ id: `q${i}-${t0}`, input: { kind: 'tokens', ids: r.prompt }, sampling: { ...greedy, logitBias: bias }, maxTokens: r.max, stop: [], n: 1 }, () => undefined);
+    e.core.submit(
+      { id: `q${i}-${t0}`, input: { kind: 'tokens', ids: r.prompt }, sampling: { ...greedy, logitBias: bias }, maxTokens: r.max, stop: [], n: 1 },
+      () => undefined,
+    );
   });
   while (e.core.hasWork()) {
     await e.core.step();
@@ -82,25 +108,33 @@ async function runOurs(e: CreatedEngine, reqs: Req[], onStep?: () => void): Prom
   return { timings, wallMs: performance.now() - t0 };
 }
 
-async function runTjs(model: Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>, reqs: Req[]): Promise<{ timings: Timing[]; wallMs: number }> {
+async function runTjs(
+  model: Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>,
+  reqs: Req[],
+): Promise<{ timings: Timing[]; wallMs: number }> {
   const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
   const t0 = performance.now();
-  await Promise.all(reqs.map(async (r, i) => {
-    const t = timings[i]!;
-    t.start = performance.now();
-    let first = true;
-    const streamer = {
-      put: (value: bigint[][]) => {
-        // generate() first puts the prompt itself.
-        if (first && value[0]!.length > 1) { first = false; return; }
-        first = false;
-        t.tokens.push(performance.now());
-      },
-      end: () => undefined,
-    };
-    const ids = new Tensor('int64', BigInt64Array.from(r.prompt.map(BigInt)), [1, r.prompt.length]);
-    await model.generate({ input_ids: ids, max_new_tokens: r.max, min_new_tokens: r.max, do_sample: false, streamer: streamer as never });
-  }));
+  await Promise.all(
+    reqs.map(async (r, i) => {
+      const t = timings[i]!;
+      t.start = performance.now();
+      let first = true;
+      const streamer = {
+        put: (value: bigint[][]) => {
+          // generate() first puts the prompt itself.
+          if (first && value[0]!.length > 1) {
+            first = false;
+            return;
+          }
+          first = false;
+          t.tokens.push(performance.now());
+        },
+        end: () => undefined,
+      };
+      const ids = new Tensor('int64', BigInt64Array.from(r.prompt.map(BigInt)), [1, r.prompt.length]);
+      await model.generate({ input_ids: ids, max_new_tokens: r.max, min_new_tokens: r.max, do_sample: false, streamer: streamer as never });
+    }),
+  );
   return { timings, wallMs: performance.now() - t0 };
 }
 
@@ -117,7 +151,9 @@ async function main(): Promise<void> {
 
   // A. batch-1 prefill and decode.
   const single: Row[] = [];
-  const prompt = workload(1, spec.vocab, 7)[0]!.prompt.concat(workload(1, spec.vocab, 8)[0]!.prompt).slice(0, 256);
+  const prompt = workload(1, spec.vocab, 7)[0]!
+    .prompt.concat(workload(1, spec.vocab, 8)[0]!.prompt)
+    .slice(0, 256);
   for (const v of VARIANTS) {
     const e = await engineFor(dir, v);
     await runOurs(e, [{ prompt: prompt.slice(0, 32), max: 8 }]); // warm-up
@@ -126,9 +162,13 @@ async function main(): Promise<void> {
     const model = await AutoModelForCausalLM.from_pretrained(basename(dir), { dtype: TJS_DTYPE[v] });
     await runTjs(model, [{ prompt: prompt.slice(0, 32), max: 8 }]);
     const theirs = (await runTjs(model, [{ prompt, max: 64 }])).timings[0]!;
-    for (const [name, tm] of [['switchyard', t], ['transformers.js', theirs]] as const) {
+    for (const [name, tm] of [
+      ['switchyard', t],
+      ['transformers.js', theirs],
+    ] as const) {
       single.push({
-        variant: v, engine: name,
+        variant: v,
+        engine: name,
         'prefill tok/s': Math.round(prompt.length / ((tm.tokens[0]! - tm.start) / 1000)),
         'decode tok/s': Math.round(((tm.tokens.length - 1) / (tm.tokens[tm.tokens.length - 1]! - tm.tokens[0]!)) * 1000),
       });
@@ -164,7 +204,8 @@ async function main(): Promise<void> {
     const perBlock = bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, 16);
     const perToken = perBlock / 16;
     waste.push({
-      streams: n, 'KV waste % (mean over steps)': +((100 * wasteSum) / Math.max(1, steps)).toFixed(2),
+      streams: n,
+      'KV waste % (mean over steps)': +((100 * wasteSum) / Math.max(1, steps)).toFixed(2),
       'paged peak MB': +((peakUsed * perBlock) / 2 ** 20).toFixed(1),
       'contiguous max-length MB': +((n * spec.maxContext * perToken) / 2 ** 20).toFixed(1),
       'contiguous per-request max MB': +((reqs.reduce((a, r) => a + r.prompt.length + r.max, 0) * perToken) / 2 ** 20).toFixed(1),
@@ -176,13 +217,19 @@ async function main(): Promise<void> {
   results['kv'] = waste;
 
   // D. Shared 512-token prefix.
-  const prefix = workload(1, spec.vocab, 512)[0]!.prompt.concat(...workload(3, spec.vocab, 513).map((r) => r.prompt)).slice(0, 512);
+  const prefix = workload(1, spec.vocab, 512)[0]!
+    .prompt.concat(...workload(3, spec.vocab, 513).map((r) => r.prompt))
+    .slice(0, 512);
   const sharing: Row[] = [];
   for (const caching of [false, true]) {
     const eng = await engineFor(dir, 'q4', {}, caching);
     await runOurs(eng, [{ prompt: [...prefix, 1, 2, 3, 4], max: 1 }]);
     const b = await runOurs(eng, [{ prompt: [...prefix, 9, 8, 7, 6, 5], max: 1 }]);
-    sharing.push({ 'prefix caching': caching ? 'on' : 'off', 'TTFT ms': Math.round(b.timings[0]!.tokens[0]! - b.timings[0]!.start), 'hit rate': +eng.kv.stats().prefixHitRate.toFixed(2) });
+    sharing.push({
+      'prefix caching': caching ? 'on' : 'off',
+      'TTFT ms': Math.round(b.timings[0]!.tokens[0]! - b.timings[0]!.start),
+      'hit rate': +eng.kv.stats().prefixHitRate.toFixed(2),
+    });
     await eng.runner.release();
   }
   printTable('D. TTFT of a request sharing a 512-token prefix with an earlier one', sharing);

@@ -6,7 +6,14 @@ import { printTable, writeResults, type Row } from './lib/report.js';
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
 const CONCURRENCIES = (process.env['BENCH_CONCURRENCY'] ?? '1,10,50').split(',').map(Number);
 
-interface Result { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number }
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}
 
 async function load(url: string, body: string, connections: number): Promise<Result> {
   const r = await autocannon({
@@ -23,13 +30,21 @@ async function load(url: string, body: string, connections: number): Promise<Res
 async function main(): Promise<void> {
   // Three processes: the fake upstream, the gateway, and this load generator; none shares an event loop.
   const fake = await startFakeUpstreamProcess();
-  const gw = await startGatewayProcess((port) =>
-    `server: { port: ${port} }\nedge: { enabled: false }\nlogging: { level: warn }\nupstreams:\n  - { id: instant, url: "${fake.url}", models: [bench-model] }\n`,
+  const gw = await startGatewayProcess(
+    (port) =>
+      `server: { port: ${port} }\nedge: { enabled: false }\nlogging: { level: warn }\nupstreams:\n  - { id: instant, url: "${fake.url}", models: [bench-model] }\n`,
   );
   const rows: Row[] = [];
   // Warm up (JIT, tsx compilation, keep-alive pools) so the first cell does not pay for it.
   const warm = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'warm up' }] });
-  await autocannon({ url: `${gw.url}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, duration: 2 });
+  await autocannon({
+    url: `${gw.url}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: warm,
+    connections: 10,
+    duration: 2,
+  });
   for (const stream of [false, true]) {
     const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'measure the gateway overhead' }], stream });
     for (const c of CONCURRENCIES) {

@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   for (const T of CONTEXTS) {
     const blocksPerSeq = Math.ceil((T + 1) / BS);
     const numBlocks = B * blocksPerSeq + 1;
-    const runner = await PagedModelRunner.create(bytes, { layout: { layers: L, kvHeads: KV, headDim: HD, blockSize: BS, numBlocks }, vocabSize: spec.vocab, threads: 2 });
+    const runner = await PagedModelRunner.create(bytes, {
+      layout: { layers: L, kvHeads: KV, headDim: HD, blockSize: BS, numBlocks },
+      vocabSize: spec.vocab,
+      threads: 2,
+    });
     for (const p of [...runner.poolK, ...runner.poolV]) for (let i = 0; i < p.length; i++) p[i] = Math.sin(i) * 0.1;
     const tables = Array.from({ length: B }, (_, b) => Array.from({ length: blocksPerSeq }, (_, k) => b * blocksPerSeq + k));
     const gather: number[] = [];
@@ -51,13 +55,16 @@ async function main(): Promise<void> {
         position_ids: new ort.Tensor('int64', new BigInt64Array(B).fill(BigInt(T)), [B, 1]),
       };
       for (let l = 0; l < L; l++) {
-        for (const [kind, pool] of [['key', runner.poolK[l]!], ['value', runner.poolV[l]!]] as const) {
+        for (const [kind, pool] of [
+          ['key', runner.poolK[l]!],
+          ['value', runner.poolV[l]!],
+        ] as const) {
           const past = new Float32Array(B * KV * T * HD);
           for (let b = 0; b < B; b++) {
             for (let h = 0; h < KV; h++) {
               for (let k = 0; k < Math.ceil(T / BS); k++) {
                 const n = Math.min(BS, T - k * BS);
-                const src = ((tables[b]![k]! * KV + h) * BS) * HD;
+                const src = (tables[b]![k]! * KV + h) * BS * HD;
                 past.set(pool.subarray(src, src + n * HD), ((b * KV + h) * T + k * BS) * HD);
               }
             }
@@ -70,7 +77,8 @@ async function main(): Promise<void> {
     }
     const perToken = L * 2 * KV * HD * 4;
     rows.push({
-      batch: B, context: T,
+      batch: B,
+      context: T,
       'gather in graph ms/step': +median(gather).toFixed(1),
       'assemble in JS ms/step': +median(assemble).toFixed(1),
       'assemble / gather': +(median(assemble) / median(gather)).toFixed(2),

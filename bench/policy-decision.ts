@@ -30,33 +30,65 @@ function time(fn: () => void): number[] {
   return out;
 }
 
-const ups = ['edge', 'openai', 'azure'].map((id) => new OpenAICompatibleUpstream(upstreamSchema.parse({ id, url: 'http://127.0.0.1:9/v1', zone: id === 'edge' ? 'edge' : 'cloud', models: ['gpt-4o', 'gpt-4o-mini', 'llama'] })));
+const ups = ['edge', 'openai', 'azure'].map(
+  (id) =>
+    new OpenAICompatibleUpstream(
+      upstreamSchema.parse({ id, url: 'http://127.0.0.1:9/v1', zone: id === 'edge' ? 'edge' : 'cloud', models: ['gpt-4o', 'gpt-4o-mini', 'llama'] }),
+    ),
+);
 const rules = Array.from({ length: 100 }, (_, i) => ({
   id: `r${i}`,
-  match: i % 3 === 0 ? { models: [`model-${i}*`] } : i % 3 === 1 ? { tenants: [`tenant-${i}`], tags: [`t${i}`] } : { headers: { 'x-team': `team-${i}` }, metadata: { project: `p${i}` } },
+  match:
+    i % 3 === 0
+      ? { models: [`model-${i}*`] }
+      : i % 3 === 1
+        ? { tenants: [`tenant-${i}`], tags: [`t${i}`] }
+        : { headers: { 'x-team': `team-${i}` }, metadata: { project: `p${i}` } },
   route: ['edge', 'openai'],
 }));
 rules.push({ id: 'catch-all', match: {}, route: ['openai', 'edge'] } as never);
-const policy = compilePolicy(policySchema.parse({ version: 1, tags: { pii: { route: 'edge-only' }, secret: { route: 'redact' } }, rules }), 'bench', new ModelCatalog(ups));
+const policy = compilePolicy(
+  policySchema.parse({ version: 1, tags: { pii: { route: 'edge-only' }, secret: { route: 'redact' } }, rules }),
+  'bench',
+  new ModelCatalog(ups),
+);
 
 const req = (headers: Record<string, string>, model = 'gpt-4o') => ({
-  endpoint: 'chat.completions' as const, model, body: { model, messages: [{ role: 'user', content: 'hi' }] }, headers: new Headers(headers), principal: ANONYMOUS,
+  endpoint: 'chat.completions' as const,
+  model,
+  body: { model, messages: [{ role: 'user', content: 'hi' }] },
+  headers: new Headers(headers),
+  principal: ANONYMOUS,
 });
 const early = req({ 'x-team': 'team-2' });
 const late = req({ 'x-team': 'team-98' });
 const none = req({});
-const pieces = ['The quarterly report shows revenue growth across all regions. ', 'Contact jane.doe@example.com or call +1 415 555 0100. ', 'Card 4111 1111 1111 1111 was charged. ', 'Use key sk-abcdefghijklmnopqrstuvwxyz123456 for the staging API. '];
+const pieces = [
+  'The quarterly report shows revenue growth across all regions. ',
+  'Contact jane.doe@example.com or call +1 415 555 0100. ',
+  'Card 4111 1111 1111 1111 was charged. ',
+  'Use key sk-abcdefghijklmnopqrstuvwxyz123456 for the staging API. ',
+];
 let text = '';
 while (text.length < 16_000) text += pieces[text.length % pieces.length]!; // ~4k tokens at ~4 chars/token
 const big = { messages: [{ role: 'user', content: text }] };
 
 const rows: Row[] = [];
-for (const [name, input] of [['100 rules, match at rule 3 (metadata miss -> falls through)', early], ['100 rules, headers of rule 99', late], ['100 rules, catch-all', none]] as const) {
+for (const [name, input] of [
+  ['100 rules, match at rule 3 (metadata miss -> falls through)', early],
+  ['100 rules, headers of rule 99', late],
+  ['100 rules, catch-all', none],
+] as const) {
   const p = percentiles(time(() => policy.decide(input, 100)));
   rows.push({ case: name, 'p50 µs': +p.p50.toFixed(2), 'p99 µs': +p.p99.toFixed(2), target: '< 20 µs p50' });
 }
 const d = percentiles(time(() => scan(requestText(big), BUILT_IN_DETECTORS)));
-rows.push({ case: `detectors over ${text.length} chars (~4k tokens)`, 'p50 µs': +d.p50.toFixed(1), 'p99 µs': +d.p99.toFixed(1), target: '< 1000 µs p50' });
+rows.push({
+  case: `detectors over ${text.length} chars (~4k tokens)`,
+  'p50 µs': +d.p50.toFixed(1),
+  'p99 µs': +d.p99.toFixed(1),
+  target: '< 1000 µs p50',
+});
 printTable(`Policy decision time (${N} iterations each)`, rows);
 writeResults('policy-decision', rows);
 await Promise.all(ups.map((u) => u.close()));

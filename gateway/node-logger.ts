@@ -3,8 +3,20 @@ import pino from 'pino';
 import type { Logger } from './core/logger.js';
 
 export const REDACT_PATHS = [
-  'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
-  'api_key', '*.api_key', 'apiKey', '*.apiKey', 'key', '*.key', 'password', '*.password', 'secret', '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'api_key',
+  '*.api_key',
+  'apiKey',
+  '*.apiKey',
+  'key',
+  '*.key',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
 ];
 
 export function createNodeLogger(level: string, destination?: pino.DestinationStream): Logger {

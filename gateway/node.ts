@@ -43,7 +43,9 @@ export interface StartOptions {
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   if (!LOOPBACK.has(config.server.host) && config.keys.length === 0) {
-    throw new ConfigError(`Refusing to listen on ${config.server.host} without authentication: add virtual keys (\`switchyard keys create\`) or bind to 127.0.0.1.`);
+    throw new ConfigError(
+      `Refusing to listen on ${config.server.host} without authentication: add virtual keys (\`switchyard keys create\`) or bind to 127.0.0.1.`,
+    );
   }
   const logger = opts.logger ?? createNodeLogger(config.logging.level);
   const counters: CounterStore | undefined = config.redis
@@ -58,12 +60,18 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const breakers: OpossumBreaker[] = [];
   const records = startRecords(config, upstreams, () => breakers.map((b) => ({ upstream: b.upstream, state: b.state })));
   if (config.cache.backend === 'redis' && !config.redis) throw new ConfigError('cache.backend is redis but no `redis:` section is configured');
-  const baseCache = config.cache.backend === 'redis'
-    ? new RedisCache(config.redis!.url, `${config.redis!.key_prefix}cache:`, config.cache.command_timeout_ms)
-    : new MemoryCache(config.cache.max_entries, config.cache.max_bytes);
-  const cache = config.cache.backend === 'off' ? undefined
-    : config.cache.encryption_key ? await EncryptedCache.create(baseCache, config.cache.encryption_key).catch((err: unknown) => { throw new ConfigError(err instanceof Error ? err.message : String(err)); })
-    : baseCache;
+  const baseCache =
+    config.cache.backend === 'redis'
+      ? new RedisCache(config.redis!.url, `${config.redis!.key_prefix}cache:`, config.cache.command_timeout_ms)
+      : new MemoryCache(config.cache.max_entries, config.cache.max_bytes);
+  const cache =
+    config.cache.backend === 'off'
+      ? undefined
+      : config.cache.encryption_key
+        ? await EncryptedCache.create(baseCache, config.cache.encryption_key).catch((err: unknown) => {
+            throw new ConfigError(err instanceof Error ? err.message : String(err));
+          })
+        : baseCache;
   const onComplete = (ctx: Parameters<NonNullable<GatewayDeps['onComplete']>>[0]) => {
     records.onComplete(ctx);
     opts.onComplete?.(ctx);
@@ -90,8 +98,20 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const tls = config.server.tls;
   const server: ServerType = await new Promise((resolve) => {
     const s = tls
-      ? serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), maxHeaderSize: lim.max_header_bytes } }, () => resolve(s))
-      : serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, serverOptions: { maxHeaderSize: lim.max_header_bytes } }, () => resolve(s));
+      ? serve(
+          {
+            fetch: app.fetch,
+            hostname: config.server.host,
+            port: config.server.port,
+            createServer: createHttpsServer,
+            serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), maxHeaderSize: lim.max_header_bytes },
+          },
+          () => resolve(s),
+        )
+      : serve(
+          { fetch: app.fetch, hostname: config.server.host, port: config.server.port, serverOptions: { maxHeaderSize: lim.max_header_bytes } },
+          () => resolve(s),
+        );
   });
   const http = server as Server;
   // Slow senders and idle keep-alives must not pin sockets forever. requestTimeout bounds receiving the request;

@@ -16,12 +16,17 @@ describe('README first command', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
-      await waitUntil(async () => {
-        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-        return r?.status === 200;
-      }, { timeoutMs: 240_000, intervalMs: 250 });
+      await waitUntil(
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+          return r?.status === 200;
+        },
+        { timeoutMs: 240_000, intervalMs: 250 },
+      );
       const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { object: string; data: Array<{ id: string }> };
       expect(models.object).toBe('list');
       const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {

@@ -26,7 +26,8 @@ export async function createEngine(opts: EngineOptions & { prefixCaching?: boole
   const bytes = await readFile(variantPath(spec, opts.variant));
   const perBlock = bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, opts.blockSize);
   const numBlocks = Math.floor(opts.kvBudgetBytes / perBlock);
-  if (numBlocks < 2) throw new Error(`KV budget of ${opts.kvBudgetBytes} bytes holds ${numBlocks} block(s) of ${perBlock} bytes; raise edge.kv_budget_mb`);
+  if (numBlocks < 2)
+    throw new Error(`KV budget of ${opts.kvBudgetBytes} bytes holds ${numBlocks} block(s) of ${perBlock} bytes; raise edge.kv_budget_mb`);
   const runner = await PagedModelRunner.create(bytes, {
     layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize: opts.blockSize, numBlocks },
     vocabSize: spec.vocab,

@@ -64,7 +64,13 @@ export class EngineClient implements EngineHandle {
 
   submit(request: EngineRequest, listener: (msg: FromEngine) => void): void {
     if (this.readyState !== 'ready') {
-      listener({ type: 'error', id: request.id, status: 503, code: 'edge_unavailable', message: `The edge model '${this.modelId}' is ${this.readyState === 'loading' ? 'still loading' : 'not available'}.` });
+      listener({
+        type: 'error',
+        id: request.id,
+        status: 503,
+        code: 'edge_unavailable',
+        message: `The edge model '${this.modelId}' is ${this.readyState === 'loading' ? 'still loading' : 'not available'}.`,
+      });
       return;
     }
     this.listeners.set(request.id, listener);

@@ -23,7 +23,10 @@ function promptOf(seed: number, len: number): number[] {
 
 async function engine(overrides: Record<string, unknown> = {}): Promise<CreatedEngine> {
   const { prefixCaching, ...rest } = overrides;
-  return createEngine({ ...engineOptionsSchema.parse({ modelDir: dir, modelId: 'tiny', variant: 'fp32', kvBudgetBytes: 16 << 20, ...rest }), prefixCaching: prefixCaching !== false });
+  return createEngine({
+    ...engineOptionsSchema.parse({ modelDir: dir, modelId: 'tiny', variant: 'fp32', kvBudgetBytes: 16 << 20, ...rest }),
+    prefixCaching: prefixCaching !== false,
+  });
 }
 
 /** Submits requests, steps until done, returns generated token ids per request (from tokens counted in deltas). */
@@ -32,7 +35,15 @@ async function run(e: CreatedEngine, reqs: Array<{ id: string; prompt: number[];
   const done = new Set<string>();
   for (const r of reqs) {
     out.set(r.id, []);
-    const req: EngineRequest = { id: r.id, input: { kind: 'tokens', ids: r.prompt }, sampling: greedy, maxTokens: r.max, stop: [], n: 1, logprobs: 0 };
+    const req: EngineRequest = {
+      id: r.id,
+      input: { kind: 'tokens', ids: r.prompt },
+      sampling: greedy,
+      maxTokens: r.max,
+      stop: [],
+      n: 1,
+      logprobs: 0,
+    };
     e.core.submit(req, (m: FromEngine) => {
       if (m.type === 'error') throw new Error(m.message);
       if ((m.type === 'delta' || m.type === 'finish') && m.logprobs) out.get(r.id)!.push(...m.logprobs.map((l) => l.bytes.length));
@@ -129,7 +140,9 @@ describe('engine vs plain greedy', () => {
   it('cancellation frees the request at the next step', async () => {
     const e = await engine();
     const msgs: FromEngine[] = [];
-    e.core.submit({ id: 'c', input: { kind: 'tokens', ids: promptOf(3, 40) }, sampling: greedy, maxTokens: 500, stop: [], n: 1 }, (m) => msgs.push(m));
+    e.core.submit({ id: 'c', input: { kind: 'tokens', ids: promptOf(3, 40) }, sampling: greedy, maxTokens: 500, stop: [], n: 1 }, (m) =>
+      msgs.push(m),
+    );
     for (let i = 0; i < 5; i++) await e.core.step();
     expect(e.kv.stats().used).toBeGreaterThan(0);
     e.core.cancel('c');

@@ -53,15 +53,31 @@ export class EngineCore {
   submit(req: EngineRequest, emit: (m: FromEngine) => void): void {
     let prompt: number[];
     try {
-      prompt = req.input.kind === 'chat' ? this.tokenizer.encodeChat(req.input.messages)
-        : req.input.kind === 'text' ? this.tokenizer.encodeText(req.input.prompt)
-        : req.input.ids;
+      prompt =
+        req.input.kind === 'chat'
+          ? this.tokenizer.encodeChat(req.input.messages)
+          : req.input.kind === 'text'
+            ? this.tokenizer.encodeText(req.input.prompt)
+            : req.input.ids;
     } catch (err) {
-      emit({ type: 'error', id: req.id, status: 400, code: 'invalid_prompt', message: `Could not prepare the prompt: ${err instanceof Error ? err.message : String(err)}` });
+      emit({
+        type: 'error',
+        id: req.id,
+        status: 400,
+        code: 'invalid_prompt',
+        message: `Could not prepare the prompt: ${err instanceof Error ? err.message : String(err)}`,
+      });
       return;
     }
     if (req.input.kind === 'tokens' && prompt.some((t) => t < 0 || t >= this.tokenizer.vocabSize)) {
-      emit({ type: 'error', id: req.id, status: 400, code: 'invalid_value', param: 'prompt', message: `Token ids must be in [0, ${this.tokenizer.vocabSize}).` });
+      emit({
+        type: 'error',
+        id: req.id,
+        status: 400,
+        code: 'invalid_value',
+        param: 'prompt',
+        message: `Token ids must be in [0, ${this.tokenizer.vocabSize}).`,
+      });
       return;
     }
     if (prompt.length === 0) {
@@ -71,9 +87,16 @@ export class EngineCore {
     const limit = Math.min(this.opts.maxContext, this.poolTokens);
     const wanted = req.maxTokens ?? 1;
     if (prompt.length + wanted > limit) {
-      const which = limit === this.opts.maxContext ? `This model's maximum context length is ${limit} tokens` : `The edge KV cache holds at most ${limit} tokens per sequence`;
+      const which =
+        limit === this.opts.maxContext
+          ? `This model's maximum context length is ${limit} tokens`
+          : `The edge KV cache holds at most ${limit} tokens per sequence`;
       emit({
-        type: 'error', id: req.id, status: 400, code: 'context_length_exceeded', param: 'messages',
+        type: 'error',
+        id: req.id,
+        status: 400,
+        code: 'context_length_exceeded',
+        param: 'messages',
         message: `${which}. However, you requested ${prompt.length + wanted} tokens (${prompt.length} in the prompt, ${wanted} for the completion). Please reduce the prompt or max_tokens.`,
       });
       return;
@@ -108,7 +131,9 @@ export class EngineCore {
     }
     if (plan.decode.length > 0) {
       const seqs = plan.decode;
-      const rows = await this.runner.forward(seqs.map((s) => ({ tokens: [s.tokens[s.computed]!], startPos: s.computed, blockTable: this.kv.blockTable(s.id) })));
+      const rows = await this.runner.forward(
+        seqs.map((s) => ({ tokens: [s.tokens[s.computed]!], startPos: s.computed, blockTable: this.kv.blockTable(s.id) })),
+      );
       for (let i = 0; i < seqs.length; i++) {
         const s = seqs[i]!;
         this.kv.commit(s.id, [s.tokens[s.computed]!]);
@@ -223,7 +248,9 @@ export class EngineCore {
     if (state.req.logprobs !== undefined && !isEos) {
       const info = this.tokenizer.tokenInfo(r.token);
       choice.pendingLogprobs.push({
-        token: info.text, logprob: r.logprob, bytes: info.bytes,
+        token: info.text,
+        logprob: r.logprob,
+        bytes: info.bytes,
         top: (r.top ?? []).map((t) => ({ ...this.tokenizer.tokenInfo(t.token), token: this.tokenizer.tokenInfo(t.token).text, logprob: t.logprob })),
       });
     }
@@ -252,7 +279,11 @@ export class EngineCore {
     if (state.finishedChoices >= state.req.n) {
       this.requests.delete(state.req.id);
       const p = state.promptTokens.length;
-      state.emit({ type: 'done', id: state.req.id, usage: { prompt_tokens: p, completion_tokens: state.completionTokens, total_tokens: p + state.completionTokens } });
+      state.emit({
+        type: 'done',
+        id: state.req.id,
+        usage: { prompt_tokens: p, completion_tokens: state.completionTokens, total_tokens: p + state.completionTokens },
+      });
     }
   }
 
@@ -282,7 +313,13 @@ export class EngineCore {
       const owner = this.bySeq.get(seq);
       if (!owner) continue;
       const { state } = owner;
-      state.emit({ type: 'error', id: state.req.id, status: 503, code: 'edge_kv_exhausted', message: 'The edge KV cache cannot hold this request; it was not started.' });
+      state.emit({
+        type: 'error',
+        id: state.req.id,
+        status: 503,
+        code: 'edge_kv_exhausted',
+        message: 'The edge KV cache cannot hold this request; it was not started.',
+      });
       state.cancelled = true;
     }
     this.reap();

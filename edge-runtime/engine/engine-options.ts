@@ -6,7 +6,11 @@ export const engineOptionsSchema = z.strictObject({
   /** Name clients use for this model. */
   modelId: z.string().min(1),
   variant: z.enum(['fp32', 'int8', 'q4']).default('q4'),
-  kvBudgetBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  kvBudgetBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
   blockSize: z.number().int().positive().max(256).default(16),
   maxNumSeqs: z.number().int().positive().default(32),
   maxBatchedTokens: z.number().int().positive().default(512),

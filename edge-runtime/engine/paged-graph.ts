@@ -71,11 +71,14 @@ export function rewriteToPaged(
   }
   if (pastInputs.size === 0) throw new GraphRewriteError('no past_key_values.{i}.key|value inputs: not a decoder-with-past graph');
   const layers = pastInputs.size / 2;
-  const poolInputs: PagedGraphInfo['poolInputs'] = Array.from({ length: layers }, (_, i) => ({ key: `kv_pool.${i}.key`, value: `kv_pool.${i}.value` }));
+  const poolInputs: PagedGraphInfo['poolInputs'] = Array.from({ length: layers }, (_, i) => ({
+    key: `kv_pool.${i}.key`,
+    value: `kv_pool.${i}.value`,
+  }));
   const newKvOutputs: PagedGraphInfo['newKvOutputs'] = Array.from({ length: layers }, (_, i) => ({ key: `new.${i}.key`, value: `new.${i}.value` }));
 
   // ONNX wants nodes in topological order: new nodes go right before the node that consumes them.
-  const before = new Map< O.NodeProto, O.INodeProto[]>();
+  const before = new Map<O.NodeProto, O.INodeProto[]>();
   const insertBefore = (n: O.NodeProto, add: O.INodeProto[]) => before.set(n, [...(before.get(n) ?? []), ...add]);
   const shapeName = 'paged/past_shape';
   graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as O.TensorProto);
@@ -91,15 +94,28 @@ export function rewriteToPaged(
     const prefix = `paged/${past.layer}/${past.kind}`;
     insertBefore(node, [
       { opType: 'Gather', input: [pool, 'block_table'], output: [`${prefix}/gathered`], attribute: [attrInt('axis', 0)], name: `${prefix}/Gather` },
-      { opType: 'Transpose', input: [`${prefix}/gathered`], output: [`${prefix}/transposed`], attribute: [attrInts('perm', [0, 2, 1, 3, 4])], name: `${prefix}/Transpose` },
+      {
+        opType: 'Transpose',
+        input: [`${prefix}/gathered`],
+        output: [`${prefix}/transposed`],
+        attribute: [attrInts('perm', [0, 2, 1, 3, 4])],
+        name: `${prefix}/Transpose`,
+      },
       { opType: 'Reshape', input: [`${prefix}/transposed`, shapeName], output: [`${prefix}/past`], name: `${prefix}/Reshape` },
-      { opType: 'Identity', input: [node.input[1]!], output: [past.kind === 'key' ? newKvOutputs[past.layer]!.key : newKvOutputs[past.layer]!.value], name: `${prefix}/NewOut` },
+      {
+        opType: 'Identity',
+        input: [node.input[1]!],
+        output: [past.kind === 'key' ? newKvOutputs[past.layer]!.key : newKvOutputs[past.layer]!.value],
+        name: `${prefix}/NewOut`,
+      },
     ]);
     node.input[0] = `${prefix}/past`;
     rewritten++;
   }
   if (rewritten !== pastInputs.size) {
-    throw new GraphRewriteError(`found ${pastInputs.size} past inputs but only ${rewritten} Concat(past, new) nodes; the graph does not use the standard K/V concat pattern`);
+    throw new GraphRewriteError(
+      `found ${pastInputs.size} past inputs but only ${rewritten} Concat(past, new) nodes; the graph does not use the standard K/V concat pattern`,
+    );
   }
 
   let lastLogitsOnly = false;
@@ -107,8 +123,19 @@ export function rewriteToPaged(
     // Prefill chunks need logits for the last position only: slicing before the LM head saves seq x hidden x vocab MACs.
     const head = nodes.find((n) => n.output.includes('logits'));
     if (head && (head.opType === 'MatMul' || head.opType === 'MatMulNBits')) {
-      graph.initializer.push(int64Tensor('paged/last_start', [-1]) as O.TensorProto, int64Tensor('paged/last_end', [2 ** 53 - 1]) as O.TensorProto, int64Tensor('paged/last_axis', [1]) as O.TensorProto);
-      insertBefore(head, [{ opType: 'Slice', input: [head.input[0]!, 'paged/last_start', 'paged/last_end', 'paged/last_axis'], output: ['paged/last_hidden'], name: 'paged/LastSlice' }]);
+      graph.initializer.push(
+        int64Tensor('paged/last_start', [-1]) as O.TensorProto,
+        int64Tensor('paged/last_end', [2 ** 53 - 1]) as O.TensorProto,
+        int64Tensor('paged/last_axis', [1]) as O.TensorProto,
+      );
+      insertBefore(head, [
+        {
+          opType: 'Slice',
+          input: [head.input[0]!, 'paged/last_start', 'paged/last_end', 'paged/last_axis'],
+          output: ['paged/last_hidden'],
+          name: 'paged/LastSlice',
+        },
+      ]);
       head.input[0] = 'paged/last_hidden';
       lastLogitsOnly = true;
     }

@@ -35,10 +35,7 @@ export interface TokenLogprob {
 }
 
 export type ToEngine =
-  | { type: 'submit'; request: EngineRequest }
-  | { type: 'cancel'; id: string }
-  | { type: 'stats'; nonce: number }
-  | { type: 'shutdown' };
+  { type: 'submit'; request: EngineRequest } | { type: 'cancel'; id: string } | { type: 'stats'; nonce: number } | { type: 'shutdown' };
 
 export interface EngineStats {
   model: string;

@@ -48,7 +48,9 @@ describe('gpt2 graph', () => {
   });
 
   it('the paged engine reproduces plain greedy decoding, alone and batched', async () => {
-    const e = await createEngine(engineOptionsSchema.parse({ modelDir: dir, modelId: 'g', variant: 'fp32', kvBudgetBytes: 8 << 20, maxBatchedTokens: 32 }));
+    const e = await createEngine(
+      engineOptionsSchema.parse({ modelDir: dir, modelId: 'g', variant: 'fp32', kvBudgetBytes: 8 << 20, maxBatchedTokens: 32 }),
+    );
     const session = await ort.InferenceSession.create(bytes);
     const prompts = [5, 23, 40, 70].map((len, k) => Array.from({ length: len }, (_, i) => (i * 13 + k * 7) % 256));
     const got = new Map<number, number[]>();
@@ -60,7 +62,19 @@ describe('gpt2 graph', () => {
       const sink = orig(stop);
       return { push: (t) => (mine.push(t), sink.push(t)), flush: () => sink.flush() };
     };
-    prompts.forEach((p, k) => e.core.submit({ id: `g${k}`, input: { kind: 'tokens', ids: p }, sampling: { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 }, maxTokens: 16, stop: [], n: 1 }, () => undefined));
+    prompts.forEach((p, k) =>
+      e.core.submit(
+        {
+          id: `g${k}`,
+          input: { kind: 'tokens', ids: p },
+          sampling: { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 },
+          maxTokens: 16,
+          stop: [],
+          n: 1,
+        },
+        () => undefined,
+      ),
+    );
     while (e.core.hasWork()) await e.core.step();
     for (const [k, p] of prompts.entries()) {
       const ref = await plainGreedy(session, spec, p, 16);
@@ -74,8 +88,16 @@ describe('gpt2 graph', () => {
     env.localModelPath = `${dirname(dir)}/`;
     const model = await AutoModelForCausalLM.from_pretrained(basename(dir), { dtype: 'fp32' });
     const session = await ort.InferenceSession.create(bytes);
-    for (const prompt of [[1, 2, 3, 4], [100, 90, 80, 70, 60, 50, 40, 30, 20]]) {
-      const out = (await model.generate({ input_ids: new Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]), max_new_tokens: 32, do_sample: false, eos_token_id: -1 })) as Tensor;
+    for (const prompt of [
+      [1, 2, 3, 4],
+      [100, 90, 80, 70, 60, 50, 40, 30, 20],
+    ]) {
+      const out = (await model.generate({
+        input_ids: new Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]),
+        max_new_tokens: 32,
+        do_sample: false,
+        eos_token_id: -1,
+      })) as Tensor;
       const theirs = Array.from(out.data as BigInt64Array, Number).slice(prompt.length);
       const ref = await plainGreedy(session, spec, prompt, 32);
       expect(theirs).toEqual(ref.tokens);

@@ -30,7 +30,10 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
   };
   const mask = additiveMask(g, ids, am);
   const ln = (x: string, name: string, gamma: Float32Array, beta: Float32Array) =>
-    g.o('LayerNormalization', [x, g.float(`${name}.weight`, [D], gamma), g.float(`${name}.bias`, [D], beta)], { axis: -1, epsilon: { float: s.lnEps } });
+    g.o('LayerNormalization', [x, g.float(`${name}.weight`, [D], gamma), g.float(`${name}.bias`, [D], beta)], {
+      axis: -1,
+      epsilon: { float: s.lnEps },
+    });
   const dense = (x: string, name: string, W: Float32Array, B: Float32Array, K: number, N: number) =>
     g.o('Add', [linear(g, x, name, W, K, N, lin), g.float(`${name}.bias`, [N], B)]);
   // gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))

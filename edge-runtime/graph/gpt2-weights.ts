@@ -11,12 +11,18 @@ export interface Gpt2Shape {
 }
 
 export interface Gpt2LayerWeights {
-  ln1g: Float32Array; ln1b: Float32Array;
-  attnW: Float32Array; attnB: Float32Array; // [D, 3D]
-  projW: Float32Array; projB: Float32Array; // [D, D]
-  ln2g: Float32Array; ln2b: Float32Array;
-  fcW: Float32Array; fcB: Float32Array; // [D, 4D]
-  fc2W: Float32Array; fc2B: Float32Array; // [4D, D]
+  ln1g: Float32Array;
+  ln1b: Float32Array;
+  attnW: Float32Array;
+  attnB: Float32Array; // [D, 3D]
+  projW: Float32Array;
+  projB: Float32Array; // [D, D]
+  ln2g: Float32Array;
+  ln2b: Float32Array;
+  fcW: Float32Array;
+  fcB: Float32Array; // [D, 4D]
+  fc2W: Float32Array;
+  fc2B: Float32Array; // [4D, D]
 }
 
 export interface Gpt2Weights {
@@ -46,15 +52,27 @@ export function randomGpt2Weights(s: Gpt2Shape, seed: number): Gpt2Weights {
   const layers: Gpt2LayerWeights[] = [];
   for (let l = 0; l < s.layers; l++) {
     layers.push({
-      ln1g: normal(rand, D, 0.1, 1), ln1b: normal(rand, D, 0.02),
-      attnW: normal(rand, D * 3 * D, 1 / Math.sqrt(D)), attnB: normal(rand, 3 * D, 0.02),
-      projW: normal(rand, D * D, 0.5 / Math.sqrt(D)), projB: normal(rand, D, 0.02),
-      ln2g: normal(rand, D, 0.1, 1), ln2b: normal(rand, D, 0.02),
-      fcW: normal(rand, D * 4 * D, 1 / Math.sqrt(D)), fcB: normal(rand, 4 * D, 0.02),
-      fc2W: normal(rand, 4 * D * D, 0.5 / Math.sqrt(4 * D)), fc2B: normal(rand, D, 0.02),
+      ln1g: normal(rand, D, 0.1, 1),
+      ln1b: normal(rand, D, 0.02),
+      attnW: normal(rand, D * 3 * D, 1 / Math.sqrt(D)),
+      attnB: normal(rand, 3 * D, 0.02),
+      projW: normal(rand, D * D, 0.5 / Math.sqrt(D)),
+      projB: normal(rand, D, 0.02),
+      ln2g: normal(rand, D, 0.1, 1),
+      ln2b: normal(rand, D, 0.02),
+      fcW: normal(rand, D * 4 * D, 1 / Math.sqrt(D)),
+      fcB: normal(rand, 4 * D, 0.02),
+      fc2W: normal(rand, 4 * D * D, 0.5 / Math.sqrt(4 * D)),
+      fc2B: normal(rand, D, 0.02),
     });
   }
-  return { wte: normal(rand, s.vocab * D, 1), wpe: normal(rand, s.maxPositions * D, 0.5), layers, lnfG: normal(rand, D, 0.1, 1), lnfB: normal(rand, D, 0.02) };
+  return {
+    wte: normal(rand, s.vocab * D, 1),
+    wpe: normal(rand, s.maxPositions * D, 0.5),
+    layers,
+    lnfG: normal(rand, D, 0.1, 1),
+    lnfB: normal(rand, D, 0.02),
+  };
 }
 
 /** [V, D] -> [D, V], the tied LM head as a MatMul weight. */

@@ -55,7 +55,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its output names (one unless `outputs` is given). */
-  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, opts: { outputs?: string[]; domain?: string; name?: string } = {}): string[] {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { outputs?: string[]; domain?: string; name?: string } = {},
+  ): string[] {
     const outs = opts.outputs ?? [this.fresh(opType)];
     if (opts.domain === 'com.microsoft') this.usesMicrosoft = true;
     this.nodes.push({

@@ -19,7 +19,9 @@ function feeds(spec: ModelSpec, tokens: number[], pastLen: number, past?: ort.In
   };
   for (let l = 0; l < spec.layers; l++) {
     for (const kv of ['key', 'value']) {
-      f[`past_key_values.${l}.${kv}`] = past ? past[`present.${l}.${kv}`]! : new ort.Tensor('float32', new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
+      f[`past_key_values.${l}.${kv}`] = past
+        ? past[`present.${l}.${kv}`]!
+        : new ort.Tensor('float32', new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
     }
   }
   return f;

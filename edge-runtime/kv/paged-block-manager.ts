@@ -45,7 +45,11 @@ export class PagedBlockManager implements KvPort {
   private queriedTokens = 0;
   private hitTokens = 0;
 
-  constructor(readonly numBlocks: number, readonly blockSize: number, private readonly prefixCaching = true) {
+  constructor(
+    readonly numBlocks: number,
+    readonly blockSize: number,
+    private readonly prefixCaching = true,
+  ) {
     this.refCount = new Int32Array(numBlocks);
     for (let b = numBlocks - 1; b >= 0; b--) this.freeList.push(b);
   }

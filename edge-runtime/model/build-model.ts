@@ -32,7 +32,10 @@ export interface BuildOptions {
 export function parameterCount(shape: LlamaShape | Gpt2Shape): number {
   if ('kvHeads' in shape) {
     const s = shape;
-    return s.vocab * s.hidden * 2 + s.layers * (s.hidden * (s.heads + 2 * s.kvHeads) * s.headDim + s.heads * s.headDim * s.hidden + 3 * s.hidden * s.intermediate);
+    return (
+      s.vocab * s.hidden * 2 +
+      s.layers * (s.hidden * (s.heads + 2 * s.kvHeads) * s.headDim + s.heads * s.headDim * s.hidden + 3 * s.hidden * s.intermediate)
+    );
   }
   const s = shape;
   return s.vocab * s.hidden + s.maxPositions * s.hidden + s.layers * 12 * s.hidden * s.hidden;
@@ -52,9 +55,18 @@ export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: strin
     shape = s;
     graph = (format) => buildGpt2Graph(s, weights, { format, accuracyLevel: opts.accuracyLevel ?? 0 });
     config = {
-      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_embd: s.hidden, n_layer: s.layers, n_head: s.heads,
-      n_positions: s.maxPositions, n_ctx: s.maxPositions, n_inner: 4 * s.hidden, vocab_size: s.vocab, layer_norm_epsilon: s.lnEps,
-      activation_function: 'gelu_new', tie_word_embeddings: true,
+      architectures: ['GPT2LMHeadModel'],
+      model_type: 'gpt2',
+      n_embd: s.hidden,
+      n_layer: s.layers,
+      n_head: s.heads,
+      n_positions: s.maxPositions,
+      n_ctx: s.maxPositions,
+      n_inner: 4 * s.hidden,
+      vocab_size: s.vocab,
+      layer_norm_epsilon: s.lnEps,
+      activation_function: 'gelu_new',
+      tie_word_embeddings: true,
     };
   } else {
     const s: LlamaShape = { ...preset.shape, vocab: tok.vocabSize };
@@ -62,10 +74,20 @@ export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: strin
     shape = s;
     graph = (format) => buildLlamaGraph(s, weights, { format, accuracyLevel: opts.accuracyLevel ?? 0 });
     config = {
-      architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: s.hidden, intermediate_size: s.intermediate,
-      num_hidden_layers: s.layers, num_attention_heads: s.heads, num_key_value_heads: s.kvHeads, head_dim: s.headDim,
-      vocab_size: s.vocab, max_position_embeddings: s.maxPositions, rms_norm_eps: s.rmsEps, rope_theta: s.ropeTheta,
-      hidden_act: 'silu', tie_word_embeddings: false,
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      hidden_size: s.hidden,
+      intermediate_size: s.intermediate,
+      num_hidden_layers: s.layers,
+      num_attention_heads: s.heads,
+      num_key_value_heads: s.kvHeads,
+      head_dim: s.headDim,
+      vocab_size: s.vocab,
+      max_position_embeddings: s.maxPositions,
+      rms_norm_eps: s.rmsEps,
+      rope_theta: s.ropeTheta,
+      hidden_act: 'silu',
+      tie_word_embeddings: false,
     };
   }
   // Write into a temp folder and rename: a crash mid-build never leaves a half-written model behind.
@@ -79,14 +101,29 @@ export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: strin
     switchyard: { preset: opts.preset, seed: opts.seed, note: 'random weights: the text it writes is meaningless' },
   });
   await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
-  await writeFile(join(tmp, 'generation_config.json'), JSON.stringify({ bos_token_id: bos, eos_token_id: eos, pad_token_id: bos, do_sample: false }, null, 2));
+  await writeFile(
+    join(tmp, 'generation_config.json'),
+    JSON.stringify({ bos_token_id: bos, eos_token_id: eos, pad_token_id: bos, do_sample: false }, null, 2),
+  );
   await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
-  await writeFile(join(tmp, 'tokenizer_config.json'), JSON.stringify({
-    tokenizer_class: 'PreTrainedTokenizerFast',
-    bos_token: '<|endoftext|>', eos_token: '<|im_end|>', pad_token: '<|endoftext|>', unk_token: null,
-    add_bos_token: false, model_max_length: shape.maxPositions, clean_up_tokenization_spaces: false,
-    chat_template: CHATML_TEMPLATE,
-  }, null, 2));
+  await writeFile(
+    join(tmp, 'tokenizer_config.json'),
+    JSON.stringify(
+      {
+        tokenizer_class: 'PreTrainedTokenizerFast',
+        bos_token: '<|endoftext|>',
+        eos_token: '<|im_end|>',
+        pad_token: '<|endoftext|>',
+        unk_token: null,
+        add_bos_token: false,
+        model_max_length: shape.maxPositions,
+        clean_up_tokenization_spaces: false,
+        chat_template: CHATML_TEMPLATE,
+      },
+      null,
+      2,
+    ),
+  );
   for (const v of opts.variants ?? (['fp32', 'int8', 'q4'] as WeightFormat[])) {
     await writeFile(join(tmp, 'onnx', VARIANT_FILES[v]), graph(v));
   }

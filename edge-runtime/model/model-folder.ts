@@ -59,7 +59,8 @@ export interface ModelSpec {
 
 function readJson(dir: string, file: string): unknown {
   const path = join(dir, file);
-  if (!existsSync(path)) throw new ModelFolderError(`${path}: missing (a model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/*.onnx)`);
+  if (!existsSync(path))
+    throw new ModelFolderError(`${path}: missing (a model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/*.onnx)`);
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
@@ -81,12 +82,25 @@ export function loadModelFolder(dir: string): ModelSpec {
   let spec: Omit<ModelSpec, 'dir' | 'tokenizerJson' | 'tokenizerConfig' | 'onnxFiles' | 'eosIds'> & { eos?: number | number[] };
   if (raw?.model_type === 'gpt2') {
     const c = check(gpt2Config, raw, cfgPath);
-    spec = { family: 'gpt2', layers: c.n_layer, kvHeads: c.n_head, headDim: c.n_embd / c.n_head, vocab: c.vocab_size, maxContext: c.n_positions, eos: c.eos_token_id };
+    spec = {
+      family: 'gpt2',
+      layers: c.n_layer,
+      kvHeads: c.n_head,
+      headDim: c.n_embd / c.n_head,
+      vocab: c.vocab_size,
+      maxContext: c.n_positions,
+      eos: c.eos_token_id,
+    };
   } else {
     const c = check(llamaConfig, raw, cfgPath);
     spec = {
-      family: 'llama', layers: c.num_hidden_layers, kvHeads: c.num_key_value_heads ?? c.num_attention_heads,
-      headDim: c.head_dim ?? c.hidden_size / c.num_attention_heads, vocab: c.vocab_size, maxContext: c.max_position_embeddings, eos: c.eos_token_id,
+      family: 'llama',
+      layers: c.num_hidden_layers,
+      kvHeads: c.num_key_value_heads ?? c.num_attention_heads,
+      headDim: c.head_dim ?? c.hidden_size / c.num_attention_heads,
+      vocab: c.vocab_size,
+      maxContext: c.max_position_embeddings,
+      eos: c.eos_token_id,
     };
   }
   if (!Number.isInteger(spec.headDim)) throw new ModelFolderError(`${cfgPath}: hidden size is not divisible by the number of attention heads`);
@@ -113,6 +127,11 @@ export function loadModelFolder(dir: string): ModelSpec {
 /** Picks the requested variant, failing with the files that do exist. */
 export function variantPath(spec: ModelSpec, variant: WeightFormat): string {
   const p = spec.onnxFiles[variant];
-  if (!p) throw new ModelFolderError(`${spec.dir}/onnx/${VARIANT_FILES[variant]}: missing; this folder has ${Object.values(spec.onnxFiles).map((f) => f!.split('/').pop()).join(', ')}`);
+  if (!p)
+    throw new ModelFolderError(
+      `${spec.dir}/onnx/${VARIANT_FILES[variant]}: missing; this folder has ${Object.values(spec.onnxFiles)
+        .map((f) => f!.split('/').pop())
+        .join(', ')}`,
+    );
   return p;
 }

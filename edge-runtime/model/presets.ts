@@ -4,8 +4,7 @@ import type { Gpt2Shape } from '../graph/gpt2-weights.js';
 
 /** `merges`: extra BPE merges beyond the 256 byte tokens; the vocabulary is 256 + merges + 3 special tokens. */
 export type Preset =
-  | { family: 'llama'; merges: number; shape: Omit<LlamaShape, 'vocab'> }
-  | { family: 'gpt2'; merges: number; shape: Omit<Gpt2Shape, 'vocab'> };
+  { family: 'llama'; merges: number; shape: Omit<LlamaShape, 'vocab'> } | { family: 'gpt2'; merges: number; shape: Omit<Gpt2Shape, 'vocab'> };
 
 export const PRESETS = {
   'tiny-llama': {

@@ -40,7 +40,17 @@ describe('transformers.js on the same folder', () => {
         const sink = origNewSink(stop);
         return { push: (t) => (ours.push(t), sink.push(t)), flush: () => sink.flush() };
       };
-      e.core.submit({ id: `p${prompt.length}`, input: { kind: 'tokens', ids: prompt }, sampling: { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 }, maxTokens: 32, stop: [], n: 1 }, () => undefined);
+      e.core.submit(
+        {
+          id: `p${prompt.length}`,
+          input: { kind: 'tokens', ids: prompt },
+          sampling: { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 },
+          maxTokens: 32,
+          stop: [],
+          n: 1,
+        },
+        () => undefined,
+      );
       while (e.core.hasWork()) await e.core.step();
       // The engine stops at EOS; transformers.js was told not to: compare what both produced.
       expect(theirs.slice(0, ours.length)).toEqual(ours);

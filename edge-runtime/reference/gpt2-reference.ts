@@ -7,7 +7,10 @@ export class Gpt2Reference {
   private k: number[][][] = [];
   private v: number[][][] = [];
 
-  constructor(private readonly s: Gpt2Shape, modelBytes: Uint8Array) {
+  constructor(
+    private readonly s: Gpt2Shape,
+    modelBytes: Uint8Array,
+  ) {
     this.w = readInitializers(modelBytes);
     this.k = Array.from({ length: s.layers }, () => []);
     this.v = Array.from({ length: s.layers }, () => []);
@@ -65,7 +68,9 @@ export class Gpt2Reference {
         }
         const proj = this.dense(attn, `${p}.attn.c_proj`, D, D);
         x = x.map((val, i) => val + proj[i]!);
-        const fc = this.dense(this.ln(x, `${p}.ln_2`), `${p}.mlp.c_fc`, D, 4 * D).map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+        const fc = this.dense(this.ln(x, `${p}.ln_2`), `${p}.mlp.c_fc`, D, 4 * D).map(
+          (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+        );
         const mlp = this.dense(fc, `${p}.mlp.c_proj`, 4 * D, D);
         x = x.map((val, i) => val + mlp[i]!);
       }

@@ -13,7 +13,10 @@ export class LlamaReference {
   private k: number[][][] = [];
   private v: number[][][] = [];
 
-  constructor(private readonly s: LlamaShape, modelBytes: Uint8Array) {
+  constructor(
+    private readonly s: LlamaShape,
+    modelBytes: Uint8Array,
+  ) {
     this.w = readInitializers(modelBytes);
     this.reset();
   }

@@ -47,9 +47,17 @@ describe('sampler', () => {
 
   it('penalties push repeated tokens down', () => {
     const seen = new Map([[1, 3]]);
-    const r = s.sample(logits, { ...base, temperature: 0, frequencyPenalty: 0.5 }, { promptTokens: [], outputCounts: seen, rng: s.rng(1, 0), topLogprobs: undefined });
+    const r = s.sample(
+      logits,
+      { ...base, temperature: 0, frequencyPenalty: 0.5 },
+      { promptTokens: [], outputCounts: seen, rng: s.rng(1, 0), topLogprobs: undefined },
+    );
     expect(r.token).toBe(3);
-    const rep = s.sample(logits, { ...base, temperature: 0, repetitionPenalty: 2 }, { promptTokens: [1], outputCounts: new Map(), rng: s.rng(1, 0), topLogprobs: undefined });
+    const rep = s.sample(
+      logits,
+      { ...base, temperature: 0, repetitionPenalty: 2 },
+      { promptTokens: [1], outputCounts: new Map(), rng: s.rng(1, 0), topLogprobs: undefined },
+    );
     expect(rep.token).toBe(3);
   });
 

@@ -25,10 +25,11 @@ export class Sampler implements SamplerPort {
     if (this.scratch.length !== V) this.scratch = new Float32Array(V);
     const x = this.scratch;
     x.set(logits);
-    if (p.logitBias) for (const [tok, b] of Object.entries(p.logitBias)) {
-      const i = Number(tok);
-      if (i >= 0 && i < V) x[i]! += b;
-    }
+    if (p.logitBias)
+      for (const [tok, b] of Object.entries(p.logitBias)) {
+        const i = Number(tok);
+        if (i >= 0 && i < V) x[i]! += b;
+      }
     if (p.repetitionPenalty !== 1) {
       const seen = new Set<number>(ctx.promptTokens);
       for (const t of ctx.outputCounts.keys()) seen.add(t);
@@ -39,7 +40,11 @@ export class Sampler implements SamplerPort {
     }
     let max = -Infinity;
     let arg = 0;
-    for (let i = 0; i < V; i++) if (x[i]! > max) { max = x[i]!; arg = i; }
+    for (let i = 0; i < V; i++)
+      if (x[i]! > max) {
+        max = x[i]!;
+        arg = i;
+      }
     // Log-softmax of the processed logits (before temperature) gives the reported logprobs. It costs a pass of exp()
     // over the vocabulary per token, so it is computed only when logprobs were asked for.
     let logZ = 0;
@@ -118,7 +123,10 @@ export function topN(x: Float32Array, n: number): number[] {
       let c = heap.length - 1;
       while (c > 0) {
         const par = (c - 1) >> 1;
-        if (worse(heap[c]!, heap[par]!)) { [heap[c], heap[par]] = [heap[par]!, heap[c]!]; c = par; } else break;
+        if (worse(heap[c]!, heap[par]!)) {
+          [heap[c], heap[par]] = [heap[par]!, heap[c]!];
+          c = par;
+        } else break;
       }
     } else if (worse(heap[0]!, i)) {
       heap[0] = i;

@@ -34,7 +34,10 @@ export class Scheduler {
   readonly running: Sequence[] = [];
   preemptions = 0;
 
-  constructor(private readonly kv: KvPort, private readonly limits: SchedulerLimits) {}
+  constructor(
+    private readonly kv: KvPort,
+    private readonly limits: SchedulerLimits,
+  ) {}
 
   add(seq: Sequence): void {
     seq.state = 'waiting';

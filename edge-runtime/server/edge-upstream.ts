@@ -25,7 +25,11 @@ export class EdgeUpstream implements Upstream {
   private inFlight = 0;
   private seq = 0;
 
-  constructor(readonly id: string, private readonly engine: EngineHandle, modelIds: string[] = [engine.modelId]) {
+  constructor(
+    readonly id: string,
+    private readonly engine: EngineHandle,
+    modelIds: string[] = [engine.modelId],
+  ) {
     this.models = modelIds.map((m) => ({ id: m, upstreamModel: engine.modelId, ownedBy: 'switchyard-edge' }));
   }
 
@@ -49,7 +53,11 @@ export class EdgeUpstream implements Upstream {
 
   async call(call: UpstreamCall): Promise<UpstreamResult> {
     if (call.endpoint === 'embeddings') {
-      throw new GatewayError(`The edge model '${this.engine.modelId}' does not serve embeddings.`, { status: 400, code: 'unsupported_endpoint', param: 'model' });
+      throw new GatewayError(`The edge model '${this.engine.modelId}' does not serve embeddings.`, {
+        status: 400,
+        code: 'unsupported_endpoint',
+        param: 'model',
+      });
     }
     const id = `${call.requestId}#${++this.seq}`;
     const request = toEngineRequest(id, call);
@@ -112,7 +120,11 @@ export class EdgeUpstream implements Upstream {
         if (m.type === 'delta' || m.type === 'finish') {
           const reason = m.type === 'finish' ? finishReason(m.reason) : null;
           if (m.type === 'finish' && m.reason === 'deadline') {
-            throw new GatewayError('The edge runtime could not finish within the request\'s latency budget.', { status: 504, code: 'edge_deadline', upstream: o.upstream });
+            throw new GatewayError("The edge runtime could not finish within the request's latency budget.", {
+              status: 504,
+              code: 'edge_deadline',
+              upstream: o.upstream,
+            });
           }
           const lp = m.logprobs && m.logprobs.length > 0 ? logprobsJson(m.logprobs, o.chat) : null;
           if (o.chat) {
@@ -156,7 +168,14 @@ function engineError(upstream: string, m: Extract<Msg, { type: 'error' }>): Gate
 
 function logprobsJson(lps: NonNullable<Extract<Msg, { type: 'delta' }>['logprobs']>, chat: boolean): JsonValue {
   if (chat) {
-    return { content: lps.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes, top_logprobs: t.top.map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes })) })) };
+    return {
+      content: lps.map((t) => ({
+        token: t.token,
+        logprob: t.logprob,
+        bytes: t.bytes,
+        top_logprobs: t.top.map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes })),
+      })),
+    };
   }
   return {
     tokens: lps.map((t) => t.token),
@@ -185,7 +204,13 @@ async function collect(
         lps[m.index]!.push(...m.logprobs);
       }
       if (m.type === 'finish') {
-        if (m.reason === 'deadline') throw new GatewayError('The edge runtime could not finish within the request\'s latency budget.', { status: 504, code: 'edge_deadline', upstream: o.upstream, retryable: true });
+        if (m.reason === 'deadline')
+          throw new GatewayError("The edge runtime could not finish within the request's latency budget.", {
+            status: 504,
+            code: 'edge_deadline',
+            upstream: o.upstream,
+            retryable: true,
+          });
         reasons[m.index] = finishReason(m.reason);
       }
     } else if (m.type === 'error') {
@@ -193,7 +218,12 @@ async function collect(
     } else if (m.type === 'done') {
       const choices = texts.map((text, index) =>
         o.chat
-          ? { index, message: { role: 'assistant', content: text, refusal: null }, logprobs: wantLogprobs ? logprobsJson(lps[index]!, true) : null, finish_reason: reasons[index]! }
+          ? {
+              index,
+              message: { role: 'assistant', content: text, refusal: null },
+              logprobs: wantLogprobs ? logprobsJson(lps[index]!, true) : null,
+              finish_reason: reasons[index]!,
+            }
           : { index, text, logprobs: wantLogprobs ? logprobsJson(lps[index]!, false) : null, finish_reason: reasons[index]! },
       );
       const body: JsonObject = {

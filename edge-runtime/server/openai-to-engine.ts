@@ -35,7 +35,10 @@ function messageText(content: unknown, i: number): string {
       .map((part: unknown, j) => {
         const p = part as { type?: unknown; text?: unknown };
         if (p?.type === 'text' && typeof p.text === 'string') return p.text;
-        throw badParam(`The edge model accepts text content only; messages[${i}].content[${j}] is '${String(p?.type)}'.`, `messages[${i}].content[${j}].type`);
+        throw badParam(
+          `The edge model accepts text content only; messages[${i}].content[${j}] is '${String(p?.type)}'.`,
+          `messages[${i}].content[${j}].type`,
+        );
       })
       .join('');
   }
@@ -47,7 +50,11 @@ export function toEngineRequest(id: string, call: UpstreamCall): EngineRequest {
   const parsed = edgeParams.safeParse(b);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new GatewayError(`Invalid value for '${issue.path.join('.')}': ${issue.message}`, { status: 400, code: 'invalid_value', param: issue.path.join('.') });
+    throw new GatewayError(`Invalid value for '${issue.path.join('.')}': ${issue.message}`, {
+      status: 400,
+      code: 'invalid_value',
+      param: issue.path.join('.'),
+    });
   }
   const p = parsed.data;
   if (Array.isArray(b['tools']) && b['tools'].length > 0) throw badParam('The edge model does not support tool calls.', 'tools');
@@ -55,7 +62,10 @@ export function toEngineRequest(id: string, call: UpstreamCall): EngineRequest {
   let logprobs: number | undefined;
   if (call.endpoint === 'chat.completions') {
     const msgs = b['messages'] as Array<{ role: string; content?: unknown }>;
-    input = { kind: 'chat', messages: msgs.map((m, i) => ({ role: m.role === 'developer' ? 'system' : m.role, content: messageText(m.content, i) })) };
+    input = {
+      kind: 'chat',
+      messages: msgs.map((m, i) => ({ role: m.role === 'developer' ? 'system' : m.role, content: messageText(m.content, i) })),
+    };
     if (b['logprobs'] === true) logprobs = typeof b['top_logprobs'] === 'number' ? b['top_logprobs'] : 0;
   } else {
     const prompt = b['prompt'];

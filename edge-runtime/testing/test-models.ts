@@ -15,7 +15,12 @@ export async function testModel(preset: PresetName = 'tiny-llama', seed = 1): Pr
 }
 
 /** Greedy decoding with the unmodified graph, one sequence, growing past tensors: the yardstick for the engine. */
-export async function plainGreedy(session: ort.InferenceSession, spec: ModelSpec, prompt: number[], steps: number): Promise<{ tokens: number[]; firstLogits: Float32Array }> {
+export async function plainGreedy(
+  session: ort.InferenceSession,
+  spec: ModelSpec,
+  prompt: number[],
+  steps: number,
+): Promise<{ tokens: number[]; firstLogits: Float32Array }> {
   const L = spec.layers;
   let past: Record<string, ort.Tensor> = {};
   for (let l = 0; l < L; l++) {

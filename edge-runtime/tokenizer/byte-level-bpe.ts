@@ -43,7 +43,9 @@ export function writeByteLevelTokenizer(merges = 0): ByteTokenizerFiles {
     tokens.push(byteMap[b]!);
   }
   const mergeList: string[] = [];
-  const alphabet = [' ', ...'etaoinshrdlucmfwypvbgkjqxz', ...'ETAOINSHRDLUCMFWYPVBGKJQXZ', ...'0123456789.,;:!?-\'"()'].map((ch) => byteMap[ch.charCodeAt(0)]!);
+  const alphabet = [' ', ...'etaoinshrdlucmfwypvbgkjqxz', ...'ETAOINSHRDLUCMFWYPVBGKJQXZ', ...'0123456789.,;:!?-\'"()'].map(
+    (ch) => byteMap[ch.charCodeAt(0)]!,
+  );
   // Grow pieces: every existing token (in creation order) extended by each alphabet character, until enough merges.
   for (let i = 0; mergeList.length < merges && i < tokens.length; i++) {
     const left = tokens[i]!;
@@ -58,7 +60,13 @@ export function writeByteLevelTokenizer(merges = 0): ByteTokenizerFiles {
     }
   }
   const added = SPECIAL_TOKENS.map((content, k) => ({
-    id: tokens.length + k, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    id: tokens.length + k,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
   }));
   for (const a of added) vocab[a.content] = a.id;
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -73,8 +81,16 @@ export function writeByteLevelTokenizer(merges = 0): ByteTokenizerFiles {
       post_processor: { ...byteLevel, trim_offsets: false },
       decoder: byteLevel,
       model: {
-        type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
-        fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: mergeList,
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: '',
+        end_of_word_suffix: '',
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: false,
+        vocab,
+        merges: mergeList,
       },
     },
     vocabSize: tokens.length + added.length,

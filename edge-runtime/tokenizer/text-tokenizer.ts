@@ -24,7 +24,11 @@ export class TextTokenizer implements TokenizerPort {
   private readonly eos: string | undefined;
   private readonly infoCache = new Map<number, { text: string; bytes: number[] }>();
 
-  constructor(tokenizerJson: object, private readonly config: TokenizerConfig, eosIds: readonly number[]) {
+  constructor(
+    tokenizerJson: object,
+    private readonly config: TokenizerConfig,
+    eosIds: readonly number[],
+  ) {
     this.tok = new Tokenizer(tokenizerJson, config);
     this.template = config.chat_template ? new Template(config.chat_template) : undefined;
     this.bos = tokenText(config.bos_token);

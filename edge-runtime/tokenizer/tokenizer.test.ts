@@ -51,31 +51,36 @@ describe('byte-level BPE tokenizer', () => {
 describe('stop strings', () => {
   it('never emits a stop string and emits everything before it', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 30 }), fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), fc.array(fc.nat(5), { maxLength: 10 }), (text, stops, cuts) => {
-        const m = new StopMatcher(stops);
-        let emitted = '';
-        let stopped = false;
-        let pos = 0;
-        for (const c of [...cuts, text.length]) {
-          const piece = text.slice(pos, pos + Math.max(1, c));
-          pos += piece.length;
-          const r = m.push(piece);
-          emitted += r.text;
-          if (r.stopped) {
-            stopped = true;
-            break;
+      fc.property(
+        fc.string({ maxLength: 30 }),
+        fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.nat(5), { maxLength: 10 }),
+        (text, stops, cuts) => {
+          const m = new StopMatcher(stops);
+          let emitted = '';
+          let stopped = false;
+          let pos = 0;
+          for (const c of [...cuts, text.length]) {
+            const piece = text.slice(pos, pos + Math.max(1, c));
+            pos += piece.length;
+            const r = m.push(piece);
+            emitted += r.text;
+            if (r.stopped) {
+              stopped = true;
+              break;
+            }
+            if (pos >= text.length) break;
           }
-          if (pos >= text.length) break;
-        }
-        if (!stopped) emitted += m.flush();
-        const first = Math.min(...stops.map((s) => text.indexOf(s)).filter((i) => i >= 0));
-        if (Number.isFinite(first)) {
-          expect(stopped).toBe(true);
-          expect(emitted).toBe(text.slice(0, first));
-        } else {
-          expect(emitted).toBe(text.slice(0, pos));
-        }
-      }),
+          if (!stopped) emitted += m.flush();
+          const first = Math.min(...stops.map((s) => text.indexOf(s)).filter((i) => i >= 0));
+          if (Number.isFinite(first)) {
+            expect(stopped).toBe(true);
+            expect(emitted).toBe(text.slice(0, first));
+          } else {
+            expect(emitted).toBe(text.slice(0, pos));
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

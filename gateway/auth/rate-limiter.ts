@@ -63,7 +63,12 @@ export class RateLimiter {
     }
     if (!result.ok) {
       const l = limits[result.index]!;
-      const headers = { 'retry-after': String(resetS), [`x-ratelimit-limit-${l.kind}`]: String(l.limit), [`x-ratelimit-remaining-${l.kind}`]: String(Math.max(0, l.limit - result.current)), [`x-ratelimit-reset-${l.kind}`]: `${resetS}s` };
+      const headers = {
+        'retry-after': String(resetS),
+        [`x-ratelimit-limit-${l.kind}`]: String(l.limit),
+        [`x-ratelimit-remaining-${l.kind}`]: String(Math.max(0, l.limit - result.current)),
+        [`x-ratelimit-reset-${l.kind}`]: `${resetS}s`,
+      };
       throw new GatewayError(
         `Rate limit reached for ${l.scope} '${l.name}' on ${l.kind} per minute: limit ${l.limit}, used ${result.current}, requested ${l.amount}. Try again in ${resetS}s.`,
         { status: 429, code: 'rate_limit_exceeded', headers },

@@ -27,7 +27,11 @@ function windows(now: number): { day: string; dayEnd: number; month: string; mon
 }
 
 export class BudgetGuard {
-  constructor(private readonly store: CounterStore, private readonly prices: PricesConfig, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: CounterStore,
+    private readonly prices: PricesConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private estimate(model: string, cand: RouteCandidate | undefined, promptTokens: number, outTokens: number): number {
     return costOf(this.prices, model, cand?.zone ?? null, promptTokens, outTokens).cost;
@@ -46,15 +50,38 @@ export class BudgetGuard {
         d = { ...d, candidates: rules.downgrade, trace: [...d.trace, `cost cap: estimate $${est.toFixed(6)} > $${rules.maxRequestUsd}: downgraded`] };
         est = this.estimate(model, d.candidates[0], prompt, out);
       } else {
-        throw new GatewayError(`This request is estimated at $${est.toFixed(6)}, over the per-request cap of $${rules.maxRequestUsd} (rule '${d.ruleId}'). Lower max_tokens or shorten the prompt.`, { status: 429, code: 'budget_exceeded' });
+        throw new GatewayError(
+          `This request is estimated at $${est.toFixed(6)}, over the per-request cap of $${rules.maxRequestUsd} (rule '${d.ruleId}'). Lower max_tokens or shorten the prompt.`,
+          { status: 429, code: 'budget_exceeded' },
+        );
       }
     }
     if (rules.budgets.length === 0) return d;
     const w = windows(this.now());
     const micros = Math.ceil(est * MICROS);
     const items = rules.budgets.flatMap((b) => [
-      ...(b.dayUsd !== undefined ? [{ key: `${b.counter}:day:${w.day}`, amount: micros, limit: Math.floor(b.dayUsd * MICROS), expiresAt: w.dayEnd + 3_600_000, label: `${b.id} (day)` }] : []),
-      ...(b.monthUsd !== undefined ? [{ key: `${b.counter}:month:${w.month}`, amount: micros, limit: Math.floor(b.monthUsd * MICROS), expiresAt: w.monthEnd + 3_600_000, label: `${b.id} (month)` }] : []),
+      ...(b.dayUsd !== undefined
+        ? [
+            {
+              key: `${b.counter}:day:${w.day}`,
+              amount: micros,
+              limit: Math.floor(b.dayUsd * MICROS),
+              expiresAt: w.dayEnd + 3_600_000,
+              label: `${b.id} (day)`,
+            },
+          ]
+        : []),
+      ...(b.monthUsd !== undefined
+        ? [
+            {
+              key: `${b.counter}:month:${w.month}`,
+              amount: micros,
+              limit: Math.floor(b.monthUsd * MICROS),
+              expiresAt: w.monthEnd + 3_600_000,
+              label: `${b.id} (month)`,
+            },
+          ]
+        : []),
     ]);
     if (items.length === 0) return d;
     const r = await this.store.reserve(items);
@@ -64,10 +91,23 @@ export class BudgetGuard {
         // The downgrade target is presumed cheap (the edge): it is not charged against the exhausted budget.
         return { ...d, candidates: rules.budgetDowngrade, trace: [...d.trace, `budget ${over.label} exhausted: downgraded`] };
       }
-      throw new GatewayError(`Budget '${over.label}' is exhausted: $${(r.current / MICROS).toFixed(4)} of $${(over.limit / MICROS).toFixed(4)} spent; this request was estimated at $${est.toFixed(6)}.`, { status: 429, code: 'budget_exceeded' });
+      throw new GatewayError(
+        `Budget '${over.label}' is exhausted: $${(r.current / MICROS).toFixed(4)} of $${(over.limit / MICROS).toFixed(4)} spent; this request was estimated at $${est.toFixed(6)}.`,
+        { status: 429, code: 'budget_exceeded' },
+      );
     }
     (ctx.finalizers ??= []).push((done) => {
-      const actual = done.usage ? costOf(this.prices, model, (d.candidates.find((c) => c.upstream.id === done.upstream) ?? d.candidates[0])?.zone ?? null, done.usage.prompt_tokens, done.usage.completion_tokens).cost : done.status < 400 ? est : 0;
+      const actual = done.usage
+        ? costOf(
+            this.prices,
+            model,
+            (d.candidates.find((c) => c.upstream.id === done.upstream) ?? d.candidates[0])?.zone ?? null,
+            done.usage.prompt_tokens,
+            done.usage.completion_tokens,
+          ).cost
+        : done.status < 400
+          ? est
+          : 0;
       const delta = Math.ceil(actual * MICROS) - micros;
       if (delta !== 0) for (const it of items) void this.store.adjust(it.key, delta, it.expiresAt).catch(() => undefined);
     });

@@ -6,7 +6,10 @@ const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 export class EncryptedCache implements CacheStore {
-  private constructor(private readonly inner: CacheStore, private readonly key: CryptoKey) {}
+  private constructor(
+    private readonly inner: CacheStore,
+    private readonly key: CryptoKey,
+  ) {}
 
   /** `keyBase64` must decode to 32 bytes (AES-256). */
   static async create(inner: CacheStore, keyBase64: string): Promise<EncryptedCache> {
@@ -19,7 +22,11 @@ export class EncryptedCache implements CacheStore {
     const box = await this.inner.get(key);
     if (!box || typeof box['iv'] !== 'string' || typeof box['ct'] !== 'string') return undefined;
     try {
-      const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(box['iv']), additionalData: new TextEncoder().encode(key) }, this.key, unb64(box['ct']));
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: unb64(box['iv']), additionalData: new TextEncoder().encode(key) },
+        this.key,
+        unb64(box['ct']),
+      );
       return JSON.parse(new TextDecoder().decode(plain)) as JsonObject;
     } catch {
       return undefined; // tampered, or written under another key: a miss
@@ -29,7 +36,11 @@ export class EncryptedCache implements CacheStore {
   async set(key: string, value: JsonObject, ttlSeconds: number): Promise<void> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     // The cache key is bound as associated data: an entry cannot be replayed under another request's key.
-    const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(key) }, this.key, new TextEncoder().encode(JSON.stringify(value)));
+    const ct = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(key) },
+      this.key,
+      new TextEncoder().encode(JSON.stringify(value)),
+    );
     await this.inner.set(key, { iv: b64(iv), ct: b64(new Uint8Array(ct)) }, ttlSeconds);
   }
 

@@ -6,7 +6,11 @@ export class MemoryCache implements CacheStore {
   private readonly map = new Map<string, { value: string; expiresAt: number }>();
   private bytes = 0;
 
-  constructor(private readonly maxEntries = 10_000, private readonly maxBytes = 64 * 1024 * 1024, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async get(key: string): Promise<JsonObject | undefined> {
     const e = this.map.get(key);

@@ -7,7 +7,11 @@ export class RedisCache implements CacheStore {
   private readonly redis: Redis;
   errors = 0;
 
-  constructor(url: string, private readonly prefix: string, commandTimeoutMs: number) {
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    commandTimeoutMs: number,
+  ) {
     this.redis = new Redis(url, {
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 0,

@@ -97,6 +97,12 @@ export class SharedStreams {
       clientSignal.removeEventListener('abort', onAbort);
       throw err;
     }
-    return { events: flight.read(() => { clientSignal.removeEventListener('abort', onAbort); leave(); }), shared };
+    return {
+      events: flight.read(() => {
+        clientSignal.removeEventListener('abort', onAbort);
+        leave();
+      }),
+      shared,
+    };
   }
 }

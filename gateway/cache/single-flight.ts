@@ -17,7 +17,11 @@ export class SingleFlight {
     return this.flights.size;
   }
 
-  async run(key: string, clientSignal: AbortSignal, call: (signal: AbortSignal) => Promise<JsonObject>): Promise<{ body: JsonObject; shared: boolean }> {
+  async run(
+    key: string,
+    clientSignal: AbortSignal,
+    call: (signal: AbortSignal) => Promise<JsonObject>,
+  ): Promise<{ body: JsonObject; shared: boolean }> {
     let flight = this.flights.get(key);
     const shared = flight !== undefined;
     if (!flight) {
@@ -41,10 +45,14 @@ export class SingleFlight {
     try {
       const body = await new Promise<JsonObject>((resolve, reject) => {
         if (clientSignal.aborted) return reject(clientSignal.reason);
-        clientSignal.addEventListener('abort', () => {
-          leave();
-          reject(clientSignal.reason instanceof Error ? clientSignal.reason : new Error('client disconnected'));
-        }, { once: true });
+        clientSignal.addEventListener(
+          'abort',
+          () => {
+            leave();
+            reject(clientSignal.reason instanceof Error ? clientSignal.reason : new Error('client disconnected'));
+          },
+          { once: true },
+        );
         f.promise.then(resolve, reject);
       });
       return { body, shared };

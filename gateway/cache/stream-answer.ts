@@ -41,9 +41,11 @@ export class StreamAssembler {
       object: chat ? 'chat.completion' : 'text_completion',
       created: this.meta['created'] ?? 0,
       model: this.meta['model'] ?? '',
-      choices: list.map((c): JsonObject => (chat
-        ? { index: c.index, message: { role: 'assistant', content: c.text }, logprobs: null, finish_reason: c.finish_reason }
-        : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finish_reason })),
+      choices: list.map((c): JsonObject =>
+        chat
+          ? { index: c.index, message: { role: 'assistant', content: c.text }, logprobs: null, finish_reason: c.finish_reason }
+          : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finish_reason },
+      ),
       usage: this.usage,
     };
   }
@@ -58,7 +60,10 @@ export function* replayAsChunks(answer: JsonObject): Generator<string> {
     const index = c['index'];
     if (chat) {
       const msg = c['message'] as { content?: string | null } | null;
-      yield JSON.stringify({ ...base, choices: [{ index, delta: { role: 'assistant', content: msg?.content ?? '' }, logprobs: null, finish_reason: null }] });
+      yield JSON.stringify({
+        ...base,
+        choices: [{ index, delta: { role: 'assistant', content: msg?.content ?? '' }, logprobs: null, finish_reason: null }],
+      });
       yield JSON.stringify({ ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: c['finish_reason'] }] });
     } else {
       yield JSON.stringify({ ...base, choices: [{ index, text: c['text'], logprobs: null, finish_reason: null }] });

@@ -16,7 +16,13 @@ const FORMATS: WeightFormat[] = ['fp32', 'int8', 'q4'];
 async function buildModel(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { preset: { type: 'string', default: 'tiny-llama' }, seed: { type: 'string', default: '1' }, out: { type: 'string' }, variants: { type: 'string', default: 'fp32,int8,q4' }, 'accuracy-level': { type: 'string', default: '0' } },
+    options: {
+      preset: { type: 'string', default: 'tiny-llama' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      variants: { type: 'string', default: 'fp32,int8,q4' },
+      'accuracy-level': { type: 'string', default: '0' },
+    },
     strict: true,
   });
   const preset = values.preset as PresetName;
@@ -30,15 +36,23 @@ async function buildModel(argv: string[]): Promise<void> {
   const t0 = Date.now();
   const { shape } = await buildModelFolder({ preset, seed, outDir: out, variants, accuracyLevel: Number(values['accuracy-level']) });
   const params = parameterCount(shape);
-  process.stdout.write(`built ${preset} (seed ${seed}, ${(params / 1e6).toFixed(1)}M parameters, vocab ${shape.vocab}) in ${Date.now() - t0} ms: ${out}\n`);
+  process.stdout.write(
+    `built ${preset} (seed ${seed}, ${(params / 1e6).toFixed(1)}M parameters, vocab ${shape.vocab}) in ${Date.now() - t0} ms: ${out}\n`,
+  );
 }
 
 async function serveEdge(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, id: { type: 'string' }, port: { type: 'string', default: '8090' }, host: { type: 'string', default: '127.0.0.1' },
-      variant: { type: 'string', default: 'q4' }, 'kv-budget-mb': { type: 'string', default: '256' }, 'max-num-seqs': { type: 'string', default: '32' }, 'max-batched-tokens': { type: 'string', default: '512' },
+      model: { type: 'string' },
+      id: { type: 'string' },
+      port: { type: 'string', default: '8090' },
+      host: { type: 'string', default: '127.0.0.1' },
+      variant: { type: 'string', default: 'q4' },
+      'kv-budget-mb': { type: 'string', default: '256' },
+      'max-num-seqs': { type: 'string', default: '32' },
+      'max-batched-tokens': { type: 'string', default: '512' },
     },
     strict: true,
   });
@@ -47,8 +61,12 @@ async function serveEdge(argv: string[]): Promise<void> {
   const logger = createNodeLogger('info');
   const id = values.id ?? values.model.replace(/\/+$/, '').split('/').pop()!;
   const engine = new EngineClient({
-    modelDir: values.model, modelId: id, variant: values.variant as WeightFormat,
-    kvBudgetBytes: Number(values['kv-budget-mb']) * 1024 * 1024, maxNumSeqs: Number(values['max-num-seqs']), maxBatchedTokens: Number(values['max-batched-tokens']),
+    modelDir: values.model,
+    modelId: id,
+    variant: values.variant as WeightFormat,
+    kvBudgetBytes: Number(values['kv-budget-mb']) * 1024 * 1024,
+    maxNumSeqs: Number(values['max-num-seqs']),
+    maxBatchedTokens: Number(values['max-batched-tokens']),
   });
   await engine.loaded;
   const app = createEdgeServerApp(new EdgeUpstream('edge', engine, [id]), engine, logger);
@@ -69,5 +87,7 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'build-model') return buildModel(rest);
   if (sub === 'serve') return serveEdge(rest);
-  throw new Error('usage: switchyard edge build-model [--preset tiny-llama|tiny-gpt2|small-llama|bench-50m] [--seed N] [--out DIR] [--variants fp32,int8,q4]\n       switchyard edge serve --model DIR [--port N] [--variant q4|int8|fp32] [--kv-budget-mb N]');
+  throw new Error(
+    'usage: switchyard edge build-model [--preset tiny-llama|tiny-gpt2|small-llama|bench-50m] [--seed N] [--out DIR] [--variants fp32,int8,q4]\n       switchyard edge serve --model DIR [--port N] [--variant q4|int8|fp32] [--kv-budget-mb N]',
+  );
 }

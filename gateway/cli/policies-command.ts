@@ -13,10 +13,17 @@ import type { Upstream } from '../upstreams/upstream.js';
 
 export async function policiesCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, tags: { type: 'string' } }, strict: true });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, tags: { type: 'string' } },
+    strict: true,
+  });
   const file = positionals[0];
   if (!file || (sub !== 'check' && sub !== 'explain')) {
-    throw new Error('usage: switchyard policies check FILE [--config CONFIG]\n       switchyard policies explain FILE REQUEST.json [--config CONFIG] [--tags a,b]');
+    throw new Error(
+      'usage: switchyard policies check FILE [--config CONFIG]\n       switchyard policies explain FILE REQUEST.json [--config CONFIG] [--tags a,b]',
+    );
   }
   const text = readFileSync(file, 'utf8');
   const policy = parseYamlFile(text, file, policySchema); // throws file:line: field: message
@@ -27,7 +34,9 @@ export async function policiesCommand(argv: string[]): Promise<void> {
   try {
     if (sub === 'check') {
       if (values.config) await compileText(text, file, catalog);
-      process.stdout.write(`${file}: OK (${policy.rules.length} rule(s), ${Object.keys(policy.tags).length} tag rule(s), ${policy.detectors.length} custom detector(s))\n`);
+      process.stdout.write(
+        `${file}: OK (${policy.rules.length} rule(s), ${Object.keys(policy.tags).length} tag rule(s), ${policy.detectors.length} custom detector(s))\n`,
+      );
       return;
     }
     const reqFile = positionals[1];

@@ -25,9 +25,15 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-      dir: { type: 'string', default: 'records' }, redis: { type: 'string' }, stream: { type: 'string', default: 'switchyard:records' },
-      group: { type: 'string' }, format: { type: 'string', default: 'table' }, out: { type: 'string' },
+      since: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      dir: { type: 'string', default: 'records' },
+      redis: { type: 'string' },
+      stream: { type: 'string', default: 'switchyard:records' },
+      group: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      out: { type: 'string' },
     },
     strict: true,
   });
@@ -52,11 +58,18 @@ export async function reportCommand(argv: string[]): Promise<void> {
     if (r.malformed) notes.push(`${r.malformed} malformed record line(s) skipped`);
   }
   const report = buildReport(records, from, to, groups, notes);
-  const text = values.format === 'json' ? formatJson(report)
-    : values.format === 'csv' ? formatCsv(report)
-    : values.format === 'html' ? dashboardHtml({ report, chartJs: chartJsSource() })
-    : values.format === 'table' ? formatTable(report)
-    : (() => { throw new Error(`--format: table, json, csv or html (got '${values.format}')`); })();
+  const text =
+    values.format === 'json'
+      ? formatJson(report)
+      : values.format === 'csv'
+        ? formatCsv(report)
+        : values.format === 'html'
+          ? dashboardHtml({ report, chartJs: chartJsSource() })
+          : values.format === 'table'
+            ? formatTable(report)
+            : (() => {
+                throw new Error(`--format: table, json, csv or html (got '${values.format}')`);
+              })();
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
 }

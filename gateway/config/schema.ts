@@ -41,7 +41,11 @@ export const upstreamSchema = z.strictObject({
 
 export const serverLimitsSchema = z.strictObject({
   /** Total size of request headers (Node's maxHeaderSize). */
-  max_header_bytes: z.number().int().positive().default(16 * 1024),
+  max_header_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024),
   /** Headers per request. */
   max_headers: z.number().int().positive().default(100),
   /** A client must send all headers within this time (slow senders). */
@@ -57,7 +61,11 @@ export const serverLimitsSchema = z.strictObject({
 export const serverSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
-  body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+  body_limit_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
   limits: serverLimitsSchema.default(() => serverLimitsSchema.parse({})),
   /** CORS is off unless origins are listed. */
@@ -89,35 +97,37 @@ export const loggingSchema = z.strictObject({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
-export const configSchema = z.strictObject({
-  server: serverSchema.default(() => serverSchema.parse({})),
-  upstreams: z.array(upstreamSchema).default([]),
-  edge: edgeSchema.default(() => edgeSchema.parse({})),
-  logging: loggingSchema.default(() => loggingSchema.parse({})),
-  /** Virtual keys; none = auth off, which is allowed only on a loopback address. */
-  keys: z.array(keySchema).default([]),
-  /** Per-tenant limits, shared by all of a tenant's keys. */
-  tenants: z.record(z.string(), tenantSchema).default({}),
-  /** Shared state for replicas (rate limits, budgets); absent = in memory. */
-  redis: redisSchema.optional(),
-  records: recordsSchema.default(() => recordsSchema.parse({})),
-  resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
-  cache: cacheSchema.default(() => cacheSchema.parse({})),
-  /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
-  policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
-  prices: pricesSchema.default(() => pricesSchema.parse({})),
-}).superRefine((cfg, ctx) => {
-  const ids = new Set<string>();
-  cfg.keys.forEach((k, i) => {
-    if (ids.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id '${k.id}'` });
-    ids.add(k.id);
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.default(() => serverSchema.parse({})),
+    upstreams: z.array(upstreamSchema).default([]),
+    edge: edgeSchema.default(() => edgeSchema.parse({})),
+    logging: loggingSchema.default(() => loggingSchema.parse({})),
+    /** Virtual keys; none = auth off, which is allowed only on a loopback address. */
+    keys: z.array(keySchema).default([]),
+    /** Per-tenant limits, shared by all of a tenant's keys. */
+    tenants: z.record(z.string(), tenantSchema).default({}),
+    /** Shared state for replicas (rate limits, budgets); absent = in memory. */
+    redis: redisSchema.optional(),
+    records: recordsSchema.default(() => recordsSchema.parse({})),
+    resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
+    cache: cacheSchema.default(() => cacheSchema.parse({})),
+    /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
+    policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
+    prices: pricesSchema.default(() => pricesSchema.parse({})),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set<string>();
+    cfg.keys.forEach((k, i) => {
+      if (ids.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id '${k.id}'` });
+      ids.add(k.id);
+    });
+    const seen = new Set<string>();
+    cfg.upstreams.forEach((u, i) => {
+      if (seen.has(u.id)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'id'], message: `duplicate upstream id '${u.id}'` });
+      seen.add(u.id);
+    });
   });
-  const seen = new Set<string>();
-  cfg.upstreams.forEach((u, i) => {
-    if (seen.has(u.id)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'id'], message: `duplicate upstream id '${u.id}'` });
-    seen.add(u.id);
-  });
-});
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;

@@ -124,7 +124,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
         }
       }
       // No child logger per request: pino's child() costs more than the log line it would carry.
-      const fields = { reqId: ctx.id, status: ctx.status, model: ctx.model, upstream: ctx.upstream, ms: ctx.totalMs, ttftMs: ctx.ttftMs, usage: ctx.usage, code: ctx.errorCode };
+      const fields = {
+        reqId: ctx.id,
+        status: ctx.status,
+        model: ctx.model,
+        upstream: ctx.upstream,
+        ms: ctx.totalMs,
+        ttftMs: ctx.ttftMs,
+        usage: ctx.usage,
+        code: ctx.errorCode,
+      };
       if (ctx.status >= 500) logger.warn(fields, 'request failed');
       else logger.info(fields, 'request done');
       try {
@@ -136,7 +145,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   };
 
   const app = new Hono<GatewayEnv>();
-  if (config.server.cors) app.use('*', cors({ origin: config.server.cors.origins, exposeHeaders: ['x-request-id', 'x-switchyard-route', 'x-switchyard-policy'] }));
+  if (config.server.cors)
+    app.use('*', cors({ origin: config.server.cors.origins, exposeHeaders: ['x-request-id', 'x-switchyard-route', 'x-switchyard-policy'] }));
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -155,7 +165,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     c.set('ctx', ctx);
     // Inference needs a key when keys are configured; operator surfaces need an admin key; probes stay open.
     const path = c.req.path;
-    if (services.auth.enabled && (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard') || (path === '/metrics' && config.server.metrics_auth))) {
+    if (
+      services.auth.enabled &&
+      (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard') || (path === '/metrics' && config.server.metrics_auth))
+    ) {
       ctx.principal = await services.auth.authenticate(c.req.header('authorization'));
       if (!path.startsWith('/v1/') && ctx.principal.role !== 'admin') {
         throw new GatewayError('This endpoint needs an admin key.', { status: 403, code: 'admin_required' });
@@ -169,7 +182,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     const e = asGatewayError(err);
     const ctx = c.get('ctx');
     if (e.status >= 500 && e.code === 'internal_error') {
-      logger.error({ reqId: c.get('ctx')?.id, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'internal error');
+      logger.error(
+        { reqId: c.get('ctx')?.id, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) },
+        'internal error',
+      );
     }
     if (ctx) {
       ctx.status = e.status;

@@ -40,10 +40,14 @@ const countsAgainstUpstream = (err: unknown) => err instanceof GatewayError && (
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -63,7 +67,15 @@ async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: 
     const started = Date.now();
     try {
       const r = await breaker.run(
-        () => cand.upstream.call({ endpoint: input.endpoint, body: { ...input.body, model: cand.upstreamModel }, stream: input.stream, signal, requestId: ctx.id, deadline: decision.deadline }),
+        () =>
+          cand.upstream.call({
+            endpoint: input.endpoint,
+            body: { ...input.body, model: cand.upstreamModel },
+            stream: input.stream,
+            signal,
+            requestId: ctx.id,
+            deadline: decision.deadline,
+          }),
         countsAgainstUpstream,
       );
       resilience.firstByte(cand.upstream.id).add(Date.now() - started);
@@ -135,7 +147,8 @@ export async function dispatch(input: DispatchInput): Promise<UpstreamResult> {
   // The privacy invariant, checked where the call is made: an edge-only request never reaches a cloud upstream.
   const allowed = decision.candidates.filter((c) => !decision.edgeOnly || (c.zone === 'edge' && c.upstream.zone === 'edge'));
   const usable = allowed.filter((c) => resilience.breaker(c.upstream.id).state !== 'open');
-  let last: GatewayError | undefined = usable.length < allowed.length ? circuitOpen(allowed.find((c) => !usable.includes(c))!.upstream.id) : undefined;
+  let last: GatewayError | undefined =
+    usable.length < allowed.length ? circuitOpen(allowed.find((c) => !usable.includes(c))!.upstream.id) : undefined;
   for (let i = 0; i < usable.length; i++) {
     if (input.signal.aborted) break;
     if (i > 0) ctx.fallbackUsed = true;

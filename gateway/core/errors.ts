@@ -92,16 +92,14 @@ export const errors = {
       status: 400,
       code: 'invalid_json',
     }),
-  invalid: (message: string, param: string | null, code = 'invalid_value') =>
-    new GatewayError(message, { status: 400, code, param }),
+  invalid: (message: string, param: string | null, code = 'invalid_value') => new GatewayError(message, { status: 400, code, param }),
   modelNotFound: (model: string) =>
     new GatewayError(`The model \`${model}\` does not exist or you do not have access to it.`, {
       status: 404,
       code: 'model_not_found',
       param: 'model',
     }),
-  notFound: (path: string) =>
-    new GatewayError(`Unknown path: ${path}`, { status: 404, code: 'unknown_url' }),
+  notFound: (path: string) => new GatewayError(`Unknown path: ${path}`, { status: 404, code: 'unknown_url' }),
   methodNotAllowed: (method: string, path: string, allowed: string) =>
     new GatewayError(`Method ${method} is not allowed on ${path}; use ${allowed}.`, {
       status: 405,

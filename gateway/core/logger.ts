@@ -17,6 +17,10 @@ export interface Logger {
 const noop: LogFn = () => {};
 
 export const silentLogger: Logger = {
-  trace: noop, debug: noop, info: noop, warn: noop, error: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
   child: () => silentLogger,
 };

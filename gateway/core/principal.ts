@@ -21,7 +21,12 @@ export function modelAllowed(p: Principal, model: string): boolean {
   if (!p.allowedModels) return true;
   return p.allowedModels.some((pattern) => {
     if (!pattern.includes('*')) return pattern === model;
-    const re = new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return re.test(model);
   });
 }

@@ -36,11 +36,7 @@ export interface SseOptions {
  * side asks for more, so backpressure reaches the upstream and a disconnect cancels it. A failure after the stream has
  * started is sent as a final `data: {"error":...}` event, which the openai SDK raises: never a silent end.
  */
-export function sseResponse(
-  events: AsyncIterable<string>,
-  ctx: RequestContext,
-  opts: SseOptions,
-): Response {
+export function sseResponse(events: AsyncIterable<string>, ctx: RequestContext, opts: SseOptions): Response {
   const iterator = events[Symbol.asyncIterator]();
   let finished = false;
   const finish = (outcome: { error?: unknown; cancelled: boolean }) => {
@@ -48,42 +44,45 @@ export function sseResponse(
     finished = true;
     opts.onEnd(outcome);
   };
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) {
-            controller.enqueue(DONE);
-            controller.close();
-            finish({ cancelled: false });
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done) {
+              controller.enqueue(DONE);
+              controller.close();
+              finish({ cancelled: false });
+              return;
+            }
+            const data = next.value;
+            if (ctx.ttftMs === undefined) ctx.ttftMs = Date.now() - ctx.startedAt;
+            const u = usageInChunk(data);
+            if (u) {
+              ctx.usage = u.usage;
+              if (u.usageOnly && !opts.clientWantsUsage) continue;
+            }
+            controller.enqueue(encoder.encode(`data: ${data}\n\n`));
             return;
           }
-          const data = next.value;
-          if (ctx.ttftMs === undefined) ctx.ttftMs = Date.now() - ctx.startedAt;
-          const u = usageInChunk(data);
-          if (u) {
-            ctx.usage = u.usage;
-            if (u.usageOnly && !opts.clientWantsUsage) continue;
-          }
-          controller.enqueue(encoder.encode(`data: ${data}\n\n`));
-          return;
+        } catch (err) {
+          if (finished) return;
+          const e = asGatewayError(err);
+          ctx.errorCode = e.code;
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(e.toJSON())}\n\n`));
+          controller.close();
+          finish({ error: err, cancelled: false });
         }
-      } catch (err) {
-        if (finished) return;
-        const e = asGatewayError(err);
-        ctx.errorCode = e.code;
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(e.toJSON())}\n\n`));
-        controller.close();
-        finish({ error: err, cancelled: false });
-      }
+      },
+      async cancel() {
+        opts.abort();
+        finish({ cancelled: true });
+        await iterator.return?.().catch(() => undefined);
+      },
     },
-    async cancel() {
-      opts.abort();
-      finish({ cancelled: true });
-      await iterator.return?.().catch(() => undefined);
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   return new Response(body, {
     status: 200,
     headers: {

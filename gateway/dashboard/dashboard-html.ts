@@ -7,7 +7,9 @@ import type { Report } from '../report/report.js';
 const esc = (s: string) => s.replace(/[<>&]/g, (c) => ({ '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' })[c]!);
 
 export function dashboardHtml(opts: { report?: Report; chartJs?: string; dataUrl?: string; chartUrl?: string }): string {
-  const script = opts.chartJs ? `<script>${opts.chartJs.replace(/<\/script/gi, '<\\/script')}</script>` : `<script src="${opts.chartUrl ?? '/dashboard/chart.js'}"></script>`;
+  const script = opts.chartJs
+    ? `<script>${opts.chartJs.replace(/<\/script/gi, '<\\/script')}</script>`
+    : `<script src="${opts.chartUrl ?? '/dashboard/chart.js'}"></script>`;
   const data = opts.report ? `const REPORT = ${esc(JSON.stringify(opts.report))};` : `const REPORT = null;`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard report</title>

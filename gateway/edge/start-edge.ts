@@ -7,11 +7,13 @@ import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../../edge-runtime/model/d
 
 export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<EdgeUpstream[]> {
   if (!cfg.enabled) return [];
-  const models = cfg.models.length > 0
-    ? cfg.models
-    : [{ id: DEFAULT_MODEL_ID, path: await ensureDefaultModel(cfg.cache_dir), variant: 'q4' as const }];
+  const models =
+    cfg.models.length > 0 ? cfg.models : [{ id: DEFAULT_MODEL_ID, path: await ensureDefaultModel(cfg.cache_dir), variant: 'q4' as const }];
   if (cfg.models.length === 0) {
-    logger.info({ model: DEFAULT_MODEL_ID, path: models[0]!.path }, 'no edge model configured: serving the embedded default (random weights: its text is meaningless)');
+    logger.info(
+      { model: DEFAULT_MODEL_ID, path: models[0]!.path },
+      'no edge model configured: serving the embedded default (random weights: its text is meaningless)',
+    );
   }
   const perModelBudget = Math.floor((cfg.kv_budget_mb * 1024 * 1024) / models.length);
   return models.map((m, i) => {

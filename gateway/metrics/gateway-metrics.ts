@@ -4,7 +4,8 @@ import type { RequestContext } from '../core/request-context.js';
 import type { Upstream } from '../upstreams/upstream.js';
 
 interface EdgeStatsSource {
-  engineStats(): { waiting: number; running: number; blocksUsed: number; blocksFree: number; tokensPerSecond: number; predictedQueueWaitMs: number } | undefined;
+  engineStats():
+    { waiting: number; running: number; blocksUsed: number; blocksFree: number; tokensPerSecond: number; predictedQueueWaitMs: number } | undefined;
 }
 
 const hasEngineStats = (u: Upstream): u is Upstream & EdgeStatsSource => typeof (u as Partial<EdgeStatsSource>).engineStats === 'function';
@@ -18,20 +19,53 @@ export class GatewayMetrics {
   private readonly tokens: Counter;
   private readonly cache: Counter;
 
-  constructor(upstreams: readonly Upstream[], extra: { recordsDropped?: () => number; breakerStates?: () => Array<{ upstream: string; state: string }> } = {}) {
+  constructor(
+    upstreams: readonly Upstream[],
+    extra: { recordsDropped?: () => number; breakerStates?: () => Array<{ upstream: string; state: string }> } = {},
+  ) {
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
-    this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Requests by destination, model and status', labelNames: ['destination', 'model', 'status'], registers: r });
-    this.errors = new Counter({ name: 'switchyard_errors_total', help: 'Failed requests by destination, model and error code', labelNames: ['destination', 'model', 'code'], registers: r });
+    this.requests = new Counter({
+      name: 'switchyard_requests_total',
+      help: 'Requests by destination, model and status',
+      labelNames: ['destination', 'model', 'status'],
+      registers: r,
+    });
+    this.errors = new Counter({
+      name: 'switchyard_errors_total',
+      help: 'Failed requests by destination, model and error code',
+      labelNames: ['destination', 'model', 'code'],
+      registers: r,
+    });
     const buckets = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
-    this.latency = new Histogram({ name: 'switchyard_request_duration_ms', help: 'Total request latency', labelNames: ['destination', 'model'], buckets, registers: r });
-    this.ttft = new Histogram({ name: 'switchyard_time_to_first_token_ms', help: 'Time to first token (first byte for JSON)', labelNames: ['destination', 'model'], buckets, registers: r });
-    this.tokens = new Counter({ name: 'switchyard_tokens_total', help: 'Tokens by direction', labelNames: ['destination', 'model', 'direction'], registers: r });
+    this.latency = new Histogram({
+      name: 'switchyard_request_duration_ms',
+      help: 'Total request latency',
+      labelNames: ['destination', 'model'],
+      buckets,
+      registers: r,
+    });
+    this.ttft = new Histogram({
+      name: 'switchyard_time_to_first_token_ms',
+      help: 'Time to first token (first byte for JSON)',
+      labelNames: ['destination', 'model'],
+      buckets,
+      registers: r,
+    });
+    this.tokens = new Counter({
+      name: 'switchyard_tokens_total',
+      help: 'Tokens by direction',
+      labelNames: ['destination', 'model', 'direction'],
+      registers: r,
+    });
     this.cache = new Counter({ name: 'switchyard_cache_total', help: 'Result cache outcomes', labelNames: ['outcome'], registers: r });
     const edge = upstreams.filter(hasEngineStats);
     const gauge = (name: string, help: string, pick: (s: NonNullable<ReturnType<EdgeStatsSource['engineStats']>>) => number) =>
       new Gauge({
-        name, help, labelNames: ['upstream'], registers: r,
+        name,
+        help,
+        labelNames: ['upstream'],
+        registers: r,
         collect() {
           for (const u of edge) {
             const s = u.engineStats();
@@ -45,15 +79,38 @@ export class GatewayMetrics {
     gauge('switchyard_edge_kv_blocks_free', 'Edge KV blocks free', (s) => s.blocksFree);
     gauge('switchyard_edge_tokens_per_second', 'Edge output tokens per second', (s) => s.tokensPerSecond);
     gauge('switchyard_edge_predicted_queue_wait_ms', 'Edge predicted queue wait', (s) => s.predictedQueueWaitMs);
-    new Gauge({ name: 'switchyard_upstream_in_flight', help: 'Requests in flight per upstream', labelNames: ['upstream'], registers: r, collect() { for (const u of upstreams) this.set({ upstream: u.id }, u.load().inFlight); } });
+    new Gauge({
+      name: 'switchyard_upstream_in_flight',
+      help: 'Requests in flight per upstream',
+      labelNames: ['upstream'],
+      registers: r,
+      collect() {
+        for (const u of upstreams) this.set({ upstream: u.id }, u.load().inFlight);
+      },
+    });
     if (extra.breakerStates) {
       const read = extra.breakerStates;
       const code: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
-      new Gauge({ name: 'switchyard_breaker_state', help: 'Circuit breaker per upstream: 0 closed, 1 half-open, 2 open', labelNames: ['upstream'], registers: r, collect() { for (const b of read()) this.set({ upstream: b.upstream }, code[b.state] ?? -1); } });
+      new Gauge({
+        name: 'switchyard_breaker_state',
+        help: 'Circuit breaker per upstream: 0 closed, 1 half-open, 2 open',
+        labelNames: ['upstream'],
+        registers: r,
+        collect() {
+          for (const b of read()) this.set({ upstream: b.upstream }, code[b.state] ?? -1);
+        },
+      });
     }
     if (extra.recordsDropped) {
       const read = extra.recordsDropped;
-      new Gauge({ name: 'switchyard_records_dropped', help: 'Records dropped because the sink fell behind', registers: r, collect() { this.set(read()); } });
+      new Gauge({
+        name: 'switchyard_records_dropped',
+        help: 'Records dropped because the sink fell behind',
+        registers: r,
+        collect() {
+          this.set(read());
+        },
+      });
     }
   }
 

@@ -20,7 +20,13 @@ function bucket(text: string, mod: number): number {
   return (h >>> 0) % mod;
 }
 
-const globRe = (g: string) => new RegExp(`^${g.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const globRe = (g: string) =>
+  new RegExp(
+    `^${g
+      .split('*')
+      .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 interface CompiledRule {
   rule: PolicyRule;
@@ -39,10 +45,11 @@ function compileRule(rule: PolicyRule): CompiledRule {
   any(m.tenants, (i) => i.principal.tenant);
   any(m.keys, (i) => i.principal.keyId);
   if (m.tags) checks.push((_i, tags) => m.tags!.some((t) => tags.has(t)));
-  if (m.metadata) checks.push((i) => {
-    const md = i.body['metadata'];
-    return !!md && typeof md === 'object' && !Array.isArray(md) && Object.entries(m.metadata!).every(([k, v]) => md[k] === v);
-  });
+  if (m.metadata)
+    checks.push((i) => {
+      const md = i.body['metadata'];
+      return !!md && typeof md === 'object' && !Array.isArray(md) && Object.entries(m.metadata!).every(([k, v]) => md[k] === v);
+    });
   if (m.headers) checks.push((i) => Object.entries(m.headers!).every(([k, v]) => i.headers.get(k) === v));
   if (m.max_bytes !== undefined) checks.push((_i, _t, b) => b <= m.max_bytes!);
   if (m.min_bytes !== undefined) checks.push((_i, _t, b) => b >= m.min_bytes!);
@@ -93,8 +100,16 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
     const tags = new Set<string>(input.principal.defaultTags);
     for (const t of (input.headers.get('x-switchyard-tags') ?? '').split(',')) if (t.trim()) tags.add(t.trim());
     const md = input.body['metadata'];
-    if (md && typeof md === 'object' && !Array.isArray(md) && typeof md['tags'] === 'string') for (const t of md['tags'].split(',')) if (t.trim()) tags.add(t.trim());
-    const detected = [...new Set(scan(requestText(input.body), detectors).map((f) => { tags.add(f.tag); return f.detector; }))];
+    if (md && typeof md === 'object' && !Array.isArray(md) && typeof md['tags'] === 'string')
+      for (const t of md['tags'].split(',')) if (t.trim()) tags.add(t.trim());
+    const detected = [
+      ...new Set(
+        scan(requestText(input.body), detectors).map((f) => {
+          tags.add(f.tag);
+          return f.detector;
+        }),
+      ),
+    ];
     return { tags, detected };
   };
 
@@ -110,17 +125,23 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       if (serving.length === 0) throw errors.modelNotFound(input.model);
       const hit = rules.find((r) => r.test(input, tags, bytes));
       let candidates: RouteCandidate[];
-      const toCandidates = (ids: readonly string[]) => ids.flatMap((id) => serving.filter((c) => c.upstream.id === id)).map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));
+      const toCandidates = (ids: readonly string[]) =>
+        ids
+          .flatMap((id) => serving.filter((c) => c.upstream.id === id))
+          .map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone }));
       // Pools expand to their members, best first: fewest requests in flight, or the upstream's own reported load.
-      const expand = (dests: readonly Destination[]) => dests.flatMap((d) => {
-        if (typeof d === 'string') return [d];
-        const score = (id: string) => {
-          const l = catalog.upstream(id)?.load();
-          if (!l) return Infinity;
-          return d.balance === 'reported_load' && l.queueDepth !== undefined ? l.queueDepth * 1000 + (1 - (l.kvFreeFraction ?? 1)) * 100 + l.inFlight : l.inFlight;
-        };
-        return [...d.pool].sort((a, b) => score(a) - score(b));
-      });
+      const expand = (dests: readonly Destination[]) =>
+        dests.flatMap((d) => {
+          if (typeof d === 'string') return [d];
+          const score = (id: string) => {
+            const l = catalog.upstream(id)?.load();
+            if (!l) return Infinity;
+            return d.balance === 'reported_load' && l.queueDepth !== undefined
+              ? l.queueDepth * 1000 + (1 - (l.kvFreeFraction ?? 1)) * 100 + l.inFlight
+              : l.inFlight;
+          };
+          return [...d.pool].sort((a, b) => score(a) - score(b));
+        });
       if (hit) {
         trace.push(`rule '${hit.rule.id}' matched`);
         let route = hit.rule.route;
@@ -143,7 +164,12 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         }
         const lb = hit.rule.latency_budget_ms;
         if (lb && live && (lb.ttft || lb.total)) {
-          const maxOut = typeof input.body['max_tokens'] === 'number' ? input.body['max_tokens'] : typeof input.body['max_completion_tokens'] === 'number' ? input.body['max_completion_tokens'] : 256;
+          const maxOut =
+            typeof input.body['max_tokens'] === 'number'
+              ? input.body['max_tokens']
+              : typeof input.body['max_completion_tokens'] === 'number'
+                ? input.body['max_completion_tokens']
+                : 256;
           // Predicted from live windows: p95 time to first byte, plus p50 time per output token for the total.
           const misses = (c: RouteCandidate): string | undefined => {
             const first = live.firstByte(c.upstream.id).p95();
@@ -157,7 +183,10 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
             trace.push(`latency budget: ${missed.map(([, m]) => m).join(', ')} predicted to miss`);
             const meets = candidates.filter((c) => !missed.some(([m]) => m === c));
             if (meets.length === 0 && lb.on_miss === 'reject') {
-              throw new GatewayError(`No destination is predicted to meet the latency budget of rule '${hit.rule.id}'.`, { status: 503, code: 'latency_budget_unmeetable' });
+              throw new GatewayError(`No destination is predicted to meet the latency budget of rule '${hit.rule.id}'.`, {
+                status: 503,
+                code: 'latency_budget_unmeetable',
+              });
             }
             candidates = [...meets, ...candidates.filter((c) => !meets.includes(c))];
           }
@@ -177,8 +206,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         else if (tr.route === 'redact') {
           redactIt = true;
           reversible ||= tr.reversible;
-        }
-        else candidates = candidates.filter((c) => c.zone === 'edge' || tr.upstreams.includes(c.upstream.id));
+        } else candidates = candidates.filter((c) => c.zone === 'edge' || tr.upstreams.includes(c.upstream.id));
       }
       if (edgeOnly) {
         candidates = candidates.filter((c) => c.zone === 'edge' && c.upstream.zone === 'edge');
@@ -186,25 +214,35 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       }
       trace.push(`candidates: ${candidates.map((c) => c.upstream.id).join(' -> ') || '(none)'}`);
       if (candidates.length === 0) {
-        throw errors.invalid(`No destination allowed by policy ${version} can serve '${input.model}' for this request (tags: ${[...tags].join(', ') || 'none'}).`, 'model', 'no_allowed_destination');
+        throw errors.invalid(
+          `No destination allowed by policy ${version} can serve '${input.model}' for this request (tags: ${[...tags].join(', ') || 'none'}).`,
+          'model',
+          'no_allowed_destination',
+        );
       }
       const budget = hit?.rule.latency_budget_ms?.total;
       // Downgrade targets obey the same privacy filter as everything else.
       const allowed = (ids: readonly string[]) => toCandidates(ids).filter((c) => !edgeOnly || c.zone === 'edge');
       const matchingBudgets = policy.budgets
         .filter((b) => globRe(b.match).test(b.scope === 'key' ? input.principal.keyId : input.principal.tenant))
-        .map((b) => ({ id: b.id, counter: `budget:${b.id}:${b.scope === 'key' ? input.principal.keyId : input.principal.tenant}`, dayUsd: b.day_usd, monthUsd: b.month_usd }));
+        .map((b) => ({
+          id: b.id,
+          counter: `budget:${b.id}:${b.scope === 'key' ? input.principal.keyId : input.principal.tenant}`,
+          dayUsd: b.day_usd,
+          monthUsd: b.month_usd,
+        }));
       const costRule = hit?.rule.cost;
-      const cost = costRule || matchingBudgets.length > 0
-        ? {
-            maxRequestUsd: costRule?.max_request_usd,
-            onRequestCap: costRule?.on_exceed ?? 'reject',
-            downgrade: allowed(costRule?.downgrade_to ?? []),
-            budgets: matchingBudgets,
-            onBudget: policy.on_budget_exceeded.action,
-            budgetDowngrade: allowed(policy.on_budget_exceeded.downgrade_to ?? []),
-          }
-        : undefined;
+      const cost =
+        costRule || matchingBudgets.length > 0
+          ? {
+              maxRequestUsd: costRule?.max_request_usd,
+              onRequestCap: costRule?.on_exceed ?? 'reject',
+              downgrade: allowed(costRule?.downgrade_to ?? []),
+              budgets: matchingBudgets,
+              onBudget: policy.on_budget_exceeded.action,
+              budgetDowngrade: allowed(policy.on_budget_exceeded.downgrade_to ?? []),
+            }
+          : undefined;
       return {
         candidates,
         edgeOnly,

@@ -23,14 +23,21 @@ async function versionOf(text: string): Promise<string> {
 export async function compileText(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<CompiledPolicy> {
   const policy = parseYamlFile(text, source, policySchema);
   for (const r of policy.rules) {
-    const ids = [...(r.route ?? []), ...(r.split ?? []).flatMap((s) => s.route), ...(r.overflow?.to ?? []), ...(r.cost?.downgrade_to ?? [])].flatMap((d) => (typeof d === 'string' ? [d] : d.pool));
+    const ids = [...(r.route ?? []), ...(r.split ?? []).flatMap((s) => s.route), ...(r.overflow?.to ?? []), ...(r.cost?.downgrade_to ?? [])].flatMap(
+      (d) => (typeof d === 'string' ? [d] : d.pool),
+    );
     for (const id of ids) if (!catalog.upstream(id)) throw new Error(`${source}: rules.${r.id}: unknown upstream '${id}'`);
   }
   return compilePolicy(policy, await versionOf(text), catalog, live);
 }
 
 export class PolicyRouter implements Router {
-  private constructor(private active: CompiledPolicy, private status: PolicyStatus, private readonly catalog: ModelCatalog, private readonly live?: LiveStats) {}
+  private constructor(
+    private active: CompiledPolicy,
+    private status: PolicyStatus,
+    private readonly catalog: ModelCatalog,
+    private readonly live?: LiveStats,
+  ) {}
 
   static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<PolicyRouter> {
     const compiled = await compileText(text, source, catalog, live);

@@ -16,40 +16,51 @@ export const tagRuleSchema = z.discriminatedUnion('route', [
   z.strictObject({ route: z.literal('redact'), reversible: z.boolean().default(false) }),
 ]);
 
-export const ruleSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
-  match: z.strictObject({
-    models: globs.optional(),
-    tenants: globs.optional(),
-    keys: globs.optional(),
-    tags: z.array(z.string().min(1)).min(1).optional(),
-    metadata: z.record(z.string(), z.string()).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    max_bytes: z.number().int().positive().optional(),
-    min_bytes: z.number().int().nonnegative().optional(),
-  }).default({}),
-  /** Upstream ids (or pools) in order of preference; only those serving the model are used. */
-  route: z.array(destination).min(1).optional(),
-  /** Weighted split between routes (canary), sticky per key; replaces `route`. */
-  split: z.array(z.strictObject({ weight: z.number().int().positive(), route: z.array(destination).min(1) })).min(1).optional(),
-  /** Edge as baseline: when an edge destination predicts a queue wait above this, these go first (where privacy allows). */
-  overflow: z.strictObject({ queue_wait_ms: z.number().int().nonnegative(), to: z.array(z.string().min(1)).min(1) }).optional(),
-  cache: z.strictObject({ enabled: z.boolean(), ttl_seconds: z.number().int().positive().default(300) }).optional(),
-  hedge: z.boolean().optional(),
-  /** Per-request cost cap (estimated before sending from prompt size and max_tokens). */
-  cost: z.strictObject({
-    max_request_usd: z.number().positive(),
-    on_exceed: z.enum(['downgrade', 'reject']).default('reject'),
-    /** Where a downgraded request goes (e.g. the edge, or a cheaper model's upstream). */
-    downgrade_to: z.array(z.string().min(1)).min(1).optional(),
-  }).optional(),
-  latency_budget_ms: z.strictObject({
-    total: z.number().int().positive().optional(),
-    /** Time to first byte: destinations whose observed p95 misses it are tried last, or refused (on_miss: reject). */
-    ttft: z.number().int().positive().optional(),
-    on_miss: z.enum(['best_effort', 'reject']).default('best_effort'),
-  }).optional(),
-}).refine((r) => (r.route === undefined) !== (r.split === undefined), { message: 'a rule needs exactly one of route or split', path: ['route'] });
+export const ruleSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    match: z
+      .strictObject({
+        models: globs.optional(),
+        tenants: globs.optional(),
+        keys: globs.optional(),
+        tags: z.array(z.string().min(1)).min(1).optional(),
+        metadata: z.record(z.string(), z.string()).optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+        max_bytes: z.number().int().positive().optional(),
+        min_bytes: z.number().int().nonnegative().optional(),
+      })
+      .default({}),
+    /** Upstream ids (or pools) in order of preference; only those serving the model are used. */
+    route: z.array(destination).min(1).optional(),
+    /** Weighted split between routes (canary), sticky per key; replaces `route`. */
+    split: z
+      .array(z.strictObject({ weight: z.number().int().positive(), route: z.array(destination).min(1) }))
+      .min(1)
+      .optional(),
+    /** Edge as baseline: when an edge destination predicts a queue wait above this, these go first (where privacy allows). */
+    overflow: z.strictObject({ queue_wait_ms: z.number().int().nonnegative(), to: z.array(z.string().min(1)).min(1) }).optional(),
+    cache: z.strictObject({ enabled: z.boolean(), ttl_seconds: z.number().int().positive().default(300) }).optional(),
+    hedge: z.boolean().optional(),
+    /** Per-request cost cap (estimated before sending from prompt size and max_tokens). */
+    cost: z
+      .strictObject({
+        max_request_usd: z.number().positive(),
+        on_exceed: z.enum(['downgrade', 'reject']).default('reject'),
+        /** Where a downgraded request goes (e.g. the edge, or a cheaper model's upstream). */
+        downgrade_to: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .optional(),
+    latency_budget_ms: z
+      .strictObject({
+        total: z.number().int().positive().optional(),
+        /** Time to first byte: destinations whose observed p95 misses it are tried last, or refused (on_miss: reject). */
+        ttft: z.number().int().positive().optional(),
+        on_miss: z.enum(['best_effort', 'reject']).default('best_effort'),
+      })
+      .optional(),
+  })
+  .refine((r) => (r.route === undefined) !== (r.split === undefined), { message: 'a rule needs exactly one of route or split', path: ['route'] });
 
 export const policySchema = z.strictObject({
   version: z.literal(1),
@@ -59,16 +70,22 @@ export const policySchema = z.strictObject({
   tags: z.record(z.string(), tagRuleSchema).default({}),
   rules: z.array(ruleSchema).default([]),
   /** Spend limits over UTC day and month windows, atomic across replicas (Redis) or in memory. */
-  budgets: z.array(z.strictObject({
-    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
-    scope: z.enum(['key', 'tenant']),
-    /** Glob on the key id or tenant name; each matching key/tenant has its own counters. */
-    match: z.string().min(1).default('*'),
-    day_usd: z.number().positive().optional(),
-    month_usd: z.number().positive().optional(),
-  })).default([]),
+  budgets: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+        scope: z.enum(['key', 'tenant']),
+        /** Glob on the key id or tenant name; each matching key/tenant has its own counters. */
+        match: z.string().min(1).default('*'),
+        day_usd: z.number().positive().optional(),
+        month_usd: z.number().positive().optional(),
+      }),
+    )
+    .default([]),
   /** Over a budget: refuse (429 budget_exceeded) or send to these (cheaper) upstreams instead. */
-  on_budget_exceeded: z.strictObject({ action: z.enum(['reject', 'downgrade']), downgrade_to: z.array(z.string().min(1)).optional() }).default({ action: 'reject' }),
+  on_budget_exceeded: z
+    .strictObject({ action: z.enum(['reject', 'downgrade']), downgrade_to: z.array(z.string().min(1)).optional() })
+    .default({ action: 'reject' }),
 });
 
 export type Policy = z.infer<typeof policySchema>;

@@ -19,7 +19,10 @@ export function watchPolicy(path: string, router: PolicyRouter, logger: Logger, 
       }
       last = sig;
     } catch (err) {
-      logger.warn({ file: path, err: err instanceof Error ? err.message : String(err) }, 'policy file unreadable: the last good version keeps serving');
+      logger.warn(
+        { file: path, err: err instanceof Error ? err.message : String(err) },
+        'policy file unreadable: the last good version keeps serving',
+      );
     } finally {
       busy = false;
     }

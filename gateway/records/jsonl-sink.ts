@@ -9,13 +9,19 @@ const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 export class JsonlSink implements RecordSink {
   private part = new Map<string, number>();
 
-  constructor(private readonly dir: string, private readonly maxBytes: number) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {}
 
   private async fileFor(d: string): Promise<string> {
     let n = this.part.get(d) ?? 0;
     for (;;) {
       const f = join(this.dir, `records-${d}${n > 0 ? `.${n}` : ''}.jsonl`);
-      const size = await stat(f).then((s) => s.size, () => 0);
+      const size = await stat(f).then(
+        (s) => s.size,
+        () => 0,
+      );
       if (size < this.maxBytes) {
         this.part.set(d, n);
         return f;

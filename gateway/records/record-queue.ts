@@ -13,7 +13,10 @@ export class RecordQueue {
   written = 0;
   failed = 0;
 
-  constructor(private readonly sink: RecordSink, private readonly max: number) {}
+  constructor(
+    private readonly sink: RecordSink,
+    private readonly max: number,
+  ) {}
 
   push(r: RequestRecord): void {
     if (this.queue.length >= this.max) {

@@ -6,7 +6,11 @@ export const recordsSchema = z.strictObject({
   sink: z.enum(['jsonl', 'redis', 'none']).default('jsonl'),
   dir: z.string().default('records'),
   /** Rotate a day's file when it grows past this. */
-  max_file_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+  max_file_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   redis_stream: z.string().default('switchyard:records'),
   /** Approximate length the Redis stream is trimmed to. */
   max_len: z.number().int().positive().default(1_000_000),

@@ -4,7 +4,11 @@ import type { RecordSink } from './record-queue.js';
 import { requestRecordSchema, type RequestRecord } from './request-record.js';
 
 export class RedisStreamSink implements RecordSink {
-  constructor(private readonly redis: Redis, private readonly stream: string, private readonly maxLen: number) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly stream: string,
+    private readonly maxLen: number,
+  ) {}
 
   async write(batch: readonly RequestRecord[]): Promise<void> {
     const p = this.redis.pipeline();
@@ -20,7 +24,12 @@ export class RedisStreamSink implements RecordSink {
 }
 
 /** Reads [from, to) from the stream; says whether the window starts before the oldest retained entry. */
-export async function readStreamRecords(redis: Redis, stream: string, from: number, to: number): Promise<{ records: RequestRecord[]; truncated: boolean }> {
+export async function readStreamRecords(
+  redis: Redis,
+  stream: string,
+  from: number,
+  to: number,
+): Promise<{ records: RequestRecord[]; truncated: boolean }> {
   const oldest = await redis.xrange(stream, '-', '+', 'COUNT', 1);
   const oldestTime = oldest[0] ? Number(oldest[0][0].split('-')[0]) : Infinity;
   // Trimmed means more entries were ever added than the stream holds now (XINFO's entries-added, Redis 7).

@@ -30,7 +30,13 @@ export const requestRecordSchema = z.object({
 
 export type RequestRecord = z.infer<typeof requestRecordSchema>;
 
-export function costOf(prices: PricesConfig, model: string, zone: 'edge' | 'cloud' | null, prompt: number, completion: number): { cost: number; allCloud: number } {
+export function costOf(
+  prices: PricesConfig,
+  model: string,
+  zone: 'edge' | 'cloud' | null,
+  prompt: number,
+  completion: number,
+): { cost: number; allCloud: number } {
   const p = prices.models[model];
   const cloud = p ? (prompt * p.input_per_m + completion * p.output_per_m) / 1e6 : 0;
   const cost = zone === 'edge' ? ((prompt + completion) * prices.edge_per_m) / 1e6 : cloud;

@@ -27,12 +27,17 @@ export function chartJsSource(): string {
   return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
 
-export function startRecords(config: GatewayConfig, upstreams: readonly Upstream[], breakerStates?: () => Array<{ upstream: string; state: string }>): RecordsWiring {
+export function startRecords(
+  config: GatewayConfig,
+  upstreams: readonly Upstream[],
+  breakerStates?: () => Array<{ upstream: string; state: string }>,
+): RecordsWiring {
   const rc = config.records;
   if (rc.sink === 'redis' && !config.redis) throw new ConfigError('records.sink is redis but no `redis:` section is configured');
   const redis = rc.sink === 'redis' ? new Redis(config.redis!.url, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   redis?.on('error', () => undefined);
-  const sink = rc.sink === 'jsonl' ? new JsonlSink(rc.dir, rc.max_file_bytes) : redis ? new RedisStreamSink(redis, rc.redis_stream, rc.max_len) : undefined;
+  const sink =
+    rc.sink === 'jsonl' ? new JsonlSink(rc.dir, rc.max_file_bytes) : redis ? new RedisStreamSink(redis, rc.redis_stream, rc.max_len) : undefined;
   const queue = sink ? new RecordQueue(sink, rc.queue_max) : undefined;
   const metrics = new GatewayMetrics(upstreams, { recordsDropped: () => queue?.dropped ?? 0, breakerStates });
   const zoneOf = (id: string) => upstreams.find((u) => u.id === id)?.zone ?? null;

@@ -2,10 +2,21 @@
 import type { GroupBy, Report, ReportRow } from './report.js';
 
 const COLS: Array<[keyof ReportRow, string]> = [
-  ['group', 'group'], ['requests', 'requests'], ['error_rate', 'errors'], ['cache_hit_rate', 'cache hits'],
-  ['ttft_p50_ms', 'ttft p50'], ['ttft_p95_ms', 'ttft p95'], ['ttft_p99_ms', 'ttft p99'],
-  ['latency_p50_ms', 'lat p50'], ['latency_p95_ms', 'lat p95'], ['latency_p99_ms', 'lat p99'],
-  ['prompt_tokens', 'in tok'], ['completion_tokens', 'out tok'], ['cost_usd', 'cost $'], ['all_cloud_cost_usd', 'all-cloud $'], ['savings_usd', 'saved $'],
+  ['group', 'group'],
+  ['requests', 'requests'],
+  ['error_rate', 'errors'],
+  ['cache_hit_rate', 'cache hits'],
+  ['ttft_p50_ms', 'ttft p50'],
+  ['ttft_p95_ms', 'ttft p95'],
+  ['ttft_p99_ms', 'ttft p99'],
+  ['latency_p50_ms', 'lat p50'],
+  ['latency_p95_ms', 'lat p95'],
+  ['latency_p99_ms', 'lat p99'],
+  ['prompt_tokens', 'in tok'],
+  ['completion_tokens', 'out tok'],
+  ['cost_usd', 'cost $'],
+  ['all_cloud_cost_usd', 'all-cloud $'],
+  ['savings_usd', 'saved $'],
 ];
 
 function cell(k: keyof ReportRow, v: ReportRow[keyof ReportRow]): string {
@@ -19,7 +30,10 @@ function cell(k: keyof ReportRow, v: ReportRow[keyof ReportRow]): string {
 }
 
 export function formatTable(report: Report): string {
-  const out: string[] = [`${report.total} requests from ${new Date(report.from).toISOString()} to ${new Date(report.to).toISOString()}`, ...report.notes.map((n) => `note: ${n}`)];
+  const out: string[] = [
+    `${report.total} requests from ${new Date(report.from).toISOString()} to ${new Date(report.to).toISOString()}`,
+    ...report.notes.map((n) => `note: ${n}`),
+  ];
   for (const [g, rows] of Object.entries(report.tables) as Array<[GroupBy, ReportRow[]]>) {
     const head = COLS.map(([, h]) => (h === 'group' ? g : h));
     const body = rows.map((r) => COLS.map(([k]) => cell(k, r[k])));
@@ -33,7 +47,16 @@ export function formatTable(report: Report): string {
 export function formatCsv(report: Report): string {
   const lines = [['table', ...COLS.map(([k]) => k)].join(',')];
   for (const [g, rows] of Object.entries(report.tables) as Array<[GroupBy, ReportRow[]]>) {
-    for (const r of rows) lines.push([g, ...COLS.map(([k]) => { const v = r[k]; return v === null ? '' : typeof v === 'string' ? `"${v.replace(/"/g, '""')}"` : String(v); })].join(','));
+    for (const r of rows)
+      lines.push(
+        [
+          g,
+          ...COLS.map(([k]) => {
+            const v = r[k];
+            return v === null ? '' : typeof v === 'string' ? `"${v.replace(/"/g, '""')}"` : String(v);
+          }),
+        ].join(','),
+      );
   }
   return lines.join('\n') + '\n';
 }

@@ -38,7 +38,13 @@ export interface Report {
 
 function histogram(): hdr.Histogram {
   // Microsecond-ish resolution not needed: milliseconds up to an hour, 3 significant digits.
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3, bitBucketSize: 'packed', useWebAssembly: false });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: 'packed',
+    useWebAssembly: false,
+  });
 }
 
 function keyOf(r: RequestRecord, g: GroupBy): string {
@@ -89,7 +95,13 @@ export function buildRow(group: string, rs: readonly RequestRecord[]): ReportRow
   };
 }
 
-export function buildReport(records: readonly RequestRecord[], from: number, to: number, groups: readonly GroupBy[] = GROUPS, notes: string[] = []): Report {
+export function buildReport(
+  records: readonly RequestRecord[],
+  from: number,
+  to: number,
+  groups: readonly GroupBy[] = GROUPS,
+  notes: string[] = [],
+): Report {
   const tables: Report['tables'] = {};
   for (const g of groups) {
     const by = new Map<string, RequestRecord[]>();
@@ -101,9 +113,17 @@ export function buildReport(records: readonly RequestRecord[], from: number, to:
     const t = Math.floor(r.time / 60_000) * 60_000;
     buckets.set(t, [...(buckets.get(t) ?? []), r]);
   }
-  const series = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, rs]) => {
-    const row = buildRow('', rs);
-    return { t, requests: rs.length, latency_p50_ms: row.latency_p50_ms, latency_p95_ms: row.latency_p95_ms, cache_hits: rs.filter((r) => r.cache === 'hit').length };
-  });
+  const series = [...buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, rs]) => {
+      const row = buildRow('', rs);
+      return {
+        t,
+        requests: rs.length,
+        latency_p50_ms: row.latency_p50_ms,
+        latency_p95_ms: row.latency_p95_ms,
+        cache_hits: rs.filter((r) => r.cache === 'hit').length,
+      };
+    });
   return { from, to, total: records.length, tables, series, notes };
 }

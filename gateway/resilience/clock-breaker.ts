@@ -11,7 +11,11 @@ export class ClockBreaker implements Breaker {
   private mode: 'closed' | 'open' = 'closed';
   private probing = false;
 
-  constructor(private readonly upstream: string, private readonly cfg: BreakerConfig, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly upstream: string,
+    private readonly cfg: BreakerConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get state(): BreakerState {
     if (this.mode === 'closed') return 'closed';
@@ -49,7 +53,11 @@ export class ClockBreaker implements Breaker {
     this.outcomes.push({ t, ok });
     this.outcomes = this.outcomes.filter((o) => t - o.t < this.cfg.window_ms);
     const failures = this.outcomes.filter((o) => !o.ok).length;
-    if (this.mode === 'closed' && this.outcomes.length >= this.cfg.volume_threshold && (failures * 100) / this.outcomes.length >= this.cfg.error_threshold_pct) {
+    if (
+      this.mode === 'closed' &&
+      this.outcomes.length >= this.cfg.volume_threshold &&
+      (failures * 100) / this.outcomes.length >= this.cfg.error_threshold_pct
+    ) {
       this.mode = 'open';
       this.openedAt = t;
     }

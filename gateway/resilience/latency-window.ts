@@ -2,7 +2,10 @@
 export class LatencyWindow {
   private readonly values: number[] = [];
 
-  constructor(private readonly size = 100, private readonly minSamples = 10) {}
+  constructor(
+    private readonly size = 100,
+    private readonly minSamples = 10,
+  ) {}
 
   add(ms: number): void {
     this.values.push(ms);

@@ -7,7 +7,10 @@ export class OpossumBreaker implements Breaker {
   private readonly cb: CircuitBreaker<[() => Promise<unknown>], unknown>;
   private isFailure: (err: unknown) => boolean = () => true;
 
-  constructor(readonly upstream: string, cfg: BreakerConfig) {
+  constructor(
+    readonly upstream: string,
+    cfg: BreakerConfig,
+  ) {
     this.cb = new CircuitBreaker((fn: () => Promise<unknown>) => fn(), {
       timeout: false, // the upstream's own timeouts apply
       errorThresholdPercentage: cfg.error_threshold_pct,

@@ -7,7 +7,12 @@ export class RetryBudget {
   private retries: number[] = [];
   private active = 0;
 
-  constructor(private readonly ratio: number, private readonly minConcurrency: number, private readonly windowMs = 10_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ratio: number,
+    private readonly minConcurrency: number,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private prune(list: number[]): number[] {
     const cut = this.now() - this.windowMs;

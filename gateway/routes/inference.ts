@@ -14,7 +14,11 @@ import { usageOf } from '../upstreams/upstream.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 
-const ROUTES: Array<{ path: string; endpoint: Endpoint; schema: z.ZodType<{ model: string; stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }> }> = [
+const ROUTES: Array<{
+  path: string;
+  endpoint: Endpoint;
+  schema: z.ZodType<{ model: string; stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }>;
+}> = [
   { path: '/v1/chat/completions', endpoint: 'chat.completions', schema: chatRequestSchema },
   { path: '/v1/completions', endpoint: 'completions', schema: completionRequestSchema },
   { path: '/v1/embeddings', endpoint: 'embeddings', schema: embeddingRequestSchema },
@@ -27,12 +31,7 @@ export function inferenceRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void
   }
 }
 
-async function handle(
-  c: Context<GatewayEnv>,
-  s: GatewayServices,
-  endpoint: Endpoint,
-  schema: (typeof ROUTES)[number]['schema'],
-): Promise<Response> {
+async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endpoint, schema: (typeof ROUTES)[number]['schema']): Promise<Response> {
   const ctx = c.get('ctx');
   ctx.endpoint = endpoint;
   const { json: body, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
@@ -88,11 +87,16 @@ async function handle(
         s.complete(ctx);
         return jsonResponse(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, 200, ctx.headers);
       }
-      return sseResponse(toAsync(replayAsChunks(hit)), ctx, { clientWantsUsage: req.stream_options?.include_usage === true, abort: () => undefined, onEnd: () => s.complete(ctx) });
+      return sseResponse(toAsync(replayAsChunks(hit)), ctx, {
+        clientWantsUsage: req.stream_options?.include_usage === true,
+        abort: () => undefined,
+        onEnd: () => s.complete(ctx),
+      });
     }
   }
   ctx.headers['x-switchyard-cache'] = ctx.cache;
-  const send = (signal: AbortSignal) => dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal, decision, ctx, resilience: s.resilience });
+  const send = (signal: AbortSignal) =>
+    dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal, decision, ctx, resilience: s.resilience });
 
   let result;
   try {
@@ -101,7 +105,8 @@ async function handle(
       const k = key;
       const { body: answer } = await s.flights.run(k, abort.signal, async (signal) => {
         const r = await send(signal);
-        if (r.kind !== 'json') throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
+        if (r.kind !== 'json')
+          throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
         await store.set(k, r.body, decision.cache.ttlSeconds);
         return r.body;
       });
@@ -155,7 +160,8 @@ function unmaskAnswer(body: JsonObject, masks: ReadonlyMap<string, string>): Jso
     choices: choices.map((c) => {
       if (!c || typeof c !== 'object' || Array.isArray(c)) return c;
       const msg = c['message'];
-      if (msg && typeof msg === 'object' && !Array.isArray(msg) && typeof msg['content'] === 'string') return { ...c, message: { ...msg, content: unmask(msg['content'], masks) } };
+      if (msg && typeof msg === 'object' && !Array.isArray(msg) && typeof msg['content'] === 'string')
+        return { ...c, message: { ...msg, content: unmask(msg['content'], masks) } };
       if (typeof c['text'] === 'string') return { ...c, text: unmask(c['text'], masks) };
       return c;
     }),

@@ -4,7 +4,10 @@ import type { Decision, RouteInput, Router } from '../core/decision.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 
 export class CatalogRouter implements Router {
-  constructor(private readonly catalog: ModelCatalog, private readonly hedge = false) {}
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly hedge = false,
+  ) {}
 
   decide(input: RouteInput): Decision {
     const cands = this.catalog.candidates(input.model);

@@ -38,9 +38,7 @@ export class OpenAICompatibleUpstream implements Upstream {
     this.id = cfg.id;
     this.zone = cfg.zone;
     this.models = cfg.models.map((m) =>
-      typeof m === 'string'
-        ? { id: m, upstreamModel: m, ownedBy: cfg.id }
-        : { id: m.id, upstreamModel: m.upstream_model ?? m.id, ownedBy: cfg.id },
+      typeof m === 'string' ? { id: m, upstreamModel: m, ownedBy: cfg.id } : { id: m.id, upstreamModel: m.upstream_model ?? m.id, ownedBy: cfg.id },
     );
     const url = new URL(cfg.url);
     this.basePath = url.pathname.replace(/\/+$/, '');

@@ -25,12 +25,7 @@ function upstreamMessage(bodyText: string): string {
 }
 
 /** An upstream answered with a non-2xx status. */
-export function upstreamStatusError(
-  upstream: string,
-  status: number,
-  bodyText: string,
-  retryAfter: string | undefined,
-): GatewayError {
+export function upstreamStatusError(upstream: string, status: number, bodyText: string, retryAfter: string | undefined): GatewayError {
   const detail = upstreamMessage(bodyText);
   const retryAfterMs = parseRetryAfter(retryAfter);
   if (status === 429) {
@@ -74,32 +69,55 @@ export function upstreamTransportError(upstream: string, err: unknown, phase: 'c
   const c = typeof code === 'string' ? code : '';
   if (c === 'UND_ERR_CONNECT_TIMEOUT') {
     return new GatewayError(`Upstream '${upstream}' did not accept a connection in time.`, {
-      status: 504, code: 'upstream_connect_timeout', upstream, retryable: true, cause: err,
+      status: 504,
+      code: 'upstream_connect_timeout',
+      upstream,
+      retryable: true,
+      cause: err,
     });
   }
   if (c === 'UND_ERR_HEADERS_TIMEOUT') {
     return new GatewayError(`Upstream '${upstream}' sent no first byte within the first-byte timeout.`, {
-      status: 504, code: 'upstream_first_byte_timeout', upstream, retryable: true, cause: err,
+      status: 504,
+      code: 'upstream_first_byte_timeout',
+      upstream,
+      retryable: true,
+      cause: err,
     });
   }
   if (c === 'UND_ERR_BODY_TIMEOUT') {
     return new GatewayError(`Upstream '${upstream}' went idle mid-response beyond the idle timeout.`, {
-      status: 504, code: 'upstream_idle_timeout', upstream, retryable: phase !== 'stream', cause: err,
+      status: 504,
+      code: 'upstream_idle_timeout',
+      upstream,
+      retryable: phase !== 'stream',
+      cause: err,
     });
   }
   if (c === 'ECONNREFUSED' || c === 'ENOTFOUND' || c === 'EHOSTUNREACH' || c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE') {
     const why = c === 'ECONNREFUSED' ? 'connection refused' : c === 'ENOTFOUND' ? 'host not found' : 'connection lost';
     return new GatewayError(`Upstream '${upstream}' is unreachable: ${why}${phase === 'stream' ? ' mid-stream' : ''}.`, {
-      status: phase === 'stream' ? 502 : 503, code: 'upstream_unavailable', upstream, retryable: phase !== 'stream', cause: err,
+      status: phase === 'stream' ? 502 : 503,
+      code: 'upstream_unavailable',
+      upstream,
+      retryable: phase !== 'stream',
+      cause: err,
     });
   }
   return new GatewayError(`Upstream '${upstream}' failed: ${c || (err instanceof Error ? err.name : 'unknown error')}.`, {
-    status: 502, code: 'upstream_error', upstream, retryable: phase === 'connect', cause: err,
+    status: 502,
+    code: 'upstream_error',
+    upstream,
+    retryable: phase === 'connect',
+    cause: err,
   });
 }
 
 export function deadlineError(upstream: string): GatewayError {
   return new GatewayError(`Upstream '${upstream}' did not finish within the request's total timeout.`, {
-    status: 504, code: 'upstream_timeout', upstream, retryable: false,
+    status: 504,
+    code: 'upstream_timeout',
+    upstream,
+    retryable: false,
   });
 }

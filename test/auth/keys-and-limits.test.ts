@@ -33,10 +33,16 @@ beforeEach(() => fake.reset());
 
 describe('virtual keys', () => {
   it('rejects missing and unknown keys with the same 401 invalid_api_key', async () => {
-    const e1 = await client('sk-sy-nobody').chat.completions.create({ model: 'gpt-a', messages: msg }).catch((e: unknown) => e);
+    const e1 = await client('sk-sy-nobody')
+      .chat.completions.create({ model: 'gpt-a', messages: msg })
+      .catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(AuthenticationError);
     expect((e1 as AuthenticationError).code).toBe('invalid_api_key');
-    const r = await fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-a', messages: msg }) });
+    const r = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-a', messages: msg }),
+    });
     expect(r.status).toBe(401);
     const body = (await r.json()) as { error: { message: string } };
     expect(body.error.message).toBe((e1 as AuthenticationError).error && ((e1 as AuthenticationError).error as { message: string }).message);
@@ -44,7 +50,9 @@ describe('virtual keys', () => {
   });
 
   it('forbids a model the key may not use with 403', async () => {
-    const e = await client(KEYS.bob).chat.completions.create({ model: 'gpt-b', messages: msg }).catch((x: unknown) => x);
+    const e = await client(KEYS.bob)
+      .chat.completions.create({ model: 'gpt-b', messages: msg })
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PermissionDeniedError);
     expect((e as PermissionDeniedError).code).toBe('model_not_allowed');
     const ok = await client(KEYS.bob).chat.completions.create({ model: 'gpt-a', messages: msg });
@@ -75,7 +83,16 @@ describe('rate limits', () => {
     const remaining = Number(res.response.headers.get('x-ratelimit-remaining-requests'));
     expect(remaining).toBeLessThanOrEqual(2);
     expect(res.response.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
-    const outcomes = await Promise.all(Array.from({ length: 4 }, () => client(KEYS.alice).chat.completions.create({ model: 'gpt-a', messages: msg }).then(() => 'ok', (e: unknown) => e)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        client(KEYS.alice)
+          .chat.completions.create({ model: 'gpt-a', messages: msg })
+          .then(
+            () => 'ok',
+            (e: unknown) => e,
+          ),
+      ),
+    );
     const limited = outcomes.filter((o) => o instanceof RateLimitError) as RateLimitError[];
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(remaining);
     expect(limited.length).toBe(4 - remaining);
@@ -85,7 +102,9 @@ describe('rate limits', () => {
 
   it('enforces tokens per minute from an estimate reconciled with usage', async () => {
     // 60 tokens per minute: a request asking for 200 completion tokens cannot fit.
-    const e = await client(KEYS.carol).chat.completions.create({ model: 'gpt-a', messages: msg, max_tokens: 200 }).catch((x: unknown) => x);
+    const e = await client(KEYS.carol)
+      .chat.completions.create({ model: 'gpt-a', messages: msg, max_tokens: 200 })
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RateLimitError);
     expect((e as RateLimitError).message).toMatch(/tokens per minute/);
     const ok = await client(KEYS.carol).chat.completions.create({ model: 'gpt-a', messages: msg, max_tokens: 5 }).withResponse();

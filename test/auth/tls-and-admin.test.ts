@@ -14,7 +14,25 @@ const ADMIN = 'sk-sy-admin-key-abcdefghijklmnop';
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sy-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   gw = await startTestGateway({
     server: { metrics_auth: true, tls: { cert_file: join(dir, 'cert.pem'), key_file: join(dir, 'key.pem') } },
     keys: [

@@ -30,31 +30,50 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-const q = (content: string, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) =>
-  ({ model: 'gpt-a', messages: [{ role: 'user' as const, content }], temperature: 0, ...extra });
+const q = (content: string, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) => ({
+  model: 'gpt-a',
+  messages: [{ role: 'user' as const, content }],
+  temperature: 0,
+  ...extra,
+});
 
-describe.each([['memory', () => mem], ['redis', () => shared]] as const)('%s cache', (_n, gw) => {
+describe.each([
+  ['memory', () => mem],
+  ['redis', () => shared],
+] as const)('%s cache', (_n, gw) => {
   it('misses, then hits without calling the upstream; non-deterministic requests bypass', async () => {
     const id = `${_n}-${Date.now()}`;
-    const first = await gw().client.chat.completions.create(q(`cache me ${id}`)).withResponse();
+    const first = await gw()
+      .client.chat.completions.create(q(`cache me ${id}`))
+      .withResponse();
     expect(first.response.headers.get('x-switchyard-cache')).toBe('miss');
-    const second = await gw().client.chat.completions.create(q(`cache me ${id}`)).withResponse();
+    const second = await gw()
+      .client.chat.completions.create(q(`cache me ${id}`))
+      .withResponse();
     expect(second.response.headers.get('x-switchyard-cache')).toBe('hit');
     expect(second.data).toEqual(first.data);
     expect(fake.requests).toHaveLength(1);
-    const hot = await gw().client.chat.completions.create(q(`cache me ${id}`, { temperature: 0.8 })).withResponse();
+    const hot = await gw()
+      .client.chat.completions.create(q(`cache me ${id}`, { temperature: 0.8 }))
+      .withResponse();
     expect(hot.response.headers.get('x-switchyard-cache')).toBe('bypass');
     // `user` does not change the answer, so it does not change the key.
-    const other = await gw().client.chat.completions.create(q(`cache me ${id}`, { user: 'someone' })).withResponse();
+    const other = await gw()
+      .client.chat.completions.create(q(`cache me ${id}`, { user: 'someone' }))
+      .withResponse();
     expect(other.response.headers.get('x-switchyard-cache')).toBe('hit');
   });
 
   it('honours Cache-Control no-cache and no-store', async () => {
     const id = `cc-${_n}-${Date.now()}`;
     await gw().client.chat.completions.create(q(id));
-    const nc = await gw().client.chat.completions.create(q(id), { headers: { 'cache-control': 'no-cache' } }).withResponse();
+    const nc = await gw()
+      .client.chat.completions.create(q(id), { headers: { 'cache-control': 'no-cache' } })
+      .withResponse();
     expect(nc.response.headers.get('x-switchyard-cache')).toBe('miss');
-    const ns = await gw().client.chat.completions.create(q(id), { headers: { 'cache-control': 'no-store' } }).withResponse();
+    const ns = await gw()
+      .client.chat.completions.create(q(id), { headers: { 'cache-control': 'no-store' } })
+      .withResponse();
     expect(ns.response.headers.get('x-switchyard-cache')).toBe('bypass');
     expect(fake.requests).toHaveLength(3);
   });
@@ -74,7 +93,10 @@ describe.each([['memory', () => mem], ['redis', () => shared]] as const)('%s cac
       return { text, usage, finish };
     };
     const original = await collect();
-    await waitUntil(async () => (await gw().client.chat.completions.create(q(id)).withResponse()).response.headers.get('x-switchyard-cache') === 'hit', { timeoutMs: 10_000 });
+    await waitUntil(
+      async () => (await gw().client.chat.completions.create(q(id)).withResponse()).response.headers.get('x-switchyard-cache') === 'hit',
+      { timeoutMs: 10_000 },
+    );
     const replay = await collect();
     expect(replay).toEqual(original);
     expect(fake.requests).toHaveLength(1);
@@ -107,10 +129,13 @@ describe('single-flight and trouble', () => {
     }
     await redis.restart();
     const id = `redis back ${Date.now()}`;
-    await waitUntil(async () => {
-      await shared.client.chat.completions.create(q(id));
-      return (await shared.client.chat.completions.create(q(id)).withResponse()).response.headers.get('x-switchyard-cache') === 'hit';
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitUntil(
+      async () => {
+        await shared.client.chat.completions.create(q(id));
+        return (await shared.client.chat.completions.create(q(id)).withResponse()).response.headers.get('x-switchyard-cache') === 'hit';
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
   });
 });
 
@@ -153,11 +178,13 @@ describe('shared streams', () => {
     const it0 = streams[0]![Symbol.asyncIterator]();
     await it0.next();
     leaver.abort();
-    const texts = await Promise.all(streams.slice(1).map(async (s) => {
-      let t = '';
-      for await (const c of s) t += c.choices[0]?.delta?.content ?? '';
-      return t;
-    }));
+    const texts = await Promise.all(
+      streams.slice(1).map(async (s) => {
+        let t = '';
+        for await (const c of s) t += c.choices[0]?.delta?.content ?? '';
+        return t;
+      }),
+    );
     expect(new Set(texts).size).toBe(1);
     expect(texts[0]).toContain(id);
     expect(fake.requests).toHaveLength(1);

@@ -18,7 +18,9 @@ describe('config loader', () => {
   });
 
   it('names a missing environment variable without revealing others', () => {
-    expect(() => parseConfig('upstreams:\n  - id: a\n    url: http://x/v1\n    api_key: ${NOPE_KEY}\n    models: [m]\n', 'gw.yaml', {})).toThrow(/NOPE_KEY/);
+    expect(() => parseConfig('upstreams:\n  - id: a\n    url: http://x/v1\n    api_key: ${NOPE_KEY}\n    models: [m]\n', 'gw.yaml', {})).toThrow(
+      /NOPE_KEY/,
+    );
   });
 
   it('reports file, line and field of a schema violation', () => {

@@ -34,9 +34,15 @@ describe.each(stores)('%s counter store', (_name, make) => {
   it('is all or nothing across keys and names the key that refused', async () => {
     const s = make();
     const exp = Date.now() + 60_000;
-    const r1 = await s.reserve([{ key: 'a', amount: 5, limit: 10, expiresAt: exp }, { key: 'b', amount: 5, limit: 6, expiresAt: exp }]);
+    const r1 = await s.reserve([
+      { key: 'a', amount: 5, limit: 10, expiresAt: exp },
+      { key: 'b', amount: 5, limit: 6, expiresAt: exp },
+    ]);
     expect(r1.ok).toBe(true);
-    const r2 = await s.reserve([{ key: 'a', amount: 2, limit: 10, expiresAt: exp }, { key: 'b', amount: 2, limit: 6, expiresAt: exp }]);
+    const r2 = await s.reserve([
+      { key: 'a', amount: 2, limit: 10, expiresAt: exp },
+      { key: 'b', amount: 2, limit: 6, expiresAt: exp },
+    ]);
     expect(r2).toEqual({ ok: false, index: 1, current: 5 });
     expect(await s.get(['a', 'b'])).toEqual([5, 5]);
     await s.close();

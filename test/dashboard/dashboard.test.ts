@@ -19,9 +19,11 @@ beforeAll(async () => {
     prices: { models: { 'gpt-a': { input_per_m: 5, output_per_m: 15 } } },
     upstreams: [{ id: 'fakecloud', url: fake.url, models: ['gpt-a', 'gpt-b'] }],
   });
-  for (let i = 0; i < 10; i++) await gw.client.chat.completions.create({ model: i % 3 ? 'gpt-a' : 'gpt-b', messages: [{ role: 'user', content: `req ${i}` }] });
+  for (let i = 0; i < 10; i++)
+    await gw.client.chat.completions.create({ model: i % 3 ? 'gpt-a' : 'gpt-b', messages: [{ role: 'user', content: `req ${i}` }] });
   fake.setFault({ status: 500, times: 2 });
-  for (let i = 0; i < 2; i++) await gw.client.chat.completions.create({ model: 'gpt-a', messages: [{ role: 'user', content: 'fail' }] }).catch(() => undefined);
+  for (let i = 0; i < 2; i++)
+    await gw.client.chat.completions.create({ model: 'gpt-a', messages: [{ role: 'user', content: 'fail' }] }).catch(() => undefined);
 });
 afterAll(async () => {
   await gw?.shutdown();
@@ -41,7 +43,15 @@ describe('dashboard and metrics', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`npm run test:setup\` (installs Debian's chromium)`);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

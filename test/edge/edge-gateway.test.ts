@@ -13,7 +13,10 @@ const user = (content: string) => [{ role: 'user' as const, content }];
 beforeAll(async () => {
   const dir = await testModel('tiny-llama', 1);
   // Cache off: these tests exercise the engine itself, including identical greedy requests.
-  gw = await startTestGateway({ cache: { backend: 'off' }, edge: { enabled: true, models: [{ id: 'tiny-edge', path: dir, variant: 'fp32' }], kv_budget_mb: 16 } });
+  gw = await startTestGateway({
+    cache: { backend: 'off' },
+    edge: { enabled: true, models: [{ id: 'tiny-edge', path: dir, variant: 'fp32' }], kv_budget_mb: 16 },
+  });
   edge = gw.upstreams.find((u) => u.id === 'edge') as EdgeUpstream;
   await waitUntil(() => edge.ready(), { timeoutMs: 60_000 });
 });
@@ -27,7 +30,14 @@ describe('edge through the gateway', () => {
     expect(r.choices[0]!.finish_reason).toBe('length');
     expect(r.usage!.completion_tokens).toBe(12);
     expect(r.usage!.total_tokens).toBe(r.usage!.prompt_tokens + 12);
-    const stream = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('hello edge'), max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await gw.client.chat.completions.create({
+      model: 'tiny-edge',
+      messages: user('hello edge'),
+      max_tokens: 12,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     let finish: string | null | undefined;
@@ -54,24 +64,45 @@ describe('edge through the gateway', () => {
     const at = [...text].findIndex((ch, i) => i >= 2 && /[A-Za-z0-9]/.test(ch));
     expect(at).toBeGreaterThan(0);
     const stop = [...text][at]!;
-    const r = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('stop test'), max_tokens: 40, temperature: 0, stop: [stop] });
+    const r = await gw.client.chat.completions.create({
+      model: 'tiny-edge',
+      messages: user('stop test'),
+      max_tokens: 40,
+      temperature: 0,
+      stop: [stop],
+    });
     expect(r.choices[0]!.finish_reason).toBe('stop');
     expect(r.choices[0]!.message.content).toBe(text.slice(0, text.indexOf(stop)));
   });
 
   it('reproduces seeded sampling and returns n choices', async () => {
-    const ask = (seed: number) => gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('sample me'), max_tokens: 16, temperature: 1, seed });
+    const ask = (seed: number) =>
+      gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('sample me'), max_tokens: 16, temperature: 1, seed });
     const a = await ask(5);
     const b = await ask(5);
     expect(b.choices[0]!.message.content).toBe(a.choices[0]!.message.content);
-    const n = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('sample me'), max_tokens: 16, temperature: 1, seed: 9, n: 3 });
+    const n = await gw.client.chat.completions.create({
+      model: 'tiny-edge',
+      messages: user('sample me'),
+      max_tokens: 16,
+      temperature: 1,
+      seed: 9,
+      n: 3,
+    });
     expect(n.choices.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(n.usage!.completion_tokens).toBe(48);
     expect(new Set(n.choices.map((c) => c.message.content)).size).toBeGreaterThan(1);
   });
 
   it('returns logprobs when asked', async () => {
-    const r = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('logprobs'), max_tokens: 4, temperature: 0, logprobs: true, top_logprobs: 3 });
+    const r = await gw.client.chat.completions.create({
+      model: 'tiny-edge',
+      messages: user('logprobs'),
+      max_tokens: 4,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 3,
+    });
     const lp = r.choices[0]!.logprobs!.content!;
     expect(lp.length).toBeGreaterThan(0);
     expect(lp[0]!.top_logprobs).toHaveLength(3);
@@ -79,7 +110,9 @@ describe('edge through the gateway', () => {
   });
 
   it('rejects a prompt longer than the context with 400 context_length_exceeded and the numbers', async () => {
-    const err = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('x'.repeat(3000)), max_tokens: 10 }).catch((e: unknown) => e);
+    const err = await gw.client.chat.completions
+      .create({ model: 'tiny-edge', messages: user('x'.repeat(3000)), max_tokens: 10 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).code).toBe('context_length_exceeded');
     expect((err as BadRequestError).message).toMatch(/maximum context length is 1024 tokens/);
@@ -87,13 +120,19 @@ describe('edge through the gateway', () => {
 
   it('a client that disconnects frees its sequence and KV blocks', async () => {
     const controller = new AbortController();
-    const stream = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user('long one'), max_tokens: 900, temperature: 0, stream: true }, { signal: controller.signal });
+    const stream = await gw.client.chat.completions.create(
+      { model: 'tiny-edge', messages: user('long one'), max_tokens: 900, temperature: 0, stream: true },
+      { signal: controller.signal },
+    );
     const it = stream[Symbol.asyncIterator]();
     await it.next();
     controller.abort();
-    await waitUntil(() => {
-      const s = edge.engineStats();
-      return edge.load().inFlight === 0 && s !== undefined && s.running === 0 && s.blocksUsed === 0;
-    }, { timeoutMs: 20_000 });
+    await waitUntil(
+      () => {
+        const s = edge.engineStats();
+        return edge.load().inFlight === 0 && s !== undefined && s.running === 0 && s.blocksUsed === 0;
+      },
+      { timeoutMs: 20_000 },
+    );
   });
 });

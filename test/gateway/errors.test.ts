@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function raw(path: string, init: RequestInit): Promise<{ status: number; body: { error: { message: string; type: string; param: string | null; code: string | null } } }> {
+async function raw(
+  path: string,
+  init: RequestInit,
+): Promise<{ status: number; body: { error: { message: string; type: string; param: string | null; code: string | null } } }> {
   const res = await fetch(`${gw.url}${path}`, init);
   expect(res.headers.get('content-type')).toContain('application/json');
   return { status: res.status, body: (await res.json()) as never };
@@ -72,7 +75,9 @@ describe('client errors', () => {
     const r = await raw('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(r.status).toBe(413);
     expectShape(r.body);
-    const err = await gw.client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'y'.repeat(20_000) }] }).catch((e: unknown) => e);
+    const err = await gw.client.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: 'y'.repeat(20_000) }] })
+      .catch((e: unknown) => e);
     expect((err as APIError).status).toBe(413);
   });
 
@@ -99,7 +104,11 @@ describe('upstream failures', () => {
 
   it('an upstream 429 passes through with Retry-After', async () => {
     fake.setFault({ status: 429, retryAfter: 3 });
-    const res = await fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-test', messages: msg }) });
+    const res = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: msg }),
+    });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('3');
     expectShape((await res.json()) as never);
@@ -117,7 +126,11 @@ describe('upstream failures', () => {
 
   it('a stream cut mid-way ends with an error event the SDK raises, not a silent end', async () => {
     fake.setFault({ cutAfterChunks: 2 });
-    const stream = await gw.client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'a b c d e f g h' }], stream: true });
+    const stream = await gw.client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'a b c d e f g h' }],
+      stream: true,
+    });
     let received = 0;
     const err = await (async () => {
       for await (const _ of stream) received++;

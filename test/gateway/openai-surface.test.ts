@@ -12,7 +12,16 @@ const done: RequestContext[] = [];
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   gw = await startTestGateway(
-    { upstreams: [{ id: 'fakecloud', url: fake.url, api_key: 'sk-upstream-secret', models: ['gpt-test', { id: 'alias', upstream_model: 'gpt-real' }, 'embed-test'] }] },
+    {
+      upstreams: [
+        {
+          id: 'fakecloud',
+          url: fake.url,
+          api_key: 'sk-upstream-secret',
+          models: ['gpt-test', { id: 'alias', upstream_model: 'gpt-real' }, 'embed-test'],
+        },
+      ],
+    },
     { onComplete: (ctx) => done.push({ ...ctx }) },
   );
 });
@@ -50,7 +59,10 @@ describe('OpenAI-compatible surface', () => {
 
   it('streams chat chunks and honours stream_options.include_usage', async () => {
     const stream = await gw.client.chat.completions.create({
-      model: 'gpt-test', messages: [{ role: 'user', content: 'stream me please' }], stream: true, stream_options: { include_usage: true },
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'stream me please' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined | null;

@@ -18,13 +18,19 @@ afterAll(async () => {
 describe('graceful shutdown', () => {
   it('lets an in-flight stream finish before closing', async () => {
     fake.setFault({ holdAfterFirstChunk: true });
-    const stream = await gw.client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'drain me gently' }], stream: true });
+    const stream = await gw.client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'drain me gently' }],
+      stream: true,
+    });
     const it = stream[Symbol.asyncIterator]();
     await it.next();
     let shutDown = false;
     const stopping = gw.shutdown().then(() => (shutDown = true));
     // New connections are refused while draining.
-    await waitUntil(async () => (await fetch(`${gw.url}/healthz`, { headers: { connection: 'close' } }).catch(() => 'refused')) === 'refused', { timeoutMs: 10_000 });
+    await waitUntil(async () => (await fetch(`${gw.url}/healthz`, { headers: { connection: 'close' } }).catch(() => 'refused')) === 'refused', {
+      timeoutMs: 10_000,
+    });
     expect(shutDown).toBe(false);
     fake.release();
     let text = '';

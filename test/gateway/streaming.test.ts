@@ -28,7 +28,11 @@ beforeEach(() => {
 describe('streaming', () => {
   it('delivers the first chunk while the upstream still holds the rest', async () => {
     fake.setFault({ holdAfterFirstChunk: true });
-    const stream = await gw.client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'one two three four' }], stream: true });
+    const stream = await gw.client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'one two three four' }],
+      stream: true,
+    });
     const it = stream[Symbol.asyncIterator]();
     const first = await it.next();
     expect(first.done).toBe(false);

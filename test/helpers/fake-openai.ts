@@ -209,10 +209,22 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const pieces = split(text, chunksPerReply);
     const events: string[] = [];
     pieces.forEach((p, i) => {
-      const choice = chat ? { index: 0, delta: i === 0 ? { role: 'assistant', content: p } : { content: p }, logprobs: null, finish_reason: null } : { index: 0, text: p, logprobs: null, finish_reason: null };
+      const choice = chat
+        ? { index: 0, delta: i === 0 ? { role: 'assistant', content: p } : { content: p }, logprobs: null, finish_reason: null }
+        : { index: 0, text: p, logprobs: null, finish_reason: null };
       events.push(JSON.stringify({ id, object, created, model, choices: [choice] }));
     });
-    events.push(JSON.stringify({ id, object, created, model, choices: [chat ? { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' } : { index: 0, text: '', logprobs: null, finish_reason: 'stop' }] }));
+    events.push(
+      JSON.stringify({
+        id,
+        object,
+        created,
+        model,
+        choices: [
+          chat ? { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' } : { index: 0, text: '', logprobs: null, finish_reason: 'stop' },
+        ],
+      }),
+    );
     const so = body['stream_options'] as { include_usage?: boolean } | undefined;
     if (so?.include_usage) events.push(JSON.stringify({ id, object, created, model, choices: [], usage }));
     for (let i = 0; i < events.length; i++) {

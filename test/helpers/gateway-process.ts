@@ -23,15 +23,19 @@ export function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** Runs `switchyard serve` with the given config (YAML written to a temp file) and waits for /readyz. */
-export async function startGatewayProcess(configYaml: (port: number) => string, readyTimeoutMs = 120_000): Promise<Proc & { url: string; output: string[] }> {
+export async function startGatewayProcess(
+  configYaml: (port: number) => string,
+  readyTimeoutMs = 120_000,
+): Promise<Proc & { url: string; output: string[] }> {
   const output: string[] = [];
   const port = await freePort();
   const file = join(tmpdir(), `switchyard-${process.pid}-${port}.yaml`);
   writeFileSync(file, configYaml(port));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/cli/main.ts', 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/cli/main.ts', 'serve', '--config', file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: readyTimeoutMs, intervalMs: 100 });
   return { child, url, output, stop: stopper(child) };
 }
-

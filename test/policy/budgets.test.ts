@@ -22,20 +22,23 @@ beforeAll(async () => {
   cloud = await startFakeOpenAI({ reply: 'cloud answer' });
   redis = await startRedis();
   const file = join(mkdtempSync(join(tmpdir(), 'sy-budget-')), 'policy.yaml');
-  writeFileSync(file, [
-    'version: 1',
-    'budgets:',
-    '  - { id: team, scope: tenant, match: "acme", day_usd: 0.05 }',
-    'on_budget_exceeded: { action: reject }',
-    'rules:',
-    '  - id: capped',
-    '    match: { headers: { x-capped: "1" } }',
-    '    route: [cloud]',
-    '    cost: { max_request_usd: 0.02, on_exceed: downgrade, downgrade_to: [edge] }',
-    '  - id: all',
-    '    route: [cloud, edge]',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'budgets:',
+      '  - { id: team, scope: tenant, match: "acme", day_usd: 0.05 }',
+      'on_budget_exceeded: { action: reject }',
+      'rules:',
+      '  - id: capped',
+      '    match: { headers: { x-capped: "1" } }',
+      '    route: [cloud]',
+      '    cost: { max_request_usd: 0.02, on_exceed: downgrade, downgrade_to: [edge] }',
+      '  - id: all',
+      '    route: [cloud, edge]',
+      '',
+    ].join('\n'),
+  );
   gw = await startTestGateway({
     policies: { file },
     redis: { url: redis.url, key_prefix: PREFIX, command_timeout_ms: 2000 },
@@ -59,16 +62,30 @@ const client = () => new OpenAI({ baseURL: gw.baseURL, apiKey: KEY, maxRetries: 
 describe('cost caps and budgets', () => {
   it('downgrades a request over the per-request cap to the edge', async () => {
     // ~200 completion tokens at $100/M = $0.02+: over the cap.
-    const r = await client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'big' }], max_tokens: 400 }, { headers: { 'x-capped': '1' } });
+    const r = await client().chat.completions.create(
+      { model: 'm', messages: [{ role: 'user', content: 'big' }], max_tokens: 400 },
+      { headers: { 'x-capped': '1' } },
+    );
     expect(r.choices[0]!.message.content).toBe('edge answer');
-    const small = await client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'small' }], max_tokens: 5 }, { headers: { 'x-capped': '1' } });
+    const small = await client().chat.completions.create(
+      { model: 'm', messages: [{ role: 'user', content: 'small' }], max_tokens: 5 },
+      { headers: { 'x-capped': '1' } },
+    );
     expect(small.choices[0]!.message.content).toBe('cloud answer');
   });
 
   it('200 concurrent requests against a nearly spent budget overspend it by at most one estimate', async () => {
     // Each request: ~40 prompt tokens (body bytes / 4) + 60 max_tokens at $100/M -> ~$0.01 estimated.
-    const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) =>
-      client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `spend ${i}` }], max_tokens: 60 }).then(() => 'ok', (e: unknown) => e)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        client()
+          .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `spend ${i}` }], max_tokens: 60 })
+          .then(
+            () => 'ok',
+            (e: unknown) => e,
+          ),
+      ),
+    );
     const ok = outcomes.filter((o) => o === 'ok').length;
     const refused = outcomes.filter((o) => o instanceof RateLimitError);
     expect(ok).toBeGreaterThan(0);

@@ -7,7 +7,11 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const cli = (args: string[]) => run(process.execPath, ['bin/switchyard.mjs', ...args]).then((r) => ({ code: 0, out: r.stdout, err: r.stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }));
+const cli = (args: string[]) =>
+  run(process.execPath, ['bin/switchyard.mjs', ...args]).then(
+    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+  );
 
 describe('policies CLI', () => {
   it('checks a good file and reports a bad one with its line', async () => {
@@ -23,7 +27,10 @@ describe('policies CLI', () => {
 
   it('explains a decision without calling any model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-cli-'));
-    writeFileSync(join(dir, 'gw.yaml'), 'upstreams:\n  - { id: edge, url: "http://127.0.0.1:9/v1", zone: edge, models: [m] }\n  - { id: azure-openai, url: "http://127.0.0.1:9/v1", models: [m] }\n  - { id: openai, url: "http://127.0.0.1:9/v1", models: [m] }\n');
+    writeFileSync(
+      join(dir, 'gw.yaml'),
+      'upstreams:\n  - { id: edge, url: "http://127.0.0.1:9/v1", zone: edge, models: [m] }\n  - { id: azure-openai, url: "http://127.0.0.1:9/v1", models: [m] }\n  - { id: openai, url: "http://127.0.0.1:9/v1", models: [m] }\n',
+    );
     writeFileSync(join(dir, 'req.json'), JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'my id is EMP-123456' }] }));
     const r = await cli(['policies', 'explain', 'policies/privacy-first.yaml', join(dir, 'req.json'), '--config', join(dir, 'gw.yaml')]);
     expect(r.code).toBe(0);

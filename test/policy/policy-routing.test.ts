@@ -12,7 +12,9 @@ import { upstreamSchema } from '../../gateway/config/schema.js';
 /** Real upstream objects (nothing is called); their load numbers are set per test. */
 const loads = new Map<string, UpstreamLoad>();
 const ups: Upstream[] = ['edge', 'edge2', 'a', 'b', 'c'].map((id) => {
-  const u = new OpenAICompatibleUpstream(upstreamSchema.parse({ id, url: 'http://127.0.0.1:9/v1', zone: id.startsWith('edge') ? 'edge' : 'cloud', models: ['m'] }));
+  const u = new OpenAICompatibleUpstream(
+    upstreamSchema.parse({ id, url: 'http://127.0.0.1:9/v1', zone: id.startsWith('edge') ? 'edge' : 'cloud', models: ['m'] }),
+  );
   u.load = () => loads.get(id) ?? { inFlight: 0 };
   return u;
 });
@@ -22,13 +24,27 @@ const live = new LiveStats();
 
 function decide(rules: unknown[], key = 'k1', tags: string[] = []) {
   const p = compilePolicy(policySchema.parse({ version: 1, tags: { pii: { route: 'edge-only' } }, rules }), 'v', catalog, live);
-  return p.decide({ endpoint: 'chat.completions', model: 'm', body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] }, headers: new Headers(tags.length ? { 'x-switchyard-tags': tags.join(',') } : {}), principal: { ...ANONYMOUS, keyId: key } });
+  return p.decide({
+    endpoint: 'chat.completions',
+    model: 'm',
+    body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+    headers: new Headers(tags.length ? { 'x-switchyard-tags': tags.join(',') } : {}),
+    principal: { ...ANONYMOUS, keyId: key },
+  });
 }
 const ids = (d: ReturnType<typeof decide>) => d.candidates.map((c) => c.upstream.id);
 
 describe('policy routing', () => {
   it('splits traffic by weight, sticky per key', () => {
-    const rules = [{ id: 'canary', split: [{ weight: 90, route: ['a'] }, { weight: 10, route: ['b'] }] }];
+    const rules = [
+      {
+        id: 'canary',
+        split: [
+          { weight: 90, route: ['a'] },
+          { weight: 10, route: ['b'] },
+        ],
+      },
+    ];
     const picks = Array.from({ length: 2000 }, (_, i) => ids(decide(rules, `key-${i}`))[0]);
     const toB = picks.filter((p) => p === 'b').length / picks.length;
     expect(toB).toBeGreaterThan(0.06);
@@ -67,7 +83,9 @@ describe('policy routing', () => {
     const d = decide(rules('best_effort'));
     expect(ids(d)).toEqual(['b', 'a']);
     expect(d.trace.join('\n')).toMatch(/a \(first byte p95 900 ms\) predicted to miss/);
-    expect(() => decide([{ id: 'slow-only', route: ['a'], latency_budget_ms: { ttft: 200, on_miss: 'reject' } }])).toThrow(/latency budget of rule 'slow-only'/);
+    expect(() => decide([{ id: 'slow-only', route: ['a'], latency_budget_ms: { ttft: 200, on_miss: 'reject' } }])).toThrow(
+      /latency budget of rule 'slow-only'/,
+    );
     // Total budgets use first byte plus time per output token: b is quick to start but slow per token.
     for (let i = 0; i < 20; i++) live.perToken('b').add(20);
     const t = decide([{ id: 'total', route: ['b', 'c'], latency_budget_ms: { total: 1000 } }]);

@@ -60,22 +60,37 @@ describe('decisions', () => {
   ];
   afterAll(async () => Promise.all(ups.map((u) => u.close())));
   const catalog = new ModelCatalog(ups);
-  const policy = compilePolicy(policySchema.parse({
-    version: 1,
-    tags: { pii: { route: 'edge-only' }, internal: { route: 'cloud', upstreams: ['azure'] }, secret: { route: 'redact' } },
-    rules: [
-      { id: 'big', match: { min_bytes: 5000 }, route: ['openai'] },
-      { id: 'acme-gpt4', match: { tenants: ['acme'], models: ['gpt-4*'] }, route: ['openai', 'edge'] },
-      { id: 'ui', match: { headers: { 'x-app': 'ui' } }, route: ['azure', 'openai'], hedge: true, latency_budget_ms: { total: 1000 } },
-      { id: 'md', match: { metadata: { team: 'ml' } }, route: ['edge'] },
-      { id: 'fallthrough', route: ['edge', 'openai', 'azure'] },
-    ],
-  }), 'test', catalog);
-  const decide = (o: { model?: string; content?: string; tenant?: string; headers?: Record<string, string>; metadata?: Record<string, string>; pad?: number }) =>
+  const policy = compilePolicy(
+    policySchema.parse({
+      version: 1,
+      tags: { pii: { route: 'edge-only' }, internal: { route: 'cloud', upstreams: ['azure'] }, secret: { route: 'redact' } },
+      rules: [
+        { id: 'big', match: { min_bytes: 5000 }, route: ['openai'] },
+        { id: 'acme-gpt4', match: { tenants: ['acme'], models: ['gpt-4*'] }, route: ['openai', 'edge'] },
+        { id: 'ui', match: { headers: { 'x-app': 'ui' } }, route: ['azure', 'openai'], hedge: true, latency_budget_ms: { total: 1000 } },
+        { id: 'md', match: { metadata: { team: 'ml' } }, route: ['edge'] },
+        { id: 'fallthrough', route: ['edge', 'openai', 'azure'] },
+      ],
+    }),
+    'test',
+    catalog,
+  );
+  const decide = (o: {
+    model?: string;
+    content?: string;
+    tenant?: string;
+    headers?: Record<string, string>;
+    metadata?: Record<string, string>;
+    pad?: number;
+  }) =>
     policy.decide({
       endpoint: 'chat.completions',
       model: o.model ?? 'm',
-      body: { model: o.model ?? 'm', messages: [{ role: 'user', content: (o.content ?? 'hello') + 'x'.repeat(o.pad ?? 0) }], ...(o.metadata ? { metadata: o.metadata } : {}) },
+      body: {
+        model: o.model ?? 'm',
+        messages: [{ role: 'user', content: (o.content ?? 'hello') + 'x'.repeat(o.pad ?? 0) }],
+        ...(o.metadata ? { metadata: o.metadata } : {}),
+      },
       headers: new Headers(o.headers ?? {}),
       principal: { ...ANONYMOUS, tenant: o.tenant ?? 'default' },
     });
@@ -156,14 +171,21 @@ describe('policies in the gateway', () => {
     expect(r.response.headers.get('x-switchyard-cache')).toBe('bypass');
     const pii = await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EMAIL }] }).withResponse();
     expect(pii.data.choices[0]!.message.content).toBe('from edge');
-    const ex = (await (await fetch(`${gw.baseURL}/route/explain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EMAIL }] }) })).json()) as { edge_only: boolean; candidates: Array<{ upstream: string }>; trace: string[] };
+    const ex = (await (
+      await fetch(`${gw.baseURL}/route/explain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EMAIL }] }),
+      })
+    ).json()) as { edge_only: boolean; candidates: Array<{ upstream: string }>; trace: string[] };
     expect(ex.edge_only).toBe(true);
     expect(ex.candidates.map((c) => c.upstream)).toEqual(['edge']);
     expect(ex.trace.join('\n')).toMatch(/detected: email/);
   });
 
   it('hot-reloads a valid edit, rejects a broken one with file and line, and keeps serving the last good version', async () => {
-    const status = async () => ((await (await fetch(`${gw.url}/admin/policies`)).json()) as { policy: { version: string; lastError: string | null } }).policy;
+    const status = async () =>
+      ((await (await fetch(`${gw.url}/admin/policies`)).json()) as { policy: { version: string; lastError: string | null } }).policy;
     const v1 = (await status()).version;
     writeFileSync(file, base.replace('route: [cloud, edge]', 'route: [edge, cloud]').replace('cloud-first', 'edge-first'));
     await waitUntil(async () => (await status()).version !== v1, { timeoutMs: 10_000 });
@@ -186,13 +208,19 @@ describe('policies in the gateway', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({ pii: tagRoute, secret: tagRoute, order: fc.constantFrom('[cloud, edge]', '[edge, cloud]', '[cloud]', '[edge]') }),
-        fc.array(fc.record({ pii: fc.boolean(), secret: fc.boolean(), tag: fc.constantFrom('', 'pii', 'secret'), stream: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.record({ pii: fc.boolean(), secret: fc.boolean(), tag: fc.constantFrom('', 'pii', 'secret'), stream: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         fc.record({ edgeDown: fc.boolean(), cloudDown: fc.boolean() }),
         async (p, reqs, health) => {
           const rule = (r: string) => (r === 'cloud' ? '{ route: cloud, upstreams: [cloud] }' : `{ route: ${r} }`);
           writeFileSync(file, `version: 1\ntags:\n  pii: ${rule(p.pii)}\n  secret: ${rule(p.secret)}\nrules:\n  - id: r\n    route: ${p.order}\n`);
           const want = (await import('node:crypto')).createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
-          await waitUntil(async () => ((await (await fetch(`${gw.url}/admin/policies`)).json()) as { policy: { version: string } }).policy.version === `v1-${want}`, { timeoutMs: 10_000, intervalMs: 20 });
+          await waitUntil(
+            async () => ((await (await fetch(`${gw.url}/admin/policies`)).json()) as { policy: { version: string } }).policy.version === `v1-${want}`,
+            { timeoutMs: 10_000, intervalMs: 20 },
+          );
           edge.reset();
           cloud.reset();
           if (health.edgeDown) edge.setFault({ status: 503 });
@@ -201,11 +229,19 @@ describe('policies in the gateway', () => {
             const marker = `m${i}-${Math.random().toString(36).slice(2)}`;
             const content = `${marker} ${r.pii ? 'mail x.y@example.org' : ''} ${r.secret ? 'sk-abcdefghijklmnopqrstuvwxyz123456' : ''}`;
             const headers: Record<string, string> = r.tag ? { 'x-switchyard-tags': r.tag } : {};
-            const ex = (await (await fetch(`${gw.baseURL}/route/explain`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] }) })).json()) as { edge_only?: boolean };
+            const ex = (await (
+              await fetch(`${gw.baseURL}/route/explain`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', ...headers },
+                body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] }),
+              })
+            ).json()) as { edge_only?: boolean };
             const call = r.stream
-              ? gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content }], stream: true }, { headers }).then(async (s) => {
-                  for await (const _ of s) void _;
-                })
+              ? gw.client.chat.completions
+                  .create({ model: 'm', messages: [{ role: 'user', content }], stream: true }, { headers })
+                  .then(async (s) => {
+                    for await (const _ of s) void _;
+                  })
               : gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content }] }, { headers });
             await call.catch(() => undefined);
             if (ex.edge_only) expect(JSON.stringify(cloud.requests)).not.toContain(marker);
@@ -224,7 +260,10 @@ describe('reversible redaction', () => {
     writeFileSync(file, 'version: 1\ntags:\n  pii: { route: redact, reversible: true }\nrules:\n  - id: all\n    route: [cloud]\n');
     const gw = await startTestGateway({ policies: { file }, upstreams: [{ id: 'cloud', url: cloud.url, models: ['m'] }] });
     try {
-      const r = await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'reply to jane.doe@example.com please' }] });
+      const r = await gw.client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'reply to jane.doe@example.com please' }],
+      });
       // The fake echoes what it received: the mask went out, the original came back to the client.
       expect(JSON.stringify(cloud.requests)).not.toContain('jane.doe@example.com');
       expect(JSON.stringify(cloud.requests)).toContain('[REDACTED:email:1]');

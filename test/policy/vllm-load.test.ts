@@ -14,7 +14,8 @@ let gw: TestGateway;
 beforeAll(async () => {
   busy = await startFakeOpenAI({ reply: 'busy replica' });
   idle = await startFakeOpenAI({ reply: 'idle replica' });
-  busy.metricsText = '# HELP vllm:num_requests_waiting x\nvllm:num_requests_waiting{model_name="m"} 12\nvllm:gpu_cache_usage_perc{model_name="m"} 0.9\n';
+  busy.metricsText =
+    '# HELP vllm:num_requests_waiting x\nvllm:num_requests_waiting{model_name="m"} 12\nvllm:gpu_cache_usage_perc{model_name="m"} 0.9\n';
   idle.metricsText = 'vllm:num_requests_waiting{model_name="m"} 0\nvllm:gpu_cache_usage_perc{model_name="m"} 0.1\n';
   const file = join(mkdtempSync(join(tmpdir(), 'sy-vllm-')), 'policy.yaml');
   writeFileSync(file, 'version: 1\nrules:\n  - id: pool\n    route: [{ pool: [vllm-a, vllm-b], balance: reported_load }]\n');
@@ -42,6 +43,11 @@ describe('vLLM load', () => {
     // Load changes: the other replica drains, this one fills up.
     busy.metricsText = 'vllm:num_requests_waiting 0\nvllm:gpu_cache_usage_perc 0.1\n';
     idle.metricsText = 'vllm:num_requests_waiting 30\nvllm:gpu_cache_usage_perc 0.95\n';
-    await waitUntil(async () => (await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'again' }] })).choices[0]!.message.content === 'busy replica', { timeoutMs: 10_000, intervalMs: 100 });
+    await waitUntil(
+      async () =>
+        (await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'again' }] })).choices[0]!.message.content ===
+        'busy replica',
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
   });
 });

@@ -8,9 +8,29 @@ import { costOf } from '../../gateway/records/request-record.js';
 
 function rec(over: Partial<RequestRecord>): RequestRecord {
   return {
-    id: 'r', time: 1_700_000_000_000, key_id: 'k', tenant: 't', endpoint: 'chat.completions', model: 'm', served_model: 'm',
-    destination: 'cloud-a', zone: 'cloud', rule: 'default', tags: [], cache: 'miss', status: 200, error: null, stream: false,
-    prompt_tokens: 10, completion_tokens: 5, cost_usd: 0, all_cloud_cost_usd: 0, ttft_ms: 10, latency_ms: 20, attempts: 1, ...over,
+    id: 'r',
+    time: 1_700_000_000_000,
+    key_id: 'k',
+    tenant: 't',
+    endpoint: 'chat.completions',
+    model: 'm',
+    served_model: 'm',
+    destination: 'cloud-a',
+    zone: 'cloud',
+    rule: 'default',
+    tags: [],
+    cache: 'miss',
+    status: 200,
+    error: null,
+    stream: false,
+    prompt_tokens: 10,
+    completion_tokens: 5,
+    cost_usd: 0,
+    all_cloud_cost_usd: 0,
+    ttft_ms: 10,
+    latency_ms: 20,
+    attempts: 1,
+    ...over,
   };
 }
 
@@ -23,8 +43,15 @@ describe('report', () => {
   it('percentiles match exact nearest-rank within 3 significant digits', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 600_000 }), { minLength: 1, maxLength: 400 }), (lat) => {
-        const row = buildRow('g', lat.map((l) => rec({ latency_ms: l })));
-        for (const [p, got] of [[50, row.latency_p50_ms], [95, row.latency_p95_ms], [99, row.latency_p99_ms]] as const) {
+        const row = buildRow(
+          'g',
+          lat.map((l) => rec({ latency_ms: l })),
+        );
+        for (const [p, got] of [
+          [50, row.latency_p50_ms],
+          [95, row.latency_p95_ms],
+          [99, row.latency_p99_ms],
+        ] as const) {
           const exact = nearestRank(lat, p);
           expect(Math.abs(got - exact) / exact).toBeLessThanOrEqual(1e-3 + 1e-9);
         }

@@ -80,10 +80,13 @@ describe('breaker and fallback', () => {
   it('a recovered upstream is probed half-open and takes traffic again', async () => {
     await a.restart();
     a.reset();
-    await waitUntil(async () => {
-      await ask('probe');
-      return a.requests.length > 0 && (await breakerOf('primary')) === 'closed';
-    }, { timeoutMs: 20_000, intervalMs: 100 });
+    await waitUntil(
+      async () => {
+        await ask('probe');
+        return a.requests.length > 0 && (await breakerOf('primary')) === 'closed';
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
     a.reset();
     await ask('back to primary');
     expect(a.requests).toHaveLength(1);
@@ -94,13 +97,29 @@ describe('clock breaker and retry budget', () => {
   it('opens past the threshold, lets one probe through after reset, closes on success', async () => {
     let now = 0;
     const br = new ClockBreaker('u', { error_threshold_pct: 50, volume_threshold: 4, window_ms: 10_000, reset_ms: 1000 }, () => now);
-    const fail = () => br.run(() => Promise.reject(new Error('x')), () => true).catch(() => undefined);
+    const fail = () =>
+      br
+        .run(
+          () => Promise.reject(new Error('x')),
+          () => true,
+        )
+        .catch(() => undefined);
     for (let i = 0; i < 4; i++) await fail();
     expect(br.state).toBe('open');
-    await expect(br.run(() => Promise.resolve(1), () => true)).rejects.toBeInstanceOf(BreakerOpenError);
+    await expect(
+      br.run(
+        () => Promise.resolve(1),
+        () => true,
+      ),
+    ).rejects.toBeInstanceOf(BreakerOpenError);
     now = 1000;
     expect(br.state).toBe('half-open');
-    await expect(br.run(() => Promise.resolve(2), () => true)).resolves.toBe(2);
+    await expect(
+      br.run(
+        () => Promise.resolve(2),
+        () => true,
+      ),
+    ).resolves.toBe(2);
     expect(br.state).toBe('closed');
   });
 
@@ -121,13 +140,16 @@ describe('hedging', () => {
   it('starts a second destination when the first is slow, takes the first answer and cancels the other', async () => {
     const slow = await startFakeOpenAI();
     const quick = await startFakeOpenAI();
-    const hedgeGw = await startTestGateway({
-      resilience: { hedge: true, hedge_default_ms: 200, retries: 0 },
-      upstreams: [
-        { id: 'slow', url: slow.url, models: ['gpt-h'] },
-        { id: 'quick', url: quick.url, models: ['gpt-h'] },
-      ],
-    }, { onComplete: (ctx) => done.push({ ...ctx }) });
+    const hedgeGw = await startTestGateway(
+      {
+        resilience: { hedge: true, hedge_default_ms: 200, retries: 0 },
+        upstreams: [
+          { id: 'slow', url: slow.url, models: ['gpt-h'] },
+          { id: 'quick', url: quick.url, models: ['gpt-h'] },
+        ],
+      },
+      { onComplete: (ctx) => done.push({ ...ctx }) },
+    );
     try {
       done.length = 0;
       slow.setFault({ firstByteDelayMs: 5_000 });
@@ -157,7 +179,10 @@ describe('hedging', () => {
 describe('timeouts', () => {
   it('an upstream that goes idle mid-stream ends the stream with an error event', async () => {
     const idle = await startFakeOpenAI();
-    const g = await startTestGateway({ resilience: { retries: 0 }, upstreams: [{ id: 'idle', url: idle.url, models: ['gpt-i'], timeouts: { idle_ms: 500 } }] });
+    const g = await startTestGateway({
+      resilience: { retries: 0 },
+      upstreams: [{ id: 'idle', url: idle.url, models: ['gpt-i'], timeouts: { idle_ms: 500 } }],
+    });
     try {
       idle.setFault({ holdAfterFirstChunk: true });
       const stream = await g.client.chat.completions.create({ model: 'gpt-i', messages: [{ role: 'user', content: 'go quiet' }], stream: true });
@@ -176,7 +201,10 @@ describe('timeouts', () => {
 
   it('a total timeout ends a slow non-streaming call with 504', async () => {
     const slow = await startFakeOpenAI();
-    const g = await startTestGateway({ resilience: { retries: 0 }, upstreams: [{ id: 'slowpoke', url: slow.url, models: ['gpt-s'], timeouts: { total_ms: 400 } }] });
+    const g = await startTestGateway({
+      resilience: { retries: 0 },
+      upstreams: [{ id: 'slowpoke', url: slow.url, models: ['gpt-s'], timeouts: { total_ms: 400 } }],
+    });
     try {
       slow.setFault({ firstByteDelayMs: 3_000 });
       const err = await g.client.chat.completions.create({ model: 'gpt-s', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
