@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { buildModelFolder } from '../edge-runtime/model/build-model.js';
-import { createEngine, bytesPerBlock, type CreatedEngine } from '../edge-runtime/engine/create-engine.js';
+import { createEngine, bytesPerBlock, type CreatedEngine } from '../edge-runtime/worker/create-engine.js';
 import { engineOptionsSchema } from '../edge-runtime/engine/engine-options.js';
 import { loadModelFolder } from '../edge-runtime/model/model-folder.js';
 import { seededRandom } from '../edge-runtime/graph/llama-weights.js';

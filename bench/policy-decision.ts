@@ -9,7 +9,7 @@ import { BUILT_IN_DETECTORS, scan } from '../gateway/policy/detectors.js';
 import { ModelCatalog } from '../gateway/core/model-catalog.js';
 import { ANONYMOUS } from '../gateway/core/principal.js';
 import { upstreamSchema } from '../gateway/config/schema.js';
-import { OpenAICompatibleUpstream } from '../gateway/upstreams/openai-compatible.js';
+import { OpenAICompatibleUpstream } from '../gateway/upstreams/openai/openai-compatible.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 
 const N = Number(process.env['BENCH_ITERATIONS'] ?? 20_000);

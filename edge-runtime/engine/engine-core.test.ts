@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type CreatedEngine } from './create-engine.js';
+import { createEngine, type CreatedEngine } from '../worker/create-engine.js';
 import { engineOptionsSchema } from './engine-options.js';
 import type { EngineRequest, FromEngine } from './protocol.js';
 import { loadModelFolder, type ModelSpec } from '../model/model-folder.js';

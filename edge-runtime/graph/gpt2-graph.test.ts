@@ -8,7 +8,7 @@ import { Gpt2Reference } from '../reference/gpt2-reference.js';
 import { loadModelFolder, type ModelSpec } from '../model/model-folder.js';
 import { PRESETS } from '../model/presets.js';
 import { plainGreedy, testModel } from '../testing/test-models.js';
-import { createEngine } from '../engine/create-engine.js';
+import { createEngine } from '../worker/create-engine.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 
 let dir: string;

@@ -6,7 +6,7 @@ import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder, type ModelSpec } from './model-folder.js';
 import { plainGreedy, testModel } from '../testing/test-models.js';
-import { createEngine } from '../engine/create-engine.js';
+import { createEngine } from '../worker/create-engine.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 
 let dir: string;

@@ -4,7 +4,7 @@
  * the upstream call is cancelled only when every client has gone. Errors before the first byte reach every joiner as
  * ordinary errors; later ones end every client's stream with an error event.
  */
-import type { UpstreamResult } from '../upstreams/upstream.js';
+import type { UpstreamResult } from '../core/upstream.js';
 
 class Flight {
   readonly chunks: string[] = [];

@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 import { buildModelFolder, parameterCount } from '../../edge-runtime/model/build-model.js';
 import { PRESET_NAMES, type PresetName } from '../../edge-runtime/model/presets.js';
 import { loadModelFolder } from '../../edge-runtime/model/model-folder.js';
-import { EngineClient } from '../../edge-runtime/engine/engine-client.js';
-import { EdgeUpstream } from '../../edge-runtime/server/edge-upstream.js';
-import { createEdgeServerApp } from '../../edge-runtime/server/edge-server.js';
+import { EngineClient } from '../../edge-runtime/worker/engine-client.js';
+import { EdgeUpstream } from '../upstreams/edge/edge-upstream.js';
+import { createEdgeServerApp } from './edge-server-app.js';
 import type { WeightFormat } from '../../edge-runtime/graph/linear.js';
-import { createNodeLogger } from '../node-logger.js';
+import { createNodeLogger } from '../wiring/node-logger.js';
 
 const FORMATS: WeightFormat[] = ['fp32', 'int8', 'q4'];
 

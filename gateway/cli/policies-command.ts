@@ -5,11 +5,11 @@ import { defaultConfig, parseConfig, parseYamlFile } from '../config/load-config
 import { ModelCatalog } from '../core/model-catalog.js';
 import { ANONYMOUS } from '../core/principal.js';
 import type { JsonObject } from '../core/types.js';
-import { OpenAICompatibleUpstream } from '../upstreams/openai-compatible.js';
+import { OpenAICompatibleUpstream } from '../upstreams/openai/openai-compatible.js';
 import { policySchema } from '../policy/policy-schema.js';
 import { compileText } from '../policy/policy-router.js';
 import { explainDecision } from '../routes/explain.js';
-import type { Upstream } from '../upstreams/upstream.js';
+import type { Upstream } from '../core/upstream.js';
 
 export async function policiesCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;

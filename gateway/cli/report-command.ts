@@ -7,7 +7,7 @@ import { readStreamRecords } from '../records/redis-stream-sink.js';
 import { buildReport, GROUPS, type GroupBy } from '../report/report.js';
 import { formatCsv, formatJson, formatTable } from '../report/format-report.js';
 import { dashboardHtml } from '../dashboard/dashboard-html.js';
-import { chartJsSource } from '../records/start-records.js';
+import { chartJsSource } from '../wiring/start-records.js';
 
 function parseSince(v: string): number {
   const m = /^(\d+)([smhd])$/.exec(v);

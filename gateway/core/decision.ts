@@ -1,7 +1,7 @@
 /** The routing seam: a Router turns a request into a Decision; everything after obeys the Decision and never re-reads policy. */
 import type { Principal } from './principal.js';
 import type { Endpoint, JsonObject, Zone } from './types.js';
-import type { Upstream } from '../upstreams/upstream.js';
+import type { Upstream } from './upstream.js';
 
 export interface RouteCandidate {
   upstream: Upstream;

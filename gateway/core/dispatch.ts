@@ -10,7 +10,7 @@ import { asGatewayError, GatewayError } from './errors.js';
 import type { Decision, RouteCandidate } from './decision.js';
 import type { RequestContext } from './request-context.js';
 import type { Endpoint, JsonObject } from './types.js';
-import type { UpstreamResult } from '../upstreams/upstream.js';
+import type { UpstreamResult } from './upstream.js';
 import { BreakerOpenError, type Breaker } from '../resilience/breaker.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { ResilienceConfig } from '../resilience/resilience-config.js';

@@ -1,5 +1,5 @@
 /** Which upstreams serve which client-facing model names: the union of every upstream's models. */
-import type { Upstream } from '../upstreams/upstream.js';
+import type { Upstream } from './upstream.js';
 
 export interface Candidate {
   upstream: Upstream;

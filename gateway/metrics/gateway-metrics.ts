@@ -1,7 +1,7 @@
 /** Prometheus metrics for the gateway (prom-client, Node side): requests, errors, latency, TTFT, cache, edge gauges. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestContext } from '../core/request-context.js';
-import type { Upstream } from '../upstreams/upstream.js';
+import type { Upstream } from '../core/upstream.js';
 
 interface EdgeStatsSource {
   engineStats():

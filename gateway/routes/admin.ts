@@ -1,10 +1,10 @@
 /** GET /admin/upstreams: each upstream's zone, models, breaker state and load (behind an admin key when keys exist). */
 import type { Hono } from 'hono';
-import type { GatewayEnv, GatewayServices } from '../core/app.js';
+import type { GatewayEnv, GatewayServices } from '../services.js';
 
 export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.get('/admin/policies', (c) => {
-    const status = 'current' in s.router ? (s.router as { current: unknown }).current : null;
+    const status = s.deps.policyStatus?.() ?? null;
     return c.json({ policy: status ?? { source: null, version: 'none', lastError: null, note: 'no policy file configured' } });
   });
 

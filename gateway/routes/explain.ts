@@ -1,7 +1,7 @@
 /** POST /v1/route/explain: the routing decision and its trace for a request, without calling any model. */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { GatewayEnv, GatewayServices } from '../core/app.js';
+import type { GatewayEnv, GatewayServices } from '../services.js';
 import { readJsonBody, validate } from '../core/read-body.js';
 import type { Decision } from '../core/decision.js';
 

@@ -1,6 +1,7 @@
 /** Liveness and readiness probes for load balancers and orchestrators. */
 import type { Hono } from 'hono';
-import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
+import type { GatewayEnv, GatewayServices } from '../services.js';
+import { methodGuard } from './method-guard.js';
 
 export function healthRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

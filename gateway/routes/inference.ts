@@ -1,7 +1,8 @@
 /** POST /v1/chat/completions, /v1/completions and /v1/embeddings: parse, validate, pick upstreams, dispatch, respond. */
 import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
-import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
+import type { GatewayEnv, GatewayServices } from '../services.js';
+import { methodGuard } from './method-guard.js';
 import { dispatch } from '../core/dispatch.js';
 import { readJsonBody, validate } from '../core/read-body.js';
 import { errors, GatewayError } from '../core/errors.js';
@@ -10,7 +11,7 @@ import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } fr
 import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint, JsonObject } from '../core/types.js';
 import { unmask } from '../policy/detectors.js';
-import { usageOf } from '../upstreams/upstream.js';
+import { usageOf } from '../core/upstream.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 

@@ -1,6 +1,7 @@
 /** GET /v1/models: the union of every configured upstream's models, in OpenAI's list shape. */
 import type { Hono } from 'hono';
-import { methodGuard, type GatewayEnv, type GatewayServices } from '../core/app.js';
+import type { GatewayEnv, GatewayServices } from '../services.js';
+import { methodGuard } from './method-guard.js';
 import { errors } from '../core/errors.js';
 
 const startedAt = Math.floor(Date.now() / 1000);

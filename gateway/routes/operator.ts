@@ -1,16 +1,8 @@
 /** Operator surfaces: /metrics (Prometheus text) and /dashboard (report page, its data and Chart.js). */
 import type { Hono } from 'hono';
-import type { GatewayEnv, GatewayServices } from '../core/app.js';
+import type { GatewayEnv, GatewayServices } from '../services.js';
 import { errors } from '../core/errors.js';
 import { dashboardHtml } from '../dashboard/dashboard-html.js';
-import type { Report } from '../report/report.js';
-
-export interface OperatorDeps {
-  metricsText?: () => Promise<string>;
-  /** Builds the report for the last `windowMs`. */
-  report?: (windowMs: number) => Promise<Report>;
-  chartJs?: string;
-}
 
 const WINDOW = /^(\d+)([mhd])$/;
 

@@ -4,7 +4,7 @@ import OpenAI, { BadRequestError } from 'openai';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
 import { testModel } from '../../edge-runtime/testing/test-models.js';
-import type { EdgeUpstream } from '../../edge-runtime/server/edge-upstream.js';
+import type { EdgeUpstream } from '../../gateway/upstreams/edge/edge-upstream.js';
 
 let gw: TestGateway;
 let edge: EdgeUpstream;

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway } from '../../gateway/core/app.js';
+import { createGateway } from '../../gateway/app.js';
 import { configSchema } from '../../gateway/config/schema.js';
 import { sha256Hex } from '../../gateway/auth/key-hash.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';

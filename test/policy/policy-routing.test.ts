@@ -5,8 +5,8 @@ import { policySchema } from '../../gateway/policy/policy-schema.js';
 import { ModelCatalog } from '../../gateway/core/model-catalog.js';
 import { ANONYMOUS } from '../../gateway/core/principal.js';
 import { LiveStats } from '../../gateway/resilience/live-stats.js';
-import type { Upstream, UpstreamLoad } from '../../gateway/upstreams/upstream.js';
-import { OpenAICompatibleUpstream } from '../../gateway/upstreams/openai-compatible.js';
+import type { Upstream, UpstreamLoad } from '../../gateway/core/upstream.js';
+import { OpenAICompatibleUpstream } from '../../gateway/upstreams/openai/openai-compatible.js';
 import { upstreamSchema } from '../../gateway/config/schema.js';
 
 /** Real upstream objects (nothing is called); their load numbers are set per test. */

@@ -10,7 +10,7 @@ import { BUILT_IN_DETECTORS, scan } from '../../gateway/policy/detectors.js';
 import { compilePolicy } from '../../gateway/policy/compile-policy.js';
 import { ModelCatalog } from '../../gateway/core/model-catalog.js';
 import { ANONYMOUS } from '../../gateway/core/principal.js';
-import { OpenAICompatibleUpstream } from '../../gateway/upstreams/openai-compatible.js';
+import { OpenAICompatibleUpstream } from '../../gateway/upstreams/openai/openai-compatible.js';
 import { upstreamSchema } from '../../gateway/config/schema.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';

@@ -1,8 +1,8 @@
 /** The gateway thread's side of the engine: a worker_thread owning onnxruntime, spoken to by messages only. */
 import { Worker } from 'node:worker_threads';
-import type { EngineHandle } from '../server/edge-upstream.js';
-import { engineOptionsSchema, type EngineOptionsInput } from './engine-options.js';
-import type { EngineRequest, EngineStats, FromEngine, ToEngine } from './protocol.js';
+import type { EngineHandle } from '../../gateway/upstreams/edge/edge-upstream.js';
+import { engineOptionsSchema, type EngineOptionsInput } from '../engine/engine-options.js';
+import type { EngineRequest, EngineStats, FromEngine, ToEngine } from '../engine/protocol.js';
 
 const WORKER_URL = new URL('./engine-worker-boot.mjs', import.meta.url);
 

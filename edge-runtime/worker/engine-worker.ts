@@ -2,8 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { createEngine } from './create-engine.js';
-import type { EngineOptions } from './engine-options.js';
-import type { FromEngine, ToEngine } from './protocol.js';
+import type { EngineOptions } from '../engine/engine-options.js';
+import type { FromEngine, ToEngine } from '../engine/protocol.js';
 
 const port = parentPort!;
 const opts = workerData as EngineOptions;

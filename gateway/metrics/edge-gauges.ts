@@ -1,6 +1,6 @@
 /** Prometheus gauges for one edge engine (prom-client), read from the stats the worker reports. */
 import { Gauge, Registry } from 'prom-client';
-import type { EngineStats } from '../engine/protocol.js';
+import type { EngineStats } from '../../edge-runtime/engine/protocol.js';
 
 export class EdgeMetrics {
   readonly registry = new Registry();

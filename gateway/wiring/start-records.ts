@@ -6,14 +6,14 @@ import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load-config.js';
 import type { RequestContext } from '../core/request-context.js';
-import type { Upstream } from '../upstreams/upstream.js';
-import type { OperatorDeps } from '../routes/operator.js';
+import type { Upstream } from '../core/upstream.js';
+import type { OperatorDeps } from '../services.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { buildReport, GROUPS } from '../report/report.js';
-import { JsonlSink, readJsonlRecords } from './jsonl-sink.js';
-import { RecordQueue } from './record-queue.js';
-import { RedisStreamSink, readStreamRecords } from './redis-stream-sink.js';
-import { toRecord } from './request-record.js';
+import { JsonlSink, readJsonlRecords } from '../records/jsonl-sink.js';
+import { RecordQueue } from '../records/record-queue.js';
+import { RedisStreamSink, readStreamRecords } from '../records/redis-stream-sink.js';
+import { toRecord } from '../records/request-record.js';
 
 export interface RecordsWiring {
   onComplete(ctx: RequestContext): void;

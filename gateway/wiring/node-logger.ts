@@ -1,6 +1,6 @@
 /** pino for the Node entry: JSON lines to stdout, with credentials redacted wherever they might appear. */
 import pino from 'pino';
-import type { Logger } from './core/logger.js';
+import type { Logger } from '../core/logger.js';
 
 export const REDACT_PATHS = [
   'authorization',

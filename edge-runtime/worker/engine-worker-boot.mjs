@@ -2,4 +2,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./engine-worker.ts');
+await import('./engine-worker.js');

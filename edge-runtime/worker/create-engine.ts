@@ -4,9 +4,9 @@ import { loadModelFolder, variantPath } from '../model/model-folder.js';
 import { PagedBlockManager } from '../kv/paged-block-manager.js';
 import { Sampler } from '../sampling/sampler.js';
 import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
-import { EngineCore } from './engine-core.js';
-import type { EngineOptions } from './engine-options.js';
-import { PagedModelRunner } from './model-runner.js';
+import { EngineCore } from '../engine/engine-core.js';
+import type { EngineOptions } from '../engine/engine-options.js';
+import { PagedModelRunner } from '../engine/model-runner.js';
 
 export interface CreatedEngine {
   core: EngineCore;
