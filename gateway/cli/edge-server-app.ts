@@ -1,10 +1,10 @@
 /** `switchyard edge serve`: the edge runtime alone behind the same OpenAI surface, plus /health and /metrics. */
 import { Hono } from 'hono';
-import { createGateway } from '../../edge-runtime/app.js';
-import { configSchema } from '../../edge-runtime/config/schema.js';
-import type { Logger } from '../../edge-runtime/core/logger.js';
-import type { EdgeUpstream, EngineHandle } from '../../edge-runtime/upstreams/edge/edge-upstream.js';
-import { EdgeMetrics } from '../../edge-runtime/metrics/edge-gauges.js';
+import { createGateway } from '../app.js';
+import { configSchema } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import type { EdgeUpstream, EngineHandle } from '../upstreams/edge/edge-upstream.js';
+import { EdgeMetrics } from '../metrics/edge-gauges.js';
 
 export function createEdgeServerApp(upstream: EdgeUpstream, engine: EngineHandle, logger?: Logger): Hono {
   const gateway = createGateway(configSchema.parse({}), { upstreams: [upstream], logger });

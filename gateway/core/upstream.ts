@@ -1,5 +1,5 @@
 /** The Upstream seam: a destination the gateway dispatches to (a cloud endpoint, the in-process edge runtime, a remote edge). */
-import type { Endpoint, JsonObject, Usage, Zone } from '../upstreams/types.js';
+import type { Endpoint, JsonObject, Usage, Zone } from './types.js';
 
 export interface UpstreamCall {
   endpoint: Endpoint;

@@ -1,8 +1,8 @@
 /** The edge runtime as a gateway Upstream: OpenAI request bodies in, engine messages out as OpenAI JSON or SSE chunks. */
-import { GatewayError } from '../../../core/errors.js';
-import type { JsonObject, JsonValue } from '../../../core/types.js';
-import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../../core/upstream.js';
-import type { EngineRequest, EngineStats, FromEngine } from '../../../../edge-runtime/engine/protocol.js';
+import { GatewayError } from '../../core/errors.js';
+import type { JsonObject, JsonValue } from '../../core/types.js';
+import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../core/upstream.js';
+import type { EngineRequest, EngineStats, FromEngine } from '../../../edge-runtime/engine/protocol.js';
 import { toEngineRequest } from './openai-to-engine.js';
 import { EventQueue } from './event-queue.js';
 

@@ -1,8 +1,8 @@
 /** Maps a validated OpenAI request body to an engine request: sampling defaults, vLLM extensions, clear 400s. */
 import { z } from 'zod';
-import { GatewayError } from '../../../core/errors.js';
-import type { UpstreamCall } from '../../../core/upstream.js';
-import type { EngineRequest } from '../../../../edge-runtime/engine/protocol.js';
+import { GatewayError } from '../../core/errors.js';
+import type { UpstreamCall } from '../../core/upstream.js';
+import type { EngineRequest } from '../../../edge-runtime/engine/protocol.js';
 
 const num = (min: number, max: number) => z.number().min(min).max(max).nullish();
 

@@ -1,9 +1,9 @@
 /** Node wiring of the edge runtime: one engine worker per configured model (or the embedded default) as an upstream. */
-import type { EdgeConfig } from '../../../config/schema.js';
-import type { Logger } from '../../../core/logger.js';
-import { EngineClient } from '../../../../edge-runtime/worker/engine-client.js';
-import { EdgeUpstream } from '../../edge/edge-upstream.js';
-import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../../../../edge-runtime/model/default-model.js';
+import type { EdgeConfig } from '../../config/schema.js';
+import type { Logger } from '../../core/logger.js';
+import { EngineClient } from '../../../edge-runtime/worker/engine-client.js';
+import { EdgeUpstream } from './edge-upstream.js';
+import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../../../edge-runtime/model/default-model.js';
 
 export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<EdgeUpstream[]> {
   if (!cfg.enabled) return [];

@@ -1,10 +1,10 @@
 /** A cloud (or remote edge / vLLM / another Switchyard) upstream speaking the OpenAI wire format, over an undici keep-alive pool. */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { Endpoint, JsonObject } from '../../../core/types.js';
-import type { UpstreamConfig } from '../../../config/schema.js';
-import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../../core/upstream.js';
-import { usageOf } from '../../../core/upstream.js';
+import type { Endpoint, JsonObject } from '../../core/types.js';
+import type { UpstreamConfig } from '../../config/schema.js';
+import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../core/upstream.js';
+import { usageOf } from '../../core/upstream.js';
 import { SseParser } from './sse-parser.js';
 import { deadlineError, upstreamStatusError, upstreamTransportError } from './upstream-errors.js';
 

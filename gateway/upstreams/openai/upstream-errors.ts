@@ -1,5 +1,5 @@
 /** Maps what goes wrong talking to an upstream into GatewayErrors that say which upstream and why. */
-import { GatewayError } from '../../../core/errors.js';
+import { GatewayError } from '../../core/errors.js';
 
 /** Parses Retry-After (delta-seconds or an HTTP date) into milliseconds. */
 export function parseRetryAfter(value: string | undefined | null, now = Date.now()): number | undefined {
