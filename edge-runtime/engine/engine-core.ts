@@ -63,8 +63,7 @@ export class EngineCore {
       emit({
         type: 'error',
         id: req.id,
-        status: 400,
-        code: 'invalid_prompt',
+        reason: 'invalid_prompt',
         message: `Could not prepare the prompt: ${err instanceof Error ? err.message : String(err)}`,
       });
       return;
@@ -73,15 +72,14 @@ export class EngineCore {
       emit({
         type: 'error',
         id: req.id,
-        status: 400,
-        code: 'invalid_value',
+        reason: 'invalid_value',
         param: 'prompt',
         message: `Token ids must be in [0, ${this.tokenizer.vocabSize}).`,
       });
       return;
     }
     if (prompt.length === 0) {
-      emit({ type: 'error', id: req.id, status: 400, code: 'invalid_value', param: 'prompt', message: 'The prompt is empty.' });
+      emit({ type: 'error', id: req.id, reason: 'invalid_value', param: 'prompt', message: 'The prompt is empty.' });
       return;
     }
     const limit = Math.min(this.opts.maxContext, this.poolTokens);
@@ -94,8 +92,7 @@ export class EngineCore {
       emit({
         type: 'error',
         id: req.id,
-        status: 400,
-        code: 'context_length_exceeded',
+        reason: 'context_length',
         param: 'messages',
         message: `${which}. However, you requested ${prompt.length + wanted} tokens (${prompt.length} in the prompt, ${wanted} for the completion). Please reduce the prompt or max_tokens.`,
       });
@@ -316,8 +313,7 @@ export class EngineCore {
       state.emit({
         type: 'error',
         id: state.req.id,
-        status: 503,
-        code: 'edge_kv_exhausted',
+        reason: 'overloaded',
         message: 'The edge KV cache cannot hold this request; it was not started.',
       });
       state.cancelled = true;

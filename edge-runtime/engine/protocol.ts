@@ -59,6 +59,12 @@ export interface EngineStats {
 
 export type FinishReason = 'stop' | 'length' | 'deadline' | 'cancelled';
 
+/**
+ * Why the engine refused or dropped a request. The engine speaks reasons; whoever serves it over a protocol maps them
+ * (the gateway: invalid_* and context_length -> 400, overloaded and unavailable -> 503).
+ */
+export type EngineErrorReason = 'invalid_prompt' | 'invalid_value' | 'context_length' | 'overloaded' | 'unavailable';
+
 export type FromEngine =
   | { type: 'ready'; model: string; maxContext: number; vocab: number }
   | { type: 'fatal'; message: string }
@@ -66,5 +72,5 @@ export type FromEngine =
   | { type: 'delta'; id: string; index: number; text: string; tokens: number; logprobs?: TokenLogprob[] }
   | { type: 'finish'; id: string; index: number; reason: FinishReason; text: string; logprobs?: TokenLogprob[] }
   | { type: 'done'; id: string; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } }
-  | { type: 'error'; id: string; status: number; code: string; message: string; param?: string }
+  | { type: 'error'; id: string; reason: EngineErrorReason; message: string; param?: string }
   | { type: 'stats'; nonce: number; stats: EngineStats };

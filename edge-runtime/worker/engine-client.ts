@@ -1,6 +1,6 @@
 /** The gateway thread's side of the engine: a worker_thread owning onnxruntime, spoken to by messages only. */
 import { Worker } from 'node:worker_threads';
-import type { EngineHandle } from '../../gateway/upstreams/edge/edge-upstream.js';
+import type { EngineHandle } from './engine-handle.js';
 import { engineOptionsSchema, type EngineOptionsInput } from '../engine/engine-options.js';
 import type { EngineRequest, EngineStats, FromEngine, ToEngine } from '../engine/protocol.js';
 
@@ -54,7 +54,7 @@ export class EngineClient implements EngineHandle {
   }
 
   private failAll(message: string): void {
-    for (const [id, l] of this.listeners) l({ type: 'error', id, status: 503, code: 'edge_unavailable', message });
+    for (const [id, l] of this.listeners) l({ type: 'error', id, reason: 'unavailable', message });
     this.listeners.clear();
   }
 
@@ -67,8 +67,7 @@ export class EngineClient implements EngineHandle {
       listener({
         type: 'error',
         id: request.id,
-        status: 503,
-        code: 'edge_unavailable',
+        reason: 'unavailable',
         message: `The edge model '${this.modelId}' is ${this.readyState === 'loading' ? 'still loading' : 'not available'}.`,
       });
       return;

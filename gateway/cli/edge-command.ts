@@ -2,13 +2,18 @@
 import { serve } from '@hono/node-server';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { buildModelFolder, parameterCount } from '../../edge-runtime/model/build-model.js';
-import { PRESET_NAMES, type PresetName } from '../../edge-runtime/model/presets.js';
-import { loadModelFolder } from '../../edge-runtime/model/model-folder.js';
-import { EngineClient } from '../../edge-runtime/worker/engine-client.js';
+import {
+  buildModelFolder,
+  ENGINE_DEFAULTS,
+  loadModelFolder,
+  parameterCount,
+  PRESET_NAMES,
+  startEngine,
+  type PresetName,
+  type WeightFormat,
+} from '../../edge-runtime/index.js';
 import { EdgeUpstream } from '../upstreams/edge/edge-upstream.js';
 import { createEdgeServerApp } from './edge-server-app.js';
-import type { WeightFormat } from '../../edge-runtime/graph/linear.js';
 import { createNodeLogger } from '../wiring/node-logger.js';
 
 const FORMATS: WeightFormat[] = ['fp32', 'int8', 'q4'];
@@ -49,10 +54,10 @@ async function serveEdge(argv: string[]): Promise<void> {
       id: { type: 'string' },
       port: { type: 'string', default: '8090' },
       host: { type: 'string', default: '127.0.0.1' },
-      variant: { type: 'string', default: 'q4' },
-      'kv-budget-mb': { type: 'string', default: '256' },
-      'max-num-seqs': { type: 'string', default: '32' },
-      'max-batched-tokens': { type: 'string', default: '512' },
+      variant: { type: 'string', default: ENGINE_DEFAULTS.variant },
+      'kv-budget-mb': { type: 'string', default: String(ENGINE_DEFAULTS.kvBudgetMb) },
+      'max-num-seqs': { type: 'string', default: String(ENGINE_DEFAULTS.maxNumSeqs) },
+      'max-batched-tokens': { type: 'string', default: String(ENGINE_DEFAULTS.maxBatchedTokens) },
     },
     strict: true,
   });
@@ -60,7 +65,7 @@ async function serveEdge(argv: string[]): Promise<void> {
   loadModelFolder(values.model); // fail fast, with the file and field, before starting a worker
   const logger = createNodeLogger('info');
   const id = values.id ?? values.model.replace(/\/+$/, '').split('/').pop()!;
-  const engine = new EngineClient({
+  const engine = startEngine({
     modelDir: values.model,
     modelId: id,
     variant: values.variant as WeightFormat,
@@ -69,7 +74,7 @@ async function serveEdge(argv: string[]): Promise<void> {
     maxBatchedTokens: Number(values['max-batched-tokens']),
   });
   await engine.loaded;
-  const app = createEdgeServerApp(new EdgeUpstream('edge', engine, [id]), engine, logger);
+  const app = createEdgeServerApp(new EdgeUpstream('edge', engine, [id]), logger);
   const server = serve({ fetch: app.fetch, hostname: values.host, port: Number(values.port) });
   logger.info({ url: `http://${values.host}:${values.port}`, model: id }, 'switchyard edge server listening');
   let stopping = false;

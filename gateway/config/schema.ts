@@ -79,7 +79,7 @@ export const serverSchema = z.strictObject({
 export const edgeModelSchema = z.strictObject({
   id: z.string().min(1),
   path: z.string().min(1),
-  variant: z.enum(['fp32', 'int8', 'q4']).default('q4'),
+  variant: z.enum(['fp32', 'int8', 'q4']).optional(),
 });
 
 export const edgeSchema = z.strictObject({
@@ -87,10 +87,10 @@ export const edgeSchema = z.strictObject({
   /** Model folders to serve; empty means the embedded default model (built once, cached on disk). */
   models: z.array(edgeModelSchema).default([]),
   cache_dir: z.string().default('.cache/switchyard'),
-  kv_budget_mb: z.number().positive().default(256),
-  /** 32 measured best on this 2-core machine (bench:edge: 573 tok/s at 32 streams vs 484 at 16). */
-  max_num_seqs: z.number().int().positive().default(32),
-  max_batched_tokens: z.number().int().positive().default(512),
+  // Engine knobs default in one place, the edge runtime's ENGINE_DEFAULTS (absent here = the engine's default).
+  kv_budget_mb: z.number().positive().optional(),
+  max_num_seqs: z.number().int().positive().optional(),
+  max_batched_tokens: z.number().int().positive().optional(),
 });
 
 export const loggingSchema = z.strictObject({

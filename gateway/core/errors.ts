@@ -10,13 +10,65 @@ export type OpenAIErrorType =
   | 'upstream_error'
   | 'timeout_error';
 
+/**
+ * Every `code` the gateway answers with (docs/ARCHITECTURE.md has the table with statuses). A closed union so a typo
+ * is a compile error and callers can branch on codes rather than on messages.
+ */
+export const ERROR_CODES = {
+  // 400: the request itself
+  invalid_json: 'body is not JSON',
+  invalid_type: 'body is not a JSON object',
+  too_deep: 'body nests too deeply',
+  invalid_value: 'a field has a wrong value (param names it)',
+  missing_required_parameter: 'a required field is absent (param names it)',
+  too_many_messages: 'more messages than server.limits.max_messages',
+  unsupported_parameter: 'the chosen destination cannot honour a field',
+  unsupported_endpoint: 'the chosen destination does not serve this endpoint',
+  invalid_prompt: 'the edge could not tokenize/template the prompt',
+  context_length_exceeded: 'prompt + max_tokens exceed the context',
+  upstream_bad_request: 'an upstream rejected the request (its message is passed on)',
+  // 401/403: who is asking
+  invalid_api_key: 'missing, malformed or unknown key',
+  admin_required: 'operator endpoint without an admin key',
+  model_not_allowed: "the key's allow-list excludes the model",
+  // 404/405/413/415: the route
+  model_not_found: 'no upstream serves the model',
+  unknown_url: 'no such path',
+  method_not_allowed: 'wrong method for the path',
+  request_too_large: 'body over server.body_limit_bytes',
+  unsupported_media_type: 'content-type is not JSON',
+  // 429: limits
+  rate_limit_exceeded: 'a key/tenant rpm or tpm limit',
+  budget_exceeded: 'a spend budget or per-request cost cap',
+  upstream_rate_limited: 'an upstream answered 429 (Retry-After passed on)',
+  // 5xx: destinations
+  no_upstream: 'no healthy destination is left for the model',
+  no_allowed_destination: 'policy allows no destination for this data class',
+  latency_budget_unmeetable: 'no destination can meet the latency budget',
+  upstream_auth_failed: "an upstream rejected the gateway's own credentials",
+  upstream_error: 'an upstream failed (5xx or broken answer)',
+  upstream_unavailable: 'connection refused / reset',
+  upstream_circuit_open: "every candidate's breaker is open",
+  upstream_timeout: 'an upstream exceeded its total timeout',
+  upstream_connect_timeout: 'an upstream did not accept the connection in time',
+  upstream_first_byte_timeout: 'an upstream sent no first byte in time',
+  upstream_idle_timeout: 'an upstream stream went quiet mid-answer',
+  edge_unavailable: 'the edge model is not loaded (or its worker died)',
+  edge_kv_exhausted: 'the edge KV cache cannot hold the request',
+  edge_deadline: "the edge could not finish within the request's budget",
+  edge_error: 'the edge engine ended a request without an answer',
+  internal_error: 'a bug: logged with the request id, message not leaked',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export interface OpenAIErrorBody {
   error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null };
 }
 
 export interface GatewayErrorInit {
   status: number;
-  code: string;
+  code: ErrorCode;
   type?: OpenAIErrorType;
   param?: string | null;
   /** Extra response headers (Retry-After, rate-limit headers). */
@@ -43,7 +95,7 @@ function defaultType(status: number): OpenAIErrorType {
 
 export class GatewayError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly type: OpenAIErrorType;
   readonly param: string | null;
   readonly headers: Record<string, string>;
@@ -92,7 +144,7 @@ export const errors = {
       status: 400,
       code: 'invalid_json',
     }),
-  invalid: (message: string, param: string | null, code = 'invalid_value') => new GatewayError(message, { status: 400, code, param }),
+  invalid: (message: string, param: string | null, code: ErrorCode = 'invalid_value') => new GatewayError(message, { status: 400, code, param }),
   modelNotFound: (model: string) =>
     new GatewayError(`The model \`${model}\` does not exist or you do not have access to it.`, {
       status: 404,

@@ -48,6 +48,22 @@ export interface UpstreamLoad {
   queueWaitMs?: number;
 }
 
+/** Live numbers an upstream that runs its own engine reports (the edge): metrics, /health and routers read them. */
+export interface UpstreamEngineStats {
+  model: string;
+  waiting: number;
+  running: number;
+  preempted: number;
+  blocksUsed: number;
+  blocksFree: number;
+  blocksCachedFree: number;
+  kvUsage: number;
+  prefixHitRate: number;
+  tokensPerSecond: number;
+  predictedQueueWaitMs: number;
+  totalGenerated: number;
+}
+
 export interface Upstream {
   readonly id: string;
   readonly zone: Zone;
@@ -56,6 +72,8 @@ export interface Upstream {
   /** Resolves true when the upstream can take traffic now. */
   ready(): Promise<boolean>;
   load(): UpstreamLoad;
+  /** Only upstreams that run an engine (the edge) have these; absent elsewhere. */
+  engineStats?(): UpstreamEngineStats | undefined;
   close(): Promise<void>;
 }
 

@@ -1,36 +1,37 @@
-/** Prometheus gauges for one edge engine (prom-client), read from the stats the worker reports. */
-import { Gauge, Registry } from 'prom-client';
-import type { EngineStats } from '../../edge-runtime/engine/protocol.js';
+/** The edge engine gauges, defined once: the gateway's /metrics and the standalone edge server's /metrics both use them. */
+import { Gauge, type Registry } from 'prom-client';
+import type { Upstream, UpstreamEngineStats } from '../core/upstream.js';
 
-export class EdgeMetrics {
-  readonly registry = new Registry();
-  private readonly gauges: Record<string, Gauge>;
+const GAUGES: ReadonlyArray<[name: string, help: string, field: keyof Omit<UpstreamEngineStats, 'model'>]> = [
+  ['switchyard_edge_queue_depth', 'Edge requests waiting for admission', 'waiting'],
+  ['switchyard_edge_running_sequences', 'Sequences in the edge running batch', 'running'],
+  ['switchyard_edge_kv_blocks_used', 'Edge KV blocks held by sequences', 'blocksUsed'],
+  ['switchyard_edge_kv_blocks_free', 'Edge KV blocks free (cached ones included)', 'blocksFree'],
+  ['switchyard_edge_kv_blocks_cached_free', 'Free edge KV blocks still holding a cached prefix', 'blocksCachedFree'],
+  ['switchyard_edge_kv_usage_ratio', 'Fraction of edge KV blocks in use', 'kvUsage'],
+  ['switchyard_edge_prefix_cache_hit_ratio', 'Edge prompt tokens served from the prefix cache', 'prefixHitRate'],
+  ['switchyard_edge_tokens_per_second', 'Edge output tokens per second (recent window)', 'tokensPerSecond'],
+  ['switchyard_edge_predicted_queue_wait_ms', 'Predicted wait before a new edge request starts', 'predictedQueueWaitMs'],
+  ['switchyard_edge_preemptions_total', 'Edge sequences preempted and recomputed', 'preempted'],
+  ['switchyard_edge_generated_tokens_total', 'Output tokens the edge generated', 'totalGenerated'],
+];
 
-  constructor(private readonly read: () => EngineStats | undefined) {
-    const g = (name: string, help: string) => new Gauge({ name, help, labelNames: ['model'], registers: [this.registry] });
-    this.gauges = {
-      waiting: g('switchyard_edge_queue_depth', 'Requests waiting for admission'),
-      running: g('switchyard_edge_running_sequences', 'Sequences in the running batch'),
-      blocksUsed: g('switchyard_edge_kv_blocks_used', 'KV blocks held by sequences'),
-      blocksFree: g('switchyard_edge_kv_blocks_free', 'KV blocks free (cached ones included)'),
-      blocksCachedFree: g('switchyard_edge_kv_blocks_cached_free', 'Free KV blocks still holding a cached prefix'),
-      kvUsage: g('switchyard_edge_kv_usage_ratio', 'Fraction of KV blocks in use'),
-      prefixHitRate: g('switchyard_edge_prefix_cache_hit_ratio', 'Prompt tokens served from the prefix cache'),
-      tokensPerSecond: g('switchyard_edge_tokens_per_second', 'Output tokens per second (recent window)'),
-      predictedQueueWaitMs: g('switchyard_edge_predicted_queue_wait_ms', 'Predicted wait before a new request starts'),
-      preempted: g('switchyard_edge_preemptions_total', 'Sequences preempted and recomputed'),
-      totalGenerated: g('switchyard_edge_generated_tokens_total', 'Output tokens generated'),
-    };
-  }
-
-  async text(): Promise<string> {
-    const s = this.read();
-    if (s) {
-      for (const [field, gauge] of Object.entries(this.gauges)) {
-        const v = s[field as keyof EngineStats];
-        if (typeof v === 'number') gauge.set({ model: s.model }, v);
-      }
-    }
-    return this.registry.metrics();
+/** Registers every edge gauge, read at scrape time from the upstreams that report engine stats. */
+export function registerEdgeGauges(registry: Registry, upstreams: readonly Upstream[]): void {
+  const edge = upstreams.filter((u) => u.engineStats !== undefined);
+  if (edge.length === 0) return;
+  for (const [name, help, field] of GAUGES) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['upstream', 'model'],
+      registers: [registry],
+      collect() {
+        for (const u of edge) {
+          const s = u.engineStats?.();
+          if (s) this.set({ upstream: u.id, model: s.model }, s[field]);
+        }
+      },
+    });
   }
 }

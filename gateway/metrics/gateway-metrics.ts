@@ -2,13 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestContext } from '../core/request-context.js';
 import type { Upstream } from '../core/upstream.js';
-
-interface EdgeStatsSource {
-  engineStats():
-    { waiting: number; running: number; blocksUsed: number; blocksFree: number; tokensPerSecond: number; predictedQueueWaitMs: number } | undefined;
-}
-
-const hasEngineStats = (u: Upstream): u is Upstream & EdgeStatsSource => typeof (u as Partial<EdgeStatsSource>).engineStats === 'function';
+import { registerEdgeGauges } from './edge-gauges.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -59,26 +53,7 @@ export class GatewayMetrics {
       registers: r,
     });
     this.cache = new Counter({ name: 'switchyard_cache_total', help: 'Result cache outcomes', labelNames: ['outcome'], registers: r });
-    const edge = upstreams.filter(hasEngineStats);
-    const gauge = (name: string, help: string, pick: (s: NonNullable<ReturnType<EdgeStatsSource['engineStats']>>) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['upstream'],
-        registers: r,
-        collect() {
-          for (const u of edge) {
-            const s = u.engineStats();
-            if (s) this.set({ upstream: u.id }, pick(s));
-          }
-        },
-      });
-    gauge('switchyard_edge_queue_depth', 'Edge requests waiting for admission', (s) => s.waiting);
-    gauge('switchyard_edge_running_sequences', 'Edge running batch size', (s) => s.running);
-    gauge('switchyard_edge_kv_blocks_used', 'Edge KV blocks in use', (s) => s.blocksUsed);
-    gauge('switchyard_edge_kv_blocks_free', 'Edge KV blocks free', (s) => s.blocksFree);
-    gauge('switchyard_edge_tokens_per_second', 'Edge output tokens per second', (s) => s.tokensPerSecond);
-    gauge('switchyard_edge_predicted_queue_wait_ms', 'Edge predicted queue wait', (s) => s.predictedQueueWaitMs);
+    registerEdgeGauges(this.registry, upstreams);
     new Gauge({
       name: 'switchyard_upstream_in_flight',
       help: 'Requests in flight per upstream',

@@ -1,21 +1,10 @@
 /** The edge runtime as a gateway Upstream: OpenAI request bodies in, engine messages out as OpenAI JSON or SSE chunks. */
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../core/upstream.js';
-import type { EngineRequest, EngineStats, FromEngine } from '../../../edge-runtime/engine/protocol.js';
+import type { EngineErrorReason, EngineHandle, EngineStats, FromEngine } from '../../../edge-runtime/index.js';
 import { toEngineRequest } from './openai-to-engine.js';
 import { EventQueue } from './event-queue.js';
-
-/** What the upstream needs from an engine: the worker client implements it. */
-export interface EngineHandle {
-  readonly modelId: string;
-  submit(request: EngineRequest, listener: (msg: FromEngine) => void): void;
-  cancel(id: string): void;
-  /** Latest stats the engine reported (refreshed in the background). */
-  lastStats(): EngineStats | undefined;
-  isReady(): boolean;
-  close(): Promise<void>;
-}
 
 type Msg = FromEngine;
 
@@ -156,14 +145,18 @@ function finishReason(r: string): 'stop' | 'length' {
   return r === 'length' ? 'length' : 'stop';
 }
 
+/** The engine speaks reasons; this is where they become HTTP statuses and OpenAI error codes. */
+const REASONS: Record<EngineErrorReason, { status: number; code: ErrorCode }> = {
+  invalid_prompt: { status: 400, code: 'invalid_prompt' },
+  invalid_value: { status: 400, code: 'invalid_value' },
+  context_length: { status: 400, code: 'context_length_exceeded' },
+  overloaded: { status: 503, code: 'edge_kv_exhausted' },
+  unavailable: { status: 503, code: 'edge_unavailable' },
+};
+
 function engineError(upstream: string, m: Extract<Msg, { type: 'error' }>): GatewayError {
-  return new GatewayError(m.message, {
-    status: m.status,
-    code: m.code,
-    param: m.param ?? null,
-    upstream,
-    retryable: m.status >= 500,
-  });
+  const { status, code } = REASONS[m.reason];
+  return new GatewayError(m.message, { status, code, param: m.param ?? null, upstream, retryable: status >= 500 });
 }
 
 function logprobsJson(lps: NonNullable<Extract<Msg, { type: 'delta' }>['logprobs']>, chat: boolean): JsonValue {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../../core/errors.js';
 import type { UpstreamCall } from '../../core/upstream.js';
-import type { EngineRequest } from '../../../edge-runtime/engine/protocol.js';
+import type { EngineRequest } from '../../../edge-runtime/index.js';
 
 const num = (min: number, max: number) => z.number().min(min).max(max).nullish();
 

@@ -1,9 +1,8 @@
 /** Node wiring of the edge runtime: one engine worker per configured model (or the embedded default) as an upstream. */
 import type { EdgeConfig } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
-import { EngineClient } from '../../../edge-runtime/worker/engine-client.js';
 import { EdgeUpstream } from './edge-upstream.js';
-import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../../../edge-runtime/model/default-model.js';
+import { DEFAULT_MODEL_ID, ENGINE_DEFAULTS, ensureDefaultModel, startEngine } from '../../../edge-runtime/index.js';
 
 export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<EdgeUpstream[]> {
   if (!cfg.enabled) return [];
@@ -15,9 +14,9 @@ export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promi
       'no edge model configured: serving the embedded default (random weights: its text is meaningless)',
     );
   }
-  const perModelBudget = Math.floor((cfg.kv_budget_mb * 1024 * 1024) / models.length);
+  const perModelBudget = Math.floor(((cfg.kv_budget_mb ?? ENGINE_DEFAULTS.kvBudgetMb) * 1024 * 1024) / models.length);
   return models.map((m, i) => {
-    const engine = new EngineClient({
+    const engine = startEngine({
       modelDir: m.path,
       modelId: m.id,
       variant: m.variant,
