@@ -6,13 +6,12 @@
 import type { CounterStore } from '../counters/counter-store.js';
 import type { CostRules, Decision, RouteCandidate } from '../core/decision.js';
 import { GatewayError } from '../core/errors.js';
+import type { InferenceRequest } from '../core/inference-request.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { PricesConfig } from '../records/records-config.js';
 import { costOf } from '../records/request-record.js';
 
 const MICROS = 1_000_000;
-/** Output allowance when a request sets no max_tokens. */
-const DEFAULT_OUTPUT_TOKENS = 1024;
 
 function windows(now: number): { day: string; dayEnd: number; month: string; monthEnd: number } {
   const d = new Date(now);
@@ -38,11 +37,11 @@ export class BudgetGuard {
   }
 
   /** Applies caps and budgets; returns the (possibly downgraded) decision. Registers reconciliation on ctx. */
-  async apply(decision: Decision, ctx: RequestContext, model: string, bytes: number, maxTokens: number | undefined): Promise<Decision> {
+  async apply(decision: Decision, ctx: RequestContext, request: InferenceRequest): Promise<Decision> {
     const rules: CostRules | undefined = decision.cost;
     if (!rules) return decision;
-    const prompt = Math.ceil(bytes / 4);
-    const out = maxTokens ?? DEFAULT_OUTPUT_TOKENS;
+    const { model } = request;
+    const { prompt, output: out } = request.tokens;
     let d = decision;
     let est = this.estimate(model, d.candidates[0], prompt, out);
     if (rules.maxRequestUsd !== undefined && est > rules.maxRequestUsd) {

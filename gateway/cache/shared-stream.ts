@@ -5,6 +5,7 @@
  * ordinary errors; later ones end every client's stream with an error event.
  */
 import type { UpstreamResult } from '../core/upstream.js';
+import { onAbort } from '../core/abort.js';
 
 class Flight {
   readonly chunks: string[] = [];
@@ -88,18 +89,17 @@ export class SharedStreams {
       left = true;
       if (--flight.clients === 0 && !flight.done) flight.controller.abort(new Error('every client of this stream has gone'));
     };
-    const onAbort = () => leave();
-    clientSignal.addEventListener('abort', onAbort, { once: true });
+    const unlink = onAbort(clientSignal, leave);
     try {
       await started;
     } catch (err) {
       leave();
-      clientSignal.removeEventListener('abort', onAbort);
+      unlink();
       throw err;
     }
     return {
       events: flight.read(() => {
-        clientSignal.removeEventListener('abort', onAbort);
+        unlink();
         leave();
       }),
       shared,

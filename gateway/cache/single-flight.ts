@@ -3,6 +3,7 @@
  * call is detached from any one client and cancelled only when every client that joined it has gone.
  */
 import type { JsonObject } from '../core/types.js';
+import { abortError, onAbort } from '../core/abort.js';
 
 interface Flight {
   promise: Promise<JsonObject>;
@@ -45,15 +46,11 @@ export class SingleFlight {
     try {
       const body = await new Promise<JsonObject>((resolve, reject) => {
         if (clientSignal.aborted) return reject(clientSignal.reason);
-        clientSignal.addEventListener(
-          'abort',
-          () => {
-            leave();
-            reject(clientSignal.reason instanceof Error ? clientSignal.reason : new Error('client disconnected'));
-          },
-          { once: true },
-        );
-        f.promise.then(resolve, reject);
+        const unlink = onAbort(clientSignal, () => {
+          leave();
+          reject(abortError(clientSignal, 'client disconnected'));
+        });
+        f.promise.then(resolve, reject).finally(unlink);
       });
       return { body, shared };
     } finally {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultConfig, parseConfig, parseYamlFile } from '../config/load-config.js';
 import { ModelCatalog } from '../core/model-catalog.js';
+import { inferenceRequestFromBody } from '../core/inference-request.js';
 import { ANONYMOUS } from '../core/principal.js';
 import type { JsonObject } from '../core/types.js';
 import { OpenAICompatibleUpstream } from '../upstreams/openai/openai-compatible.js';
@@ -44,8 +45,7 @@ export async function policiesCommand(argv: string[]): Promise<void> {
     const body = JSON.parse(readFileSync(reqFile, 'utf8')) as JsonObject;
     const compiled = await compileText(text, file, catalog);
     const headers = new Headers(values.tags ? { 'x-switchyard-tags': values.tags } : {});
-    const endpoint = Array.isArray(body['messages']) ? 'chat.completions' : 'completions';
-    const d = compiled.decide({ endpoint, model: String(body['model'] ?? ''), body, headers, principal: ANONYMOUS });
+    const d = compiled.decide({ request: inferenceRequestFromBody(body), headers, principal: ANONYMOUS });
     process.stdout.write(`${JSON.stringify(explainDecision(d), null, 2)}\n`);
   } finally {
     await Promise.all(upstreams.map((u) => u.close()));

@@ -2,6 +2,7 @@
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type GatewayConfig } from './schema.js';
+import { formatPath } from '../core/validate.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -43,9 +44,7 @@ function lineOf(doc: Document, counter: LineCounter, path: PropertyKey[]): numbe
   return undefined;
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-}
+export { formatPath };
 
 /** Parses config text; `source` names the file in error messages. */
 export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): GatewayConfig {

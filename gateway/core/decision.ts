@@ -1,6 +1,7 @@
 /** The routing seam: a Router turns a request into a Decision; everything after obeys the Decision and never re-reads policy. */
 import type { Principal } from './principal.js';
-import type { Endpoint, JsonObject, Zone } from './types.js';
+import type { JsonObject, Zone } from './types.js';
+import type { InferenceRequest } from './inference-request.js';
 import type { Upstream } from './upstream.js';
 
 export interface RouteCandidate {
@@ -11,11 +12,7 @@ export interface RouteCandidate {
 }
 
 export interface RouteInput {
-  endpoint: Endpoint;
-  /** Client-facing model name. */
-  model: string;
-  /** The validated request body (unknown fields kept). */
-  body: JsonObject;
+  request: InferenceRequest;
   headers: Headers;
   principal: Principal;
 }

@@ -15,6 +15,7 @@ import { BreakerOpenError, type Breaker } from '../resilience/breaker.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { ResilienceConfig } from '../resilience/resilience-config.js';
 import type { LatencyWindow } from '../resilience/latency-window.js';
+import { onAbort } from './abort.js';
 
 export interface Resilience {
   breaker(upstream: string): Breaker;
@@ -39,15 +40,15 @@ const countsAgainstUpstream = (err: unknown) => err instanceof GatewayError && (
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unlink = onAbort(signal, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    timer = setTimeout(() => {
+      unlink();
+      resolve();
+    }, ms);
   });
 }
 
@@ -104,11 +105,10 @@ async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: 
 async function hedged(input: DispatchInput, first: RouteCandidate, second: RouteCandidate, afterMs: number): Promise<UpstreamResult> {
   const a = new AbortController();
   const b = new AbortController();
-  const link = () => {
-    a.abort(input.signal.reason);
-    b.abort(input.signal.reason);
-  };
-  input.signal.addEventListener('abort', link, { once: true });
+  const unlink = onAbort(input.signal, (reason) => {
+    a.abort(reason);
+    b.abort(reason);
+  });
   const settle = (p: Promise<UpstreamResult>, loser: AbortController) =>
     p.then((r) => {
       loser.abort(new Error('hedge lost'));
@@ -137,7 +137,7 @@ async function hedged(input: DispatchInput, first: RouteCandidate, second: Route
     throw asGatewayError(errs.find((e: unknown) => e instanceof GatewayError) ?? errs[0]);
   } finally {
     clearTimeout(timer);
-    input.signal.removeEventListener('abort', link);
+    unlink();
   }
 }
 

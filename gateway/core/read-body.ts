@@ -1,8 +1,7 @@
 /** Reads and parses a JSON request body under a byte limit, turning every failure into a clear 4xx. */
-import { errors, GatewayError } from './errors.js';
+import { errors } from './errors.js';
+import { isJsonObject } from './validate.js';
 import type { JsonObject } from './types.js';
-import { formatPath } from '../config/load-config.js';
-import type { z } from 'zod';
 
 const MAX_DEPTH = 64;
 
@@ -57,22 +56,11 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ j
   } catch (err) {
     throw errors.badJson(err instanceof Error ? err.message : 'syntax error');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isJsonObject(parsed)) {
     throw errors.invalid('The request body must be a JSON object.', null, 'invalid_type');
   }
   if (depthExceeds(parsed, MAX_DEPTH)) {
     throw errors.invalid(`The request body nests deeper than ${MAX_DEPTH} levels.`, null, 'too_deep');
   }
-  return { json: parsed as JsonObject, bytes: size };
-}
-
-/** Validates a parsed body; the first issue becomes a 400 whose `param` names the field. */
-export function validate<S extends z.ZodType>(schema: S, body: JsonObject): z.infer<S> {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const param = formatPath(issue.path) || null;
-  const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');
-  const message = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param ?? 'body'}': ${issue.message}`;
-  throw new GatewayError(message, { status: 400, code: missing ? 'missing_required_parameter' : 'invalid_value', param });
+  return { json: parsed, bytes: size };
 }

@@ -1,5 +1,6 @@
 /** The Upstream seam: a destination the gateway dispatches to (a cloud endpoint, the in-process edge runtime, a remote edge). */
 import type { Endpoint, JsonObject, Usage, Zone } from './types.js';
+import { isJsonObject } from './validate.js';
 
 export interface UpstreamCall {
   endpoint: Endpoint;
@@ -80,7 +81,7 @@ export interface Upstream {
 /** Reads `usage` from a JSON body if it has a well-formed one. */
 export function usageOf(body: JsonObject): Usage | undefined {
   const u = body['usage'];
-  if (!u || typeof u !== 'object' || Array.isArray(u)) return undefined;
+  if (!isJsonObject(u)) return undefined;
   const p = u['prompt_tokens'];
   const c = u['completion_tokens'] ?? 0;
   const t = u['total_tokens'];

@@ -1,11 +1,9 @@
 /** POST /v1/route/explain: the routing decision and its trace for a request, without calling any model. */
 import type { Hono } from 'hono';
-import { z } from 'zod';
 import type { GatewayEnv, GatewayServices } from '../services.js';
-import { readJsonBody, validate } from '../core/read-body.js';
+import { readJsonBody } from '../core/read-body.js';
+import { parseInferenceRequest } from '../core/inference-request.js';
 import type { Decision } from '../core/decision.js';
-
-const explainable = z.looseObject({ model: z.string().min(1) });
 
 export function explainDecision(d: Decision): Record<string, unknown> {
   return {
@@ -25,10 +23,11 @@ export function explainDecision(d: Decision): Record<string, unknown> {
 export function explainRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.post('/v1/route/explain', async (c) => {
     const ctx = c.get('ctx');
-    const { json } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
-    const req = validate(explainable, json);
-    const endpoint = Array.isArray(json['messages']) ? 'chat.completions' : 'completions';
-    const d = await s.router.decide({ endpoint, model: req.model, body: json, headers: c.req.raw.headers, principal: ctx.principal });
+    const { json, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
+    // The same parse as the inference routes, so the explained decision is the one a real request would get.
+    const endpoint = Array.isArray(json['messages']) ? 'chat.completions' : 'input' in json ? 'embeddings' : 'completions';
+    const request = parseInferenceRequest(endpoint, json, bytes, s.config.server.limits);
+    const d = await s.router.decide({ request, headers: c.req.raw.headers, principal: ctx.principal });
     return c.json(explainDecision(d));
   });
 }

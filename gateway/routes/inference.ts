@@ -1,146 +1,82 @@
-/** POST /v1/chat/completions, /v1/completions and /v1/embeddings: parse, validate, pick upstreams, dispatch, respond. */
+/** POST /v1/chat/completions, /v1/completions and /v1/embeddings: parse, admit, decide, cache, dispatch, respond. */
 import type { Context, Hono } from 'hono';
-import type { z } from 'zod';
 import type { GatewayEnv, GatewayServices } from '../services.js';
 import { methodGuard } from './method-guard.js';
+import { onAbort } from '../core/abort.js';
+import type { Decision } from '../core/decision.js';
 import { dispatch } from '../core/dispatch.js';
-import { readJsonBody, validate } from '../core/read-body.js';
-import { errors, GatewayError } from '../core/errors.js';
+import { GatewayError } from '../core/errors.js';
+import { parseInferenceRequest, type InferenceRequest } from '../core/inference-request.js';
 import { modelAllowed } from '../core/principal.js';
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/request-schemas.js';
+import { readJsonBody } from '../core/read-body.js';
+import type { RequestContext } from '../core/request-context.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint, JsonObject } from '../core/types.js';
+import { usageOf, type UpstreamResult } from '../core/upstream.js';
+import { isJsonObject } from '../core/validate.js';
 import { unmask } from '../policy/detectors.js';
-import { usageOf } from '../core/upstream.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 
-const ROUTES: Array<{
-  path: string;
-  endpoint: Endpoint;
-  schema: z.ZodType<{ model: string; stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }>;
-}> = [
-  { path: '/v1/chat/completions', endpoint: 'chat.completions', schema: chatRequestSchema },
-  { path: '/v1/completions', endpoint: 'completions', schema: completionRequestSchema },
-  { path: '/v1/embeddings', endpoint: 'embeddings', schema: embeddingRequestSchema },
+const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
+  { path: '/v1/chat/completions', endpoint: 'chat.completions' },
+  { path: '/v1/completions', endpoint: 'completions' },
+  { path: '/v1/embeddings', endpoint: 'embeddings' },
 ];
 
 export function inferenceRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   for (const route of ROUTES) {
-    app.post(route.path, (c) => handle(c, s, route.endpoint, route.schema));
+    app.post(route.path, (c) => handle(c, s, route.endpoint));
     methodGuard(app, route.path, 'POST');
   }
 }
 
-async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endpoint, schema: (typeof ROUTES)[number]['schema']): Promise<Response> {
+async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endpoint): Promise<Response> {
   const ctx = c.get('ctx');
   ctx.endpoint = endpoint;
-  const { json: body, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
-  const req = validate(schema, body);
-  ctx.model = req.model;
-  ctx.stream = endpoint !== 'embeddings' && req.stream === true;
-  const messages = body['messages'];
-  if (Array.isArray(messages) && messages.length > s.config.server.limits.max_messages) {
-    throw errors.invalid(`Too many messages: ${messages.length} (at most ${s.config.server.limits.max_messages}).`, 'messages', 'too_many_messages');
-  }
-  if (!modelAllowed(ctx.principal, req.model)) {
-    throw new GatewayError(`Your key may not use the model \`${req.model}\`.`, { status: 403, code: 'model_not_allowed', param: 'model' });
-  }
-  // Token estimate for limits: ~4 bytes per prompt token plus the completion allowance; reconciled after.
-  const maxOut = body['max_completion_tokens'] ?? body['max_tokens'];
-  const estimate = Math.ceil(bytes / 4) + (typeof maxOut === 'number' ? maxOut : 0);
-  const grant = await s.rateLimiter.check(ctx.principal, estimate);
-  if (grant) {
-    Object.assign(ctx.headers, grant.headers);
-    (ctx.finalizers ??= []).push((done) => void s.rateLimiter.reconcile(grant, done.usage?.total_tokens ?? grant.estimate));
-  }
-
-  const decided = await s.router.decide({ endpoint, model: req.model, body, headers: c.req.raw.headers, principal: ctx.principal });
-  const decision = await s.budgets.apply(decided, ctx, req.model, bytes, typeof maxOut === 'number' ? maxOut : undefined);
-  ctx.ruleId = decision.ruleId;
-  ctx.policyVersion = decision.policyVersion;
-  ctx.tags = decision.tags;
-  ctx.headers['x-switchyard-policy'] = decision.ruleId;
+  const { json, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
+  const request = parseInferenceRequest(endpoint, json, bytes, s.config.server.limits);
+  ctx.model = request.model;
+  ctx.stream = request.stream;
+  await admit(s, ctx, request);
+  const decision = await decide(c, s, ctx, request);
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new AbortController();
-  const clientSignal = c.req.raw.signal;
-  const onClientAbort = () => abort.abort(new Error('client disconnected'));
-  clientSignal.addEventListener('abort', onClientAbort, { once: true });
-  const detach = () => clientSignal.removeEventListener('abort', onClientAbort);
+  const detach = onAbort(c.req.raw.signal, () => abort.abort(new Error('client disconnected')));
 
   // Result cache: only what the Decision allows, keyed per tenant and policy version; Cache-Control honoured.
   const cc = (c.req.header('cache-control') ?? '').toLowerCase();
-  const store = s.cache;
-  let key: string | undefined;
-  if (!store || !decision.cache.enabled || cc.includes('no-store')) {
-    ctx.cache = 'bypass';
-  } else {
-    key = await cacheKey(endpoint, decision.body ?? body, ctx.principal.tenant, decision.policyVersion);
-    const hit = cc.includes('no-cache') ? undefined : await store.get(key);
-    ctx.cache = hit ? 'hit' : 'miss';
+  const cacheable = s.cache !== undefined && decision.cache.enabled && !cc.includes('no-store');
+  const key = cacheable ? await cacheKey(endpoint, decision.body ?? request.body, ctx.principal.tenant, decision.policyVersion) : undefined;
+  ctx.cache = key === undefined ? 'bypass' : 'miss';
+  if (key !== undefined && !cc.includes('no-cache')) {
+    const hit = await s.cache?.get(key);
     if (hit) {
       detach();
-      ctx.usage = usageOf(hit);
-      ctx.headers['x-switchyard-cache'] = 'hit';
-      ctx.ttftMs = Date.now() - ctx.startedAt;
-      if (!ctx.stream) {
-        s.complete(ctx);
-        return jsonResponse(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, 200, ctx.headers);
-      }
-      return sseResponse(toAsync(replayAsChunks(hit)), ctx, {
-        clientWantsUsage: req.stream_options?.include_usage === true,
-        abort: () => undefined,
-        onEnd: () => s.complete(ctx),
-      });
+      return answerFromCache(s, ctx, request, decision, hit);
     }
   }
   ctx.headers['x-switchyard-cache'] = ctx.cache;
-  const send = (signal: AbortSignal) =>
-    dispatch({ endpoint, body: decision.body ?? body, stream: ctx.stream, signal, decision, ctx, resilience: s.resilience });
 
-  let result;
+  let result: UpstreamResult;
   try {
-    if (key && store && !ctx.stream) {
-      // Identical concurrent requests share one upstream call; the answer is stored once complete.
-      const k = key;
-      const { body: answer } = await s.flights.run(k, abort.signal, async (signal) => {
-        const r = await send(signal);
-        if (r.kind !== 'json')
-          throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
-        await store.set(k, r.body, decision.cache.ttlSeconds);
-        return r.body;
-      });
-      result = { kind: 'json' as const, body: answer, usage: usageOf(answer) };
-    } else if (key && store && ctx.stream) {
-      // Identical concurrent streams share one upstream stream; the finished answer is stored.
-      const k = key;
-      const joined = await s.streams.join(k, abort.signal, send, (chunks) => {
-        const assembler = new StreamAssembler();
-        for (const d of chunks) assembler.push(d);
-        const answer = assembler.result();
-        if (answer) void store.set(k, answer, decision.cache.ttlSeconds);
-      });
-      result = { kind: 'stream' as const, events: joined.events };
-    } else {
-      result = await send(abort.signal);
-    }
+    result = await call(s, ctx, request, decision, key, abort.signal);
     ctx.headers['x-switchyard-route'] = ctx.upstream ?? '';
   } catch (err) {
     detach();
     throw err;
   }
-
   if (result.kind === 'json') {
     detach();
-    if (decision.unmask && decision.unmask.size > 0) result = { ...result, body: unmaskAnswer(result.body, decision.unmask) };
+    const body = decision.unmask && decision.unmask.size > 0 ? unmaskAnswer(result.body, decision.unmask) : result.body;
     ctx.usage = result.usage;
     ctx.ttftMs = Date.now() - ctx.startedAt;
     s.complete(ctx);
-    return jsonResponse(result.body, 200, ctx.headers);
+    return jsonResponse(body, 200, ctx.headers);
   }
   return sseResponse(result.events, ctx, {
-    clientWantsUsage: req.stream_options?.include_usage === true,
+    clientWantsUsage: request.wantsStreamUsage,
     abort: () => abort.abort(new Error('client disconnected')),
     onEnd: ({ cancelled }) => {
       detach();
@@ -153,16 +89,97 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
   });
 }
 
+/** Step: the key may use the model, and rate limits admit the token estimate (reconciled with usage at the end). */
+async function admit(s: GatewayServices, ctx: RequestContext, request: InferenceRequest): Promise<void> {
+  if (!modelAllowed(ctx.principal, request.model)) {
+    throw new GatewayError(`Your key may not use the model \`${request.model}\`.`, { status: 403, code: 'model_not_allowed', param: 'model' });
+  }
+  // Limits reserve only the declared output: an assumed allowance would make small tpm limits refuse short requests.
+  const grant = await s.rateLimiter.check(ctx.principal, request.tokens.prompt + (request.tokens.declaredOutput ?? 0));
+  if (grant) {
+    Object.assign(ctx.headers, grant.headers);
+    (ctx.finalizers ??= []).push((done) => void s.rateLimiter.reconcile(grant, done.usage?.total_tokens ?? grant.estimate));
+  }
+}
+
+/** Step: the router's decision, then cost caps and budgets applied to it. */
+async function decide(c: Context<GatewayEnv>, s: GatewayServices, ctx: RequestContext, request: InferenceRequest): Promise<Decision> {
+  const decided = await s.router.decide({ request, headers: c.req.raw.headers, principal: ctx.principal });
+  const decision = await s.budgets.apply(decided, ctx, request);
+  ctx.ruleId = decision.ruleId;
+  ctx.policyVersion = decision.policyVersion;
+  ctx.tags = decision.tags;
+  ctx.headers['x-switchyard-policy'] = decision.ruleId;
+  return decision;
+}
+
+function answerFromCache(s: GatewayServices, ctx: RequestContext, request: InferenceRequest, decision: Decision, hit: JsonObject): Response {
+  ctx.cache = 'hit';
+  ctx.usage = usageOf(hit);
+  ctx.headers['x-switchyard-cache'] = 'hit';
+  ctx.ttftMs = Date.now() - ctx.startedAt;
+  if (!ctx.stream) {
+    s.complete(ctx);
+    return jsonResponse(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, 200, ctx.headers);
+  }
+  return sseResponse(toAsync(replayAsChunks(hit)), ctx, {
+    clientWantsUsage: request.wantsStreamUsage,
+    abort: () => undefined,
+    onEnd: () => s.complete(ctx),
+  });
+}
+
+/** Step: dispatch, sharing one upstream call among identical concurrent requests when the answer is cacheable. */
+async function call(
+  s: GatewayServices,
+  ctx: RequestContext,
+  request: InferenceRequest,
+  decision: Decision,
+  key: string | undefined,
+  signal: AbortSignal,
+): Promise<UpstreamResult> {
+  const send = (sig: AbortSignal) =>
+    dispatch({
+      endpoint: request.endpoint,
+      body: decision.body ?? request.body,
+      stream: ctx.stream,
+      signal: sig,
+      decision,
+      ctx,
+      resilience: s.resilience,
+    });
+  const store = s.cache;
+  if (key === undefined || !store) return send(signal);
+  if (!ctx.stream) {
+    // Identical concurrent requests share one upstream call; the answer is stored once complete.
+    const { body } = await s.flights.run(key, signal, async (sig) => {
+      const r = await send(sig);
+      if (r.kind !== 'json')
+        throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
+      await store.set(key, r.body, decision.cache.ttlSeconds);
+      return r.body;
+    });
+    return { kind: 'json', body, usage: usageOf(body) };
+  }
+  // Identical concurrent streams share one upstream stream; the finished answer is stored.
+  const joined = await s.streams.join(key, signal, send, (chunks) => {
+    const assembler = new StreamAssembler();
+    for (const d of chunks) assembler.push(d);
+    const answer = assembler.result();
+    if (answer) void store.set(key, answer, decision.cache.ttlSeconds);
+  });
+  return { kind: 'stream', events: joined.events };
+}
+
 /** Restores reversibly masked spans in a JSON answer's message content / text. */
 function unmaskAnswer(body: JsonObject, masks: ReadonlyMap<string, string>): JsonObject {
   const choices = Array.isArray(body['choices']) ? body['choices'] : [];
   return {
     ...body,
     choices: choices.map((c) => {
-      if (!c || typeof c !== 'object' || Array.isArray(c)) return c;
+      if (!isJsonObject(c)) return c;
       const msg = c['message'];
-      if (msg && typeof msg === 'object' && !Array.isArray(msg) && typeof msg['content'] === 'string')
-        return { ...c, message: { ...msg, content: unmask(msg['content'], masks) } };
+      if (isJsonObject(msg) && typeof msg['content'] === 'string') return { ...c, message: { ...msg, content: unmask(msg['content'], masks) } };
       if (typeof c['text'] === 'string') return { ...c, text: unmask(c['text'], masks) };
       return c;
     }),

@@ -10,9 +10,9 @@ export class CatalogRouter implements Router {
   ) {}
 
   decide(input: RouteInput): Decision {
-    const cands = this.catalog.candidates(input.model);
-    if (cands.length === 0) throw errors.modelNotFound(input.model);
-    const temperature = input.body['temperature'];
+    const { model, temperature } = input.request;
+    const cands = this.catalog.candidates(model);
+    if (cands.length === 0) throw errors.modelNotFound(model);
     return {
       candidates: cands.map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone })),
       edgeOnly: false,
@@ -22,7 +22,7 @@ export class CatalogRouter implements Router {
       policyVersion: 'none',
       // Without a policy only deterministic requests are cacheable.
       cache: { enabled: temperature === 0, ttlSeconds: 300 },
-      trace: [`no policy: ${cands.length} upstream(s) serve '${input.model}' in configuration order`],
+      trace: [`no policy: ${cands.length} upstream(s) serve '${model}' in configuration order`],
     };
   }
 }

@@ -1,5 +1,6 @@
 /** Canary splits (sticky per key), pools balanced by load, edge overflow, and latency budgets from live estimates. */
 import { afterAll, describe, expect, it } from 'vitest';
+import { inferenceRequestFromBody } from '../../gateway/core/inference-request.js';
 import { compilePolicy } from '../../gateway/policy/compile-policy.js';
 import { policySchema } from '../../gateway/policy/policy-schema.js';
 import { ModelCatalog } from '../../gateway/core/model-catalog.js';
@@ -25,9 +26,7 @@ const live = new LiveStats();
 function decide(rules: unknown[], key = 'k1', tags: string[] = []) {
   const p = compilePolicy(policySchema.parse({ version: 1, tags: { pii: { route: 'edge-only' } }, rules }), 'v', catalog, live);
   return p.decide({
-    endpoint: 'chat.completions',
-    model: 'm',
-    body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+    request: inferenceRequestFromBody({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
     headers: new Headers(tags.length ? { 'x-switchyard-tags': tags.join(',') } : {}),
     principal: { ...ANONYMOUS, keyId: key },
   });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlFile } from '../../gateway/config/load-config.js';
 import { policySchema } from '../../gateway/policy/policy-schema.js';
 import { BUILT_IN_DETECTORS, scan } from '../../gateway/policy/detectors.js';
+import { inferenceRequestFromBody } from '../../gateway/core/inference-request.js';
 import { compilePolicy } from '../../gateway/policy/compile-policy.js';
 import { ModelCatalog } from '../../gateway/core/model-catalog.js';
 import { ANONYMOUS } from '../../gateway/core/principal.js';
@@ -84,13 +85,11 @@ describe('decisions', () => {
     pad?: number;
   }) =>
     policy.decide({
-      endpoint: 'chat.completions',
-      model: o.model ?? 'm',
-      body: {
+      request: inferenceRequestFromBody({
         model: o.model ?? 'm',
         messages: [{ role: 'user', content: (o.content ?? 'hello') + 'x'.repeat(o.pad ?? 0) }],
         ...(o.metadata ? { metadata: o.metadata } : {}),
-      },
+      }),
       headers: new Headers(o.headers ?? {}),
       principal: { ...ANONYMOUS, tenant: o.tenant ?? 'default' },
     });

@@ -5,6 +5,7 @@ import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResul
 import type { EngineErrorReason, EngineHandle, EngineStats, FromEngine } from '../../../edge-runtime/index.js';
 import { toEngineRequest } from './openai-to-engine.js';
 import { EventQueue } from './event-queue.js';
+import { abortError, onAbort } from '../../core/abort.js';
 
 type Msg = FromEngine;
 
@@ -57,15 +58,17 @@ export class EdgeUpstream implements Upstream {
       if (closed) return;
       closed = true;
       this.inFlight--;
-      call.signal.removeEventListener('abort', onAbort);
+      unlink();
     };
-    const onAbort = () => {
+    if (call.signal.aborted) {
+      this.inFlight--;
+      throw abortError(call.signal);
+    }
+    const unlink = onAbort(call.signal, () => {
       this.engine.cancel(id);
-      queue.fail(call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted'));
+      queue.fail(abortError(call.signal));
       finish();
-    };
-    if (call.signal.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted');
-    call.signal.addEventListener('abort', onAbort, { once: true });
+    });
     this.engine.submit(request, (m) => queue.push(m));
 
     // Wait for admission (tokenized, fits the context) so validation errors are plain 4xx responses.

@@ -7,6 +7,8 @@ import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResul
 import { usageOf } from '../../core/upstream.js';
 import { SseParser } from './sse-parser.js';
 import { deadlineError, upstreamStatusError, upstreamTransportError } from './upstream-errors.js';
+import { onAbort } from '../../core/abort.js';
+import { isJsonObject } from '../../core/validate.js';
 
 const PATHS: Record<Endpoint, string> = {
   'chat.completions': '/chat/completions',
@@ -102,7 +104,7 @@ export class OpenAICompatibleUpstream implements Upstream {
     // Ask for usage on every stream so it can be accounted; the gateway strips the extra chunk if the client did not ask.
     if (call.stream && this.cfg.stream_usage && call.endpoint !== 'embeddings') {
       const so = body['stream_options'];
-      const opts = so && typeof so === 'object' && !Array.isArray(so) ? so : {};
+      const opts = isJsonObject(so) ? so : {};
       body = { ...body, stream_options: { ...opts, include_usage: true } };
     }
     const totalMs = Math.min(
@@ -116,9 +118,7 @@ export class OpenAICompatibleUpstream implements Upstream {
       deadline.aborted = true;
       controller.abort(new Error('total timeout'));
     }, totalMs);
-    const onClientAbort = () => controller.abort(call.signal.reason);
-    if (call.signal.aborted) onClientAbort();
-    else call.signal.addEventListener('abort', onClientAbort, { once: true });
+    const unlink = onAbort(call.signal, (reason) => controller.abort(reason));
     const signal = controller.signal;
     this.inFlight++;
     let released = false;
@@ -127,7 +127,7 @@ export class OpenAICompatibleUpstream implements Upstream {
         released = true;
         this.inFlight--;
         clearTimeout(timer);
-        call.signal.removeEventListener('abort', onClientAbort);
+        unlink();
       }
     };
     let res: Dispatcher.ResponseData;
@@ -156,7 +156,7 @@ export class OpenAICompatibleUpstream implements Upstream {
     try {
       const text = await res.body.text();
       const parsed: unknown = JSON.parse(text);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      if (!isJsonObject(parsed)) throw new Error('not an object');
       const json = parsed as JsonObject;
       return { kind: 'json', body: json, usage: usageOf(json) };
     } catch (err) {

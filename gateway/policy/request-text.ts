@@ -1,0 +1,33 @@
+/** The user-visible text of a request and its redaction: what detectors scan and what `redact` rewrites. */
+import type { JsonObject, JsonValue } from '../core/types.js';
+import { redact, scan, type DetectorSpec } from './detectors.js';
+
+const TEXT_FIELDS = ['messages', 'prompt', 'input'] as const;
+
+/** All user-visible text of a request (chat messages, prompt, input). */
+export function requestText(body: JsonObject): string {
+  const parts: string[] = [];
+  const walk = (v: JsonValue | undefined) => {
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  for (const k of TEXT_FIELDS) walk(body[k]);
+  return parts.join('\n');
+}
+
+/** A copy of the body with every detected span masked; `masks` (when given) records mask -> original for unmasking. */
+export function redactBody(body: JsonObject, detectors: readonly DetectorSpec[], masks?: Map<string, string>): JsonObject {
+  const fix = (v: JsonValue): JsonValue => {
+    if (typeof v === 'string') return redact(v, scan(v, detectors), masks);
+    if (Array.isArray(v)) return v.map(fix);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'role' || k === 'type' ? x : fix(x)]));
+    return v;
+  };
+  const out: JsonObject = { ...body };
+  for (const k of TEXT_FIELDS) {
+    const v = body[k];
+    if (v !== undefined) out[k] = fix(v);
+  }
+  return out;
+}

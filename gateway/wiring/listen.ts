@@ -1,0 +1,64 @@
+/** Serves a fetch handler on Node (HTTP or HTTPS) with the server limits applied, and drains it on shutdown. */
+import { serve, type ServerType } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+
+export interface Listening {
+  url: string;
+  port: number;
+  /** Stops accepting; resolves when in-flight requests finished or the grace period closed them. */
+  drain(): Promise<void>;
+}
+
+export async function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  server: GatewayConfig['server'],
+  logger: Logger,
+): Promise<Listening> {
+  const lim = server.limits;
+  const tls = server.tls;
+  const base = { fetch, hostname: server.host, port: server.port };
+  const started: ServerType = await new Promise((resolve) => {
+    const s = tls
+      ? serve(
+          {
+            ...base,
+            createServer: createHttpsServer,
+            serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), maxHeaderSize: lim.max_header_bytes },
+          },
+          () => resolve(s),
+        )
+      : serve({ ...base, serverOptions: { maxHeaderSize: lim.max_header_bytes } }, () => resolve(s));
+  });
+  const http = started as Server;
+  // Slow senders and idle keep-alives must not pin sockets forever. requestTimeout bounds receiving the request;
+  // a long stream back to the client is bounded by the upstream timeouts instead.
+  http.headersTimeout = lim.headers_timeout_ms;
+  http.requestTimeout = lim.request_timeout_ms;
+  http.keepAliveTimeout = lim.keep_alive_timeout_ms;
+  http.maxHeadersCount = lim.max_headers;
+  const port = (http.address() as AddressInfo).port;
+  const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+
+  const drain = async () => {
+    logger.info({ graceMs: server.shutdown_grace_ms }, 'shutting down: draining in-flight requests');
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeIdleConnections();
+    // Keep-alive sockets that finish their request become idle: close them as they do.
+    const idle = setInterval(() => http.closeIdleConnections(), 50);
+    const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), server.shutdown_grace_ms).unref());
+    const outcome = await Promise.race([closed.then(() => 'drained' as const), grace]);
+    clearInterval(idle);
+    if (outcome === 'timeout') {
+      logger.warn('grace period over: closing remaining connections');
+      http.closeAllConnections();
+      await closed;
+    }
+  };
+  return { url, port, drain };
+}
