@@ -12,6 +12,8 @@ import { inferenceRoutes } from './routes/inference.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { operatorRoutes } from './routes/operator.js';
+import { fileRoutes } from './routes/files.js';
+import { batchRoutes } from './routes/batches.js';
 
 export type { GatewayDeps, GatewayEnv, GatewayServices, OperatorDeps } from './services.js';
 
@@ -41,7 +43,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     c.set('ctx', ctx);
     // Inference needs a key when keys are configured; operator surfaces need an admin key; probes stay open.
     const path = c.req.path;
-    if (
+    const internal = c.env?.internalPrincipal;
+    if (internal) ctx.principal = internal;
+    else if (
       services.auth.enabled &&
       (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard') || (path === '/metrics' && config.server.metrics_auth))
     ) {
@@ -79,5 +83,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   operatorRoutes(app, services);
   adminRoutes(app, services);
   explainRoutes(app, services);
+  if (deps.batch) {
+    fileRoutes(app, services, deps.batch);
+    batchRoutes(app, services, deps.batch);
+  }
   return app;
 }

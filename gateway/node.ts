@@ -11,6 +11,11 @@ import { OpossumBreaker } from './resilience/opossum-breaker.js';
 import { OpenAICompatibleUpstream } from './upstreams/openai/openai-compatible.js';
 import { startEdgeUpstreams } from './upstreams/edge/start-edge-upstreams.js';
 import { listen } from './wiring/listen.js';
+import { DiskBatchStorage } from './wiring/disk-batch-storage.js';
+import { BatchService } from './batch/batch-service.js';
+import { edgeIdleGate } from './batch/capacity-gate.js';
+import { appLineSender } from './batch/line-sender.js';
+import { ENGINE_DEFAULTS } from '../edge-runtime/index.js';
 import { createNodeLogger } from './wiring/node-logger.js';
 import { startCache } from './wiring/start-cache.js';
 import { startPolicy } from './wiring/start-policy.js';
@@ -49,7 +54,15 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const cache = await startCache(config);
   const live = new LiveStats();
   const policy = await startPolicy(config, upstreams, live, logger);
+  const batch = config.batch.enabled
+    ? new BatchService(
+        await DiskBatchStorage.open(config.batch.dir),
+        edgeIdleGate(upstreams, config.batch, config.edge.max_num_seqs ?? ENGINE_DEFAULTS.maxNumSeqs),
+        logger,
+      )
+    : undefined;
   const app = createGateway(config, {
+    batch,
     upstreams,
     logger,
     counters,
@@ -68,6 +81,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       return b;
     },
   });
+  await batch?.start(appLineSender((req, env) => app.fetch(req, env)));
   const server = await listen(app.fetch, config.server, logger);
   logger.info({ url: server.url, models: upstreams.flatMap((u) => u.models.map((m) => m.id)) }, 'switchyard listening');
 
@@ -75,6 +89,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const shutdown = () =>
     (stopping ??= (async () => {
       await server.drain();
+      await batch?.close();
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
       await counters?.close();
       policy?.stop();

@@ -22,6 +22,8 @@ import { SingleFlight } from './cache/single-flight.js';
 import { SharedStreams } from './cache/shared-stream.js';
 import type { PolicyStatus } from './policy/policy-router.js';
 import type { Report } from './report/report.js';
+import type { Principal } from './core/principal.js';
+import type { BatchService } from './batch/batch-service.js';
 
 /** What /metrics and /dashboard read; the Node entry wires it (absent: those paths are 404). */
 export interface OperatorDeps {
@@ -44,6 +46,8 @@ export interface GatewayDeps {
   counters?: CounterStore;
   /** Metrics text and report data for /metrics and /dashboard (Node wires them; absent = 404). */
   operator?: OperatorDeps;
+  /** The Batch API (files, batches, runner); absent = /v1/files and /v1/batches are 404. */
+  batch?: BatchService;
   /** The policy file's status for GET /admin/policies (absent: no policy file configured). */
   policyStatus?: () => PolicyStatus;
   /** Breakers per upstream: opossum on Node; a clock-checked breaker (no timers) by default. */
@@ -56,6 +60,11 @@ export interface GatewayDeps {
 
 export interface GatewayEnv {
   Variables: { ctx: RequestContext };
+  /**
+   * Per-call bindings from the entry. `internalPrincipal` is set only by in-process callers (the batch runner), never
+   * from HTTP: the Node entry passes the socket objects here, the Worker its deploy-time bindings.
+   */
+  Bindings: { internalPrincipal?: Principal };
 }
 
 export interface GatewayServices {

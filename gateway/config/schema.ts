@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { keySchema, redisSchema, tenantSchema } from '../auth/auth-config.js';
 import { pricesSchema, recordsSchema } from '../records/records-config.js';
 import { resilienceSchema } from '../resilience/resilience-config.js';
+import { batchSchema } from '../batch/batch-config.js';
 import { cacheSchema } from '../cache/cache-config.js';
 
 const modelEntry = z.union([
@@ -115,6 +116,8 @@ export const configSchema = z
     /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
     policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
     prices: pricesSchema.default(() => pricesSchema.parse({})),
+    /** The Batch API (/v1/files, /v1/batches): lines fill idle edge capacity. */
+    batch: batchSchema.default(() => batchSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();

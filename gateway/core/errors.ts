@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   // 404/405/413/415: the route
   model_not_found: 'no upstream serves the model',
   unknown_url: 'no such path',
+  not_found: 'no such file or batch for this tenant',
   method_not_allowed: 'wrong method for the path',
   request_too_large: 'body over server.body_limit_bytes',
   unsupported_media_type: 'content-type is not JSON',

@@ -1,4 +1,7 @@
 /** Starts a real gateway (Node entry, ephemeral port, silent logs) for integration tests. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { configSchema, type GatewayConfig } from '../../gateway/config/schema.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../../gateway/node.js';
@@ -19,6 +22,8 @@ export async function startTestGateway(raw: Record<string, unknown>, opts: Start
     edge: { enabled: false, ...(raw['edge'] as object | undefined) },
     // Records stay out of the working tree unless a test asks for them.
     records: { sink: 'none', ...(raw['records'] as object | undefined) },
+    // Batch files in a fresh temp folder per gateway, so tests never share or leave state.
+    batch: { dir: mkdtempSync(join(tmpdir(), 'switchyard-batch-')), ...(raw['batch'] as object | undefined) },
   });
   const gw = await startGateway(config, { logger: silentLogger, ...opts });
   const baseURL = `${gw.url}/v1`;
