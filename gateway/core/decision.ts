@@ -43,7 +43,16 @@ export interface Decision {
   body?: JsonObject;
   /** Reversible redaction: mask -> original, put back into the answer inside the gateway only. */
   unmask?: ReadonlyMap<string, string>;
+  /** Edge-first cascade: answer on `first`, score, escalate to `escalate` below the threshold (both privacy-filtered). */
+  cascade?: CascadePlan;
   trace: readonly string[];
+}
+
+export interface CascadePlan {
+  first: readonly RouteCandidate[];
+  escalate: readonly RouteCandidate[];
+  check: 'logprob' | 'self_check';
+  threshold: number;
 }
 
 export interface CostRules {

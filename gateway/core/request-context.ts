@@ -30,6 +30,9 @@ export interface RequestContext {
   fallbackUsed?: boolean;
   /** Whether a hedged second call was started. */
   hedged?: boolean;
+  /** Edge-first cascade outcome and the edge answer's score. */
+  cascade?: 'kept' | 'escalated';
+  cascadeScore?: number;
   /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
   headers: Record<string, string>;
   /** Run once when the request has ended (e.g. reconciling estimates with actual usage). */

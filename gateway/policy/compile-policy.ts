@@ -3,7 +3,7 @@
  * `decide` then turns a request into a Decision whose candidates already obey the privacy rules. Each step of a
  * decision is a named function below, in the order they run.
  */
-import type { CostRules, Decision, RouteCandidate, RouteInput } from '../core/decision.js';
+import type { CascadePlan, CostRules, Decision, RouteCandidate, RouteInput } from '../core/decision.js';
 import { errors, GatewayError } from '../core/errors.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import { BUILT_IN_DETECTORS, scan, type DetectorSpec } from './detectors.js';
@@ -164,6 +164,29 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
     };
   };
 
+  /** The cascade's edge candidates and its escalation list, both through the same privacy filter as the route. */
+  const cascadePlan = (
+    c: NonNullable<PolicyRule['cascade']>,
+    input: RouteInput,
+    allowed: readonly RouteCandidate[],
+    tags: ReadonlySet<string>,
+    trace: string[],
+  ): CascadePlan | undefined => {
+    const first = c.edge
+      ? applyPrivacy(tags, catalog.candidates(c.edge).map(asCandidate), []).candidates.filter((x) => x.zone === 'edge')
+      : allowed.filter((x) => x.zone === 'edge');
+    if (first.length === 0) {
+      trace.push('cascade: no edge destination serves the request: skipped');
+      return undefined;
+    }
+    const serving = catalog.candidates(input.request.model).map(asCandidate);
+    const escalate = applyPrivacy(tags, toCandidates(c.escalate_to, serving), []).candidates;
+    trace.push(
+      `cascade: ${first[0]?.upstream.id} first (${c.check} >= ${c.threshold}), else ${escalate.map((x) => x.upstream.id).join(' -> ') || '(nothing allowed: keep)'}`,
+    );
+    return { first, escalate, check: c.check, threshold: c.threshold };
+  };
+
   return {
     version,
     tags: tagsOf,
@@ -193,6 +216,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
           'no_allowed_destination',
         );
       }
+      const cascade = hit?.cascade ? cascadePlan(hit.cascade, input, candidates, tags, trace) : undefined;
       const budget = hit?.latency_budget_ms?.total;
       const masks = redactIt && !edgeOnly && detected.length ? (reversible ? new Map<string, string>() : undefined) : undefined;
       return {
@@ -208,6 +232,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         hedge: hit?.hedge,
         deadline: budget ? Date.now() + budget : undefined,
         cost: costRulesOf(hit, input, edgeOnly, serving),
+        cascade,
         ...(redactIt && !edgeOnly && detected.length ? { body: redactBody(input.request.body, detectors, masks), unmask: masks } : {}),
         trace,
       };

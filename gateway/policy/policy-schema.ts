@@ -51,6 +51,21 @@ export const ruleSchema = z
         downgrade_to: z.array(z.string().min(1)).min(1).optional(),
       })
       .optional(),
+    /**
+     * Edge-first cascade: the edge answers first; its answer is scored (mean token log-probability, or the edge's own
+     * yes/no self check) and kept at or above `threshold`, else the request goes to `escalate_to` (never beyond the
+     * zones its data class may reach).
+     */
+    cascade: z
+      .strictObject({
+        /** Edge model to answer first (default: the requested model on an edge destination). */
+        edge: z.string().min(1).optional(),
+        check: z.enum(['logprob', 'self_check']).default('logprob'),
+        /** logprob: mean log-probability per token (<= 0); self_check: probability of "yes" (0..1). */
+        threshold: z.number(),
+        escalate_to: z.array(z.string().min(1)).min(1),
+      })
+      .optional(),
     latency_budget_ms: z
       .strictObject({
         total: z.number().int().positive().optional(),

@@ -26,6 +26,9 @@ export const requestRecordSchema = z.object({
   ttft_ms: z.number().nullable(),
   latency_ms: z.number(),
   attempts: z.number(),
+  /** Edge-first cascade outcome and score (absent in records written before cascades existed). */
+  cascade: z.enum(['kept', 'escalated']).nullable().optional(),
+  cascade_score: z.number().nullable().optional(),
 });
 
 export type RequestRecord = z.infer<typeof requestRecordSchema>;
@@ -71,5 +74,7 @@ export function toRecord(ctx: RequestContext, zoneOf: (upstream: string) => 'edg
     ttft_ms: ctx.ttftMs ?? null,
     latency_ms: ctx.totalMs ?? 0,
     attempts: ctx.attempts,
+    cascade: ctx.cascade ?? null,
+    cascade_score: ctx.cascadeScore !== undefined && Number.isFinite(ctx.cascadeScore) ? ctx.cascadeScore : null,
   };
 }

@@ -5,6 +5,7 @@ import { methodGuard } from './method-guard.js';
 import { onAbort } from '../core/abort.js';
 import type { Decision } from '../core/decision.js';
 import { dispatch } from '../core/dispatch.js';
+import { runCascade } from '../cascade/run-cascade.js';
 import { GatewayError } from '../core/errors.js';
 import { parseInferenceRequest, type InferenceRequest } from '../core/inference-request.js';
 import { modelAllowed } from '../core/principal.js';
@@ -138,16 +139,12 @@ async function call(
   key: string | undefined,
   signal: AbortSignal,
 ): Promise<UpstreamResult> {
+  const body = decision.body ?? request.body;
+  const plan = decision.cascade;
   const send = (sig: AbortSignal) =>
-    dispatch({
-      endpoint: request.endpoint,
-      body: decision.body ?? request.body,
-      stream: ctx.stream,
-      signal: sig,
-      decision,
-      ctx,
-      resilience: s.resilience,
-    });
+    plan && request.endpoint !== 'embeddings'
+      ? runCascade({ request, body, decision, plan, ctx, resilience: s.resilience, signal: sig })
+      : dispatch({ endpoint: request.endpoint, body, stream: ctx.stream, signal: sig, decision, ctx, resilience: s.resilience });
   const store = s.cache;
   if (key === undefined || !store) return send(signal);
   if (!ctx.stream) {
