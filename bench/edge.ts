@@ -28,7 +28,7 @@ import { LlamaReference } from '../edge-runtime/reference/llama-reference.js';
 import { PRESETS } from '../edge-runtime/model/presets.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 import { writeLlamaGguf, type GgufVariant } from './lib/llama-gguf.js';
-import { startGatewayProcess } from './lib/processes.js';
+import { loopGaps, startGatewayProcessWith } from './lib/processes.js';
 
 const PRESET = (process.env['BENCH_PRESET'] ?? 'bench-50m') as 'bench-50m' | 'small-llama' | 'tiny-llama';
 const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] ?? '1,4,16,32').split(',').map(Number);
@@ -272,15 +272,11 @@ function greedyReference(ref: LlamaReference, prompt: number[], n: number, eos: 
   return out;
 }
 
-function metricValue(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
 /** F. The same workload through `switchyard serve` with the official openai SDK as client. */
 async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: Row; loop: Row }> {
   const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-bench-'));
-  const gw = await startGatewayProcess(
+  const probe = join(tmp, 'loop.json');
+  const gw = await startGatewayProcessWith(
     (port) =>
       [
         `server: { port: ${port} }`,
@@ -289,7 +285,8 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
         `records: { sink: jsonl, dir: "${join(tmp, 'records')}" }`,
         '',
       ].join('\n'),
-    300_000,
+    ['--import', './bench/lib/loop-probe.mjs'],
+    { LOOP_PROBE_FILE: probe },
   );
   try {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -313,23 +310,30 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
       return usage;
     };
     for (const r of workload(2, 1000, 77)) await one({ prompt: r.prompt.slice(0, 32), max: 8 }, { start: 0, tokens: [] }); // warm-up
-    await fetch(`${gw.url}/metrics`).then((x) => x.text()); // prom-client resets the event-loop histogram on each scrape
+    const from = Date.now();
     const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
     const t0 = performance.now();
     const usage = await Promise.all(reqs.map((r, i) => one(r, timings[i]!)));
     const wallMs = performance.now() - t0;
-    const metrics = await fetch(`${gw.url}/metrics`).then((x) => x.text());
+    const to = Date.now();
     const row = summarise('switchyard via HTTP (openai SDK)', reqs.length, reqs, timings, wallMs);
     const total = usage.reduce((a, b) => a + b, 0);
     row['out tok/s'] = Math.round((total / wallMs) * 1000);
     row['tokens'] = total;
-    const p = 'switchyard_process_nodejs_eventloop_lag';
-    const loop: Row = {
-      source: 'gateway /metrics (prom-client monitorEventLoopDelay, 10 ms resolution)',
-      'p50 ms': +(metricValue(metrics, `${p}_p50_seconds`) * 1000).toFixed(1),
-      'p99 ms': +(metricValue(metrics, `${p}_p99_seconds`) * 1000).toFixed(1),
-      'max ms': +(metricValue(metrics, `${p}_max_seconds`) * 1000).toFixed(1),
-    };
+    await gw.stop(); // the probe writes its gaps at exit
+    let loop: Row;
+    try {
+      const g = loopGaps(probe, from, to);
+      loop = {
+        source: 'gateway main thread, gaps of a 1 ms timer (bench/lib/loop-probe.ts) over the run',
+        ticks: g.ticks,
+        'p50 ms': +g.p50.toFixed(2),
+        'p99 ms': +g.p99.toFixed(2),
+        'max ms': +g.max.toFixed(1),
+      };
+    } catch (err) {
+      loop = { source: `not reachable: the probe wrote nothing at the gateway's exit (${(err as Error).message})` };
+    }
     return { row, loop };
   } finally {
     await gw.stop();
