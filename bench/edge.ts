@@ -39,6 +39,8 @@ const GGUF: Record<WeightFormat, GgufVariant> = { fp32: 'f32', int8: 'q8_0', q4:
 const LLAMA_THREADS = (process.env['BENCH_LLAMA_THREADS'] ?? '1,2').split(',').map(Number);
 const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/index.js');
 const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
+/** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
+const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
 
 /** The slice of node-llama-cpp's API the bench uses (it lives in bench/peers, outside the root install). */
 interface NlcSequence {
@@ -190,7 +192,12 @@ async function loadLlamaCpp(dir: string, eos: number[]): Promise<LlamaCpp | unde
 }
 
 /** The same requests through llama.cpp: one context, a sequence per request, batched by node-llama-cpp. */
-async function runLlamaCpp(lc: LlamaCpp, model: NlcModel, reqs: Req[], threads: number): Promise<{ timings: Timing[]; wallMs: number }> {
+async function runLlamaCpp(
+  lc: LlamaCpp,
+  model: NlcModel,
+  reqs: Req[],
+  threads: number,
+): Promise<{ timings: Timing[]; wallMs: number; capped: boolean }> {
   const ctxTokens = Math.max(...reqs.map((r) => r.prompt.length + r.max));
   const ctx = await model.createContext({
     contextSize: Math.ceil((ctxTokens + 1) / 256) * 256,
@@ -203,6 +210,8 @@ async function runLlamaCpp(lc: LlamaCpp, model: NlcModel, reqs: Req[], threads: 
   const seqs = reqs.map(() => ctx.getSequence());
   const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
   const t0 = performance.now();
+  const deadline = t0 + LLAMA_CAP_S * 1000;
+  let capped = false;
   await Promise.all(
     reqs.map(async (r, i) => {
       const t = timings[i]!;
@@ -211,12 +220,16 @@ async function runLlamaCpp(lc: LlamaCpp, model: NlcModel, reqs: Req[], threads: 
         void tok;
         t.tokens.push(performance.now());
         if (t.tokens.length >= r.max) break;
+        if (performance.now() > deadline) {
+          capped = true;
+          break;
+        }
       }
     }),
   );
   const wallMs = performance.now() - t0;
   await ctx.dispose();
-  return { timings, wallMs };
+  return { timings, wallMs, capped };
 }
 
 /** Greedy tokens of one prompt from llama.cpp (EOS banned, as everywhere in this bench). */
@@ -376,7 +389,10 @@ async function main(): Promise<void> {
     if (lc) {
       const lm = await lc.load(v);
       await runLlamaCpp(lc, lm, [{ prompt: prompt.slice(0, 32), max: 8 }], 2);
-      for (const th of LLAMA_THREADS) runs.push([`llama.cpp ${GGUF[v]} t=${th}`, (await runLlamaCpp(lc, lm, [{ prompt, max: 64 }], th)).timings[0]!]);
+      for (const th of LLAMA_THREADS) {
+        const r = await runLlamaCpp(lc, lm, [{ prompt, max: 64 }], th);
+        runs.push([`llama.cpp ${GGUF[v]} t=${th}${r.capped ? ` (capped at ${LLAMA_CAP_S} s)` : ''}`, r.timings[0]!]);
+      }
       await lm.dispose();
     }
     for (const [name, tm] of runs) {
@@ -422,6 +438,7 @@ async function main(): Promise<void> {
       for (const th of LLAMA_THREADS) {
         const r = await runLlamaCpp(lc, lq4, reqs, th);
         const row = summarise(`llama.cpp q4_0 t=${th}`, n, reqs, r.timings, r.wallMs);
+        if (r.capped) row['engine'] = `llama.cpp q4_0 t=${th} (capped at ${LLAMA_CAP_S} s)`;
         conc.push(row);
         llamaRows.set(th, [...(llamaRows.get(th) ?? []), row]);
       }
@@ -443,7 +460,7 @@ async function main(): Promise<void> {
   )[0]?.[0];
   const ratios: Row[] = [];
   for (const n of CONCURRENCY) {
-    const find = (name: string) => conc.find((r) => r['streams'] === n && r['engine'] === name);
+    const find = (name: string) => conc.find((r) => r['streams'] === n && String(r['engine']).startsWith(name));
     const ours = find('switchyard');
     const tjs = find('transformers.js');
     const lcpp = bestThreads !== undefined ? find(`llama.cpp q4_0 t=${bestThreads}`) : undefined;
