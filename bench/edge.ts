@@ -1,28 +1,68 @@
 /**
- * Edge runtime vs transformers.js on the same ~50M-parameter built model folder, in one run:
- *  A. batch-1 prefill and decode tokens/s for fp32, int8 and 4-bit;
+ * Edge runtime vs transformers.js and llama.cpp on the same ~56M-parameter built model folder, in one run:
+ *  A. batch-1 prefill and decode tokens/s for fp32, int8 and 4-bit (llama.cpp: F32, Q8_0, Q4_0 GGUF of the same weights);
  *  B. 1/4/16/32 concurrent streams (seeded workload: prompts 32-256 tokens, outputs 64-128), output tokens/s,
- *     TTFT and time per output token p50/p95;
+ *     TTFT and time per output token p50/p95; llama.cpp at 1 and 2 threads, the best stated;
  *  C. KV waste over the 16-stream run and the memory a contiguous max-length reservation would need;
- *  D. TTFT of a request sharing a 512-token prefix, with and without prefix caching.
+ *  D. TTFT of a request sharing a 512-token prefix, with and without prefix caching;
+ *  E. greedy agreement with the float64 reference (LlamaReference) on a few prompts: llama.cpp F32 and Q4_0, Switchyard;
+ *  F. the 16-stream workload served through HTTP: `switchyard serve` (edge destination, streaming /v1/completions with
+ *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop delay from its /metrics.
  * Switchyard's engine runs its step loop in this process (the gateway runs the same loop in a worker thread).
+ * llama.cpp comes from bench/peers (node-llama-cpp 3.21.1, prebuilt CPU binary); without `npm run bench:peers` its
+ * rows are skipped with a line saying so. The GGUF files are written by bench/lib/llama-gguf.ts from model.onnx.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import OpenAI from 'openai';
 import { buildModelFolder } from '../edge-runtime/model/build-model.js';
 import { createEngine, bytesPerBlock, type CreatedEngine } from '../edge-runtime/worker/create-engine.js';
 import { engineOptionsSchema } from '../edge-runtime/engine/engine-options.js';
 import { loadModelFolder } from '../edge-runtime/model/model-folder.js';
 import { seededRandom } from '../edge-runtime/graph/llama-weights.js';
 import type { WeightFormat } from '../edge-runtime/graph/linear.js';
+import { LlamaReference } from '../edge-runtime/reference/llama-reference.js';
+import { PRESETS } from '../edge-runtime/model/presets.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
+import { writeLlamaGguf, type GgufVariant } from './lib/llama-gguf.js';
+import { loopGaps, startGatewayProcessWith } from './lib/processes.js';
 
 const PRESET = (process.env['BENCH_PRESET'] ?? 'bench-50m') as 'bench-50m' | 'small-llama' | 'tiny-llama';
 const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] ?? '1,4,16,32').split(',').map(Number);
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'fp32,int8,q4').split(',') as WeightFormat[];
 const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
 const TJS_DTYPE: Record<WeightFormat, 'fp32' | 'q8' | 'q4'> = { fp32: 'fp32', int8: 'q8', q4: 'q4' };
+const GGUF: Record<WeightFormat, GgufVariant> = { fp32: 'f32', int8: 'q8_0', q4: 'q4_0' };
+const LLAMA_THREADS = (process.env['BENCH_LLAMA_THREADS'] ?? '1,2').split(',').map(Number);
+const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/index.js');
+const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
+/** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
+const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
+
+/** The slice of node-llama-cpp's API the bench uses (it lives in bench/peers, outside the root install). */
+interface NlcSequence {
+  evaluate(tokens: number[], opts: { temperature: number; tokenBias?: unknown }): AsyncGenerator<number, void, void>;
+}
+interface NlcContext {
+  getSequence(): NlcSequence;
+  dispose(): Promise<void>;
+}
+interface NlcModel {
+  tokenizer: unknown;
+  createContext(o: { contextSize: number; sequences: number; batchSize: number; threads: { ideal: number; min: number } }): Promise<NlcContext>;
+  dispose(): Promise<void>;
+}
+interface NodeLlamaCpp {
+  getLlama(o: {
+    gpu: false;
+    build: 'never';
+    logLevel: 'warn' | 'error';
+  }): Promise<{ loadModel(o: { modelPath: string; gpuLayers: number }): Promise<NlcModel> }>;
+  TokenBias: new (tokenizer: unknown) => { set(token: number, bias: 'never'): void };
+}
 
 interface Req {
   prompt: number[];
@@ -138,6 +178,182 @@ async function runTjs(
   return { timings, wallMs: performance.now() - t0 };
 }
 
+interface LlamaCpp {
+  load(variant: WeightFormat): Promise<NlcModel>;
+  nlc: NodeLlamaCpp;
+  eos: number[];
+}
+
+async function loadLlamaCpp(dir: string, eos: number[]): Promise<LlamaCpp | undefined> {
+  if (!existsSync(NODE_LLAMA_CPP)) return undefined;
+  const nlc = (await import(pathToFileURL(NODE_LLAMA_CPP).href)) as NodeLlamaCpp;
+  const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+  return { nlc, eos, load: (v) => llama.loadModel({ modelPath: writeLlamaGguf(dir, GGUF[v]), gpuLayers: 0 }) };
+}
+
+/** The same requests through llama.cpp: one context, a sequence per request, batched by node-llama-cpp. */
+async function runLlamaCpp(
+  lc: LlamaCpp,
+  model: NlcModel,
+  reqs: Req[],
+  threads: number,
+): Promise<{ timings: Timing[]; wallMs: number; capped: boolean }> {
+  const ctxTokens = Math.max(...reqs.map((r) => r.prompt.length + r.max));
+  const ctx = await model.createContext({
+    contextSize: Math.ceil((ctxTokens + 1) / 256) * 256,
+    sequences: reqs.length,
+    batchSize: 512,
+    threads: { ideal: threads, min: threads },
+  });
+  const bias = new lc.nlc.TokenBias(model.tokenizer);
+  for (const id of lc.eos) bias.set(id, 'never');
+  const seqs = reqs.map(() => ctx.getSequence());
+  const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
+  const t0 = performance.now();
+  const deadline = t0 + LLAMA_CAP_S * 1000;
+  let capped = false;
+  await Promise.all(
+    reqs.map(async (r, i) => {
+      const t = timings[i]!;
+      t.start = performance.now();
+      for await (const tok of seqs[i]!.evaluate(r.prompt, { temperature: 0, tokenBias: bias })) {
+        void tok;
+        t.tokens.push(performance.now());
+        if (t.tokens.length >= r.max) break;
+        if (performance.now() > deadline) {
+          capped = true;
+          break;
+        }
+      }
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  await ctx.dispose();
+  return { timings, wallMs, capped };
+}
+
+/** Greedy tokens of one prompt from llama.cpp (EOS banned, as everywhere in this bench). */
+async function greedyLlamaCpp(lc: LlamaCpp, model: NlcModel, prompt: number[], n: number): Promise<number[]> {
+  const ctx = await model.createContext({ contextSize: 512, sequences: 1, batchSize: 512, threads: { ideal: 2, min: 1 } });
+  const bias = new lc.nlc.TokenBias(model.tokenizer);
+  for (const id of lc.eos) bias.set(id, 'never');
+  const out: number[] = [];
+  for await (const tok of ctx.getSequence().evaluate(prompt, { temperature: 0, tokenBias: bias })) {
+    out.push(tok);
+    if (out.length >= n) break;
+  }
+  await ctx.dispose();
+  return out;
+}
+
+async function greedyOurs(e: CreatedEngine, prompt: number[], n: number): Promise<number[]> {
+  const out: number[] = [];
+  const orig = e.tokenizer.newSink.bind(e.tokenizer);
+  e.tokenizer.newSink = (stop) => {
+    const sink = orig(stop);
+    return { push: (tok) => (out.push(tok), sink.push(tok)), flush: () => sink.flush() };
+  };
+  const bias = Object.fromEntries(e.tokenizer.eosIds.map((id) => [String(id), -100]));
+  e.core.submit(
+    {
+      id: `greedy-${performance.now()}`,
+      input: { kind: 'tokens', ids: prompt },
+      sampling: { ...greedy, logitBias: bias },
+      maxTokens: n,
+      stop: [],
+      n: 1,
+    },
+    () => undefined,
+  );
+  while (e.core.hasWork()) await e.core.step();
+  e.tokenizer.newSink = orig;
+  return out;
+}
+
+function greedyReference(ref: LlamaReference, prompt: number[], n: number, eos: number[]): number[] {
+  ref.reset();
+  const logits = ref.forward(prompt);
+  let last = logits[logits.length - 1]!;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const id of eos) last[id] = -Infinity;
+    let best = 0;
+    for (let v = 1; v < last.length; v++) if (last[v]! > last[best]!) best = v;
+    out.push(best);
+    if (i + 1 < n) last = ref.forward([best])[0]!;
+  }
+  return out;
+}
+
+/** F. The same workload through `switchyard serve` with the official openai SDK as client. */
+async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: Row; loop: Row }> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-bench-'));
+  const probe = join(tmp, 'loop.json');
+  const gw = await startGatewayProcessWith(
+    (port) =>
+      [
+        `server: { port: ${port} }`,
+        'logging: { level: warn }',
+        `edge: { enabled: true, models: [{ id: bench-edge, path: "${dir}", variant: q4 }], kv_budget_mb: 512, max_num_seqs: 32, max_batched_tokens: 512, cache_dir: "${join(tmp, 'cache')}" }`,
+        `records: { sink: jsonl, dir: "${join(tmp, 'records')}" }`,
+        '',
+      ].join('\n'),
+    ['--import', './bench/lib/loop-probe.mjs'],
+    { LOOP_PROBE_FILE: probe },
+  );
+  try {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const logitBias = Object.fromEntries(eos.map((id) => [String(id), -100]));
+    const one = async (r: Req, t: Timing): Promise<number> => {
+      t.start = performance.now();
+      const stream = await client.completions.create({
+        model: 'bench-edge',
+        prompt: r.prompt,
+        max_tokens: r.max,
+        temperature: 0,
+        logit_bias: logitBias,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let usage = 0;
+      for await (const chunk of stream) {
+        if (chunk.choices.length > 0) t.tokens.push(performance.now());
+        if (chunk.usage) usage = chunk.usage.completion_tokens;
+      }
+      return usage;
+    };
+    for (const r of workload(2, 1000, 77)) await one({ prompt: r.prompt.slice(0, 32), max: 8 }, { start: 0, tokens: [] }); // warm-up
+    const from = Date.now();
+    const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
+    const t0 = performance.now();
+    const usage = await Promise.all(reqs.map((r, i) => one(r, timings[i]!)));
+    const wallMs = performance.now() - t0;
+    const to = Date.now();
+    const row = summarise('switchyard via HTTP (openai SDK)', reqs.length, reqs, timings, wallMs);
+    const total = usage.reduce((a, b) => a + b, 0);
+    row['out tok/s'] = Math.round((total / wallMs) * 1000);
+    row['tokens'] = total;
+    await gw.stop(); // the probe writes its gaps at exit
+    let loop: Row;
+    try {
+      const g = loopGaps(probe, from, to);
+      loop = {
+        source: 'gateway main thread, gaps of a 1 ms timer (bench/lib/loop-probe.ts) over the run',
+        ticks: g.ticks,
+        'p50 ms': +g.p50.toFixed(2),
+        'p99 ms': +g.p99.toFixed(2),
+        'max ms': +g.max.toFixed(1),
+      };
+    } catch (err) {
+      loop = { source: `not reachable: the probe wrote nothing at the gateway's exit (${(err as Error).message})` };
+    }
+    return { row, loop };
+  } finally {
+    await gw.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const dir = resolve(`.cache/bench-models/${PRESET}-seed1`);
   if (!existsSync(join(dir, 'config.json'))) {
@@ -148,6 +364,10 @@ async function main(): Promise<void> {
   env.allowRemoteModels = false;
   env.localModelPath = `${dirname(dir)}/`;
   const results: Record<string, unknown> = { preset: PRESET };
+  const eos = [...spec.eosIds];
+  const lc = await loadLlamaCpp(dir, eos);
+  if (!lc) console.log('llama.cpp: skipped (bench/peers not installed; run `npm run bench:peers`)');
+  results['llamaCpp'] = lc ? 'node-llama-cpp 3.21.1, prebuilt CPU binary, GGUF written from model.onnx' : 'skipped: bench/peers not installed';
 
   // A. batch-1 prefill and decode.
   const single: Row[] = [];
@@ -162,10 +382,20 @@ async function main(): Promise<void> {
     const model = await AutoModelForCausalLM.from_pretrained(basename(dir), { dtype: TJS_DTYPE[v] });
     await runTjs(model, [{ prompt: prompt.slice(0, 32), max: 8 }]);
     const theirs = (await runTjs(model, [{ prompt, max: 64 }])).timings[0]!;
-    for (const [name, tm] of [
+    const runs: Array<[string, Timing]> = [
       ['switchyard', t],
       ['transformers.js', theirs],
-    ] as const) {
+    ];
+    if (lc) {
+      const lm = await lc.load(v);
+      await runLlamaCpp(lc, lm, [{ prompt: prompt.slice(0, 32), max: 8 }], 2);
+      for (const th of LLAMA_THREADS) {
+        const r = await runLlamaCpp(lc, lm, [{ prompt, max: 64 }], th);
+        runs.push([`llama.cpp ${GGUF[v]} t=${th}${r.capped ? ` (capped at ${LLAMA_CAP_S} s)` : ''}`, r.timings[0]!]);
+      }
+      await lm.dispose();
+    }
+    for (const [name, tm] of runs) {
       single.push({
         variant: v,
         engine: name,
@@ -185,6 +415,9 @@ async function main(): Promise<void> {
   const e = await engineFor(dir, 'q4');
   const model = await AutoModelForCausalLM.from_pretrained(basename(dir), { dtype: 'q4' });
   await runOurs(e, workload(4, spec.vocab, 99));
+  const lq4 = lc ? await lc.load('q4') : undefined;
+  if (lc && lq4) await runLlamaCpp(lc, lq4, workload(4, spec.vocab, 99), 2);
+  const llamaRows = new Map<number, Row[]>();
   for (const n of CONCURRENCY) {
     const reqs = workload(n, spec.vocab, n);
     let wasteSum = 0;
@@ -201,6 +434,15 @@ async function main(): Promise<void> {
     conc.push(summarise('switchyard', n, reqs, ours.timings, ours.wallMs));
     const theirs = await runTjs(model, reqs);
     conc.push(summarise('transformers.js', n, reqs, theirs.timings, theirs.wallMs));
+    if (lc && lq4) {
+      for (const th of LLAMA_THREADS) {
+        const r = await runLlamaCpp(lc, lq4, reqs, th);
+        const row = summarise(`llama.cpp q4_0 t=${th}`, n, reqs, r.timings, r.wallMs);
+        if (r.capped) row['engine'] = `llama.cpp q4_0 t=${th} (capped at ${LLAMA_CAP_S} s)`;
+        conc.push(row);
+        llamaRows.set(th, [...(llamaRows.get(th) ?? []), row]);
+      }
+    }
     const perBlock = bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, 16);
     const perToken = perBlock / 16;
     waste.push({
@@ -211,7 +453,35 @@ async function main(): Promise<void> {
       'contiguous per-request max MB': +((reqs.reduce((a, r) => a + r.prompt.length + r.max, 0) * perToken) / 2 ** 20).toFixed(1),
     });
   }
+  // Best llama.cpp thread count: the one with the most output tok/s at 16 streams (or the largest run).
+  const ref16 = CONCURRENCY.includes(16) ? CONCURRENCY.indexOf(16) : CONCURRENCY.length - 1;
+  const bestThreads = [...llamaRows.entries()].sort(
+    (a, b) => Number(b[1][ref16]?.['out tok/s'] ?? 0) - Number(a[1][ref16]?.['out tok/s'] ?? 0),
+  )[0]?.[0];
+  const ratios: Row[] = [];
+  for (const n of CONCURRENCY) {
+    const find = (name: string) => conc.find((r) => r['streams'] === n && String(r['engine']).startsWith(name));
+    const ours = find('switchyard');
+    const tjs = find('transformers.js');
+    const lcpp = bestThreads !== undefined ? find(`llama.cpp q4_0 t=${bestThreads}`) : undefined;
+    const q = (a: Row | undefined, b: Row | undefined, k: string) => (a && b ? +(Number(a[k]) / Number(b[k])).toFixed(2) : '—');
+    ratios.push({
+      streams: n,
+      'tok/s vs transformers.js': q(ours, tjs, 'out tok/s'),
+      'tok/s vs llama.cpp': q(ours, lcpp, 'out tok/s'),
+      'TTFT p95 vs llama.cpp': q(ours, lcpp, 'TTFT p95 ms'),
+    });
+  }
   printTable('B. Concurrent streams, 4-bit, greedy (prompts 32-256, outputs 64-128 tokens)', conc);
+  const threadsNote =
+    `threads: switchyard 2 (ORT intra-op), transformers.js ORT default (all cores = 2), ` +
+    (bestThreads !== undefined
+      ? `llama.cpp best at ${bestThreads} (of ${LLAMA_THREADS.join(', ')}; batch 512, one context, a sequence per request)`
+      : 'llama.cpp skipped');
+  console.log(threadsNote);
+  printTable(`Switchyard / peers, same run (llama.cpp at t=${bestThreads ?? '—'})`, ratios);
+  results['threads'] = { switchyard: 2, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
+  results['ratios'] = ratios;
   printTable('C. KV memory', waste);
   results['concurrency'] = conc;
   results['kv'] = waste;
@@ -234,6 +504,64 @@ async function main(): Promise<void> {
   }
   printTable('D. TTFT of a request sharing a 512-token prefix with an earlier one', sharing);
   results['prefix'] = sharing;
+  await e.runner.release();
+  await model.dispose();
+  await lq4?.dispose();
+
+  // E. Greedy agreement with the float64 reference (same weights, EOS banned).
+  const shape = { ...PRESETS[PRESET].shape, vocab: spec.vocab } as ConstructorParameters<typeof LlamaReference>[0];
+  const refModel = new LlamaReference(shape, readFileSync(join(dir, 'onnx', 'model.onnx')));
+  const GEN = 24;
+  const prompts = workload(3, spec.vocab, 4242).map((r, i) => r.prompt.slice(0, 16 + 8 * i));
+  const want = prompts.map((p) => greedyReference(refModel, p, GEN, eos));
+  const agree: Row[] = [];
+  const compare = (engine: string, got: number[][]) => {
+    const prefix = got.map((g, i) => {
+      let k = 0;
+      while (k < GEN && g[k] === want[i]![k]) k++;
+      return k;
+    });
+    agree.push({
+      engine,
+      'prompts identical': `${prefix.filter((k) => k === GEN).length}/${prompts.length}`,
+      'matching tokens before first difference': prefix.join(' / '),
+    });
+  };
+  if (lc) {
+    for (const v of ['fp32', 'q4'] as WeightFormat[]) {
+      const lm = await lc.load(v);
+      const got: number[][] = [];
+      for (const p of prompts) got.push(await greedyLlamaCpp(lc, lm, p, GEN));
+      compare(`llama.cpp ${GGUF[v]} GGUF`, got);
+      await lm.dispose();
+    }
+  }
+  for (const v of ['fp32', 'q4'] as WeightFormat[]) {
+    const eng = await engineFor(dir, v);
+    const got: number[][] = [];
+    for (const p of prompts) got.push(await greedyOurs(eng, p, GEN));
+    compare(`switchyard ${v}`, got);
+    await eng.runner.release();
+  }
+  printTable(
+    `E. Greedy agreement with the float64 reference (prompts of ${prompts.map((p) => p.length).join('/')} tokens, ${GEN} new tokens each)`,
+    agree,
+  );
+  results['agreement'] = agree;
+
+  // F. Through HTTP.
+  const httpReqs = workload(HTTP_STREAMS, spec.vocab, HTTP_STREAMS);
+  try {
+    const { row, loop } = await runHttp(dir, httpReqs, eos);
+    const inProc = conc.find((r) => r['streams'] === HTTP_STREAMS && r['engine'] === 'switchyard');
+    row['vs in-process'] = inProc ? +(Number(row['out tok/s']) / Number(inProc['out tok/s'])).toFixed(2) : '—';
+    printTable(`F. ${HTTP_STREAMS} streams through \`switchyard serve\` (edge, q4, streaming /v1/completions, openai SDK)`, [row]);
+    printTable('F. Gateway event-loop delay during that run', [loop]);
+    results['http'] = { row, eventLoop: loop };
+  } catch (err) {
+    console.log(`F. through HTTP: failed (${(err as Error).message})`);
+    results['http'] = { error: (err as Error).message };
+  }
   writeResults(`edge-${PRESET}`, results);
 }
 

@@ -1,6 +1,10 @@
 /** Starts benchmark participants as separate processes and waits for them to be ready. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../test/helpers/free-port.js';
+import { waitUntil } from '../../test/helpers/wait.js';
 export { startGatewayProcess } from '../../test/helpers/gateway-process.js';
 
 import { stopper, type Proc } from '../../test/helpers/gateway-process.js';
@@ -23,4 +27,42 @@ export function cpuMicros(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** Event-loop gaps of a 1 ms timer inside a process started with bench/lib/loop-probe.ts, within [from, to] (epoch ms). */
+export function loopGaps(file: string, from: number, to: number): { p50: number; p99: number; max: number; ticks: number } {
+  const { at, gap } = JSON.parse(readFileSync(file, 'utf8')) as { at: number[]; gap: number[] };
+  const xs = gap.filter((_, i) => at[i]! >= from && at[i]! <= to).sort((a, b) => a - b);
+  const q = (p: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))] ?? NaN;
+  return { p50: q(0.5), p99: q(0.99), max: xs[xs.length - 1] ?? NaN, ticks: xs.length };
+}
+
+/** `switchyard serve` as startGatewayProcess does, with extra node flags (e.g. `--import ./bench/lib/loop-probe.mjs`) and env. */
+export async function startGatewayProcessWith(
+  configYaml: (port: number) => string,
+  nodeArgs: string[],
+  env: Record<string, string>,
+  readyTimeoutMs = 300_000,
+): Promise<Proc & { url: string }> {
+  const port = await freePort();
+  const file = join(tmpdir(), `switchyard-bench-${process.pid}-${port}.yaml`);
+  writeFileSync(file, configYaml(port));
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'gateway/cli/main.ts', 'serve', '--config', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_, rej) => child.once('exit', (c) => rej(new Error(`switchyard serve exited ${c}`))));
+  exited.catch(() => undefined);
+  const stop = stopper(child);
+  try {
+    await Promise.race([
+      waitUntil(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: readyTimeoutMs, intervalMs: 100 }),
+      exited,
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { child, url, stop };
 }
