@@ -2,8 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { WeightFormat } from '../graph/linear.js';
-import { VARIANT_FILES } from './build-model.js';
+import { chooseVariant, presentVariants, VARIANT_FILES, VariantError, type VariantName } from './variants.js';
 
 export class ModelFolderError extends Error {
   constructor(message: string) {
@@ -54,7 +53,8 @@ export interface ModelSpec {
   eosIds: number[];
   tokenizerJson: object;
   tokenizerConfig: z.infer<typeof tokenizerConfig>;
-  onnxFiles: Partial<Record<WeightFormat, string>>;
+  /** Weight files present, by variant (see variants.ts). */
+  onnxFiles: Partial<Record<VariantName, string>>;
 }
 
 function readJson(dir: string, file: string): unknown {
@@ -113,10 +113,7 @@ export function loadModelFolder(dir: string): ModelSpec {
   }
   const tcfg = check(tokenizerConfig, readJson(dir, 'tokenizer_config.json'), join(dir, 'tokenizer_config.json'));
   const onnxFiles: ModelSpec['onnxFiles'] = {};
-  for (const [v, file] of Object.entries(VARIANT_FILES) as Array<[WeightFormat, string]>) {
-    const p = join(dir, 'onnx', file);
-    if (existsSync(p)) onnxFiles[v] = p;
-  }
+  for (const v of presentVariants(dir)) onnxFiles[v.variant] = v.path;
   if (Object.keys(onnxFiles).length === 0) {
     throw new ModelFolderError(`${join(dir, 'onnx')}: no model file (expected one of ${Object.values(VARIANT_FILES).join(', ')})`);
   }
@@ -124,14 +121,12 @@ export function loadModelFolder(dir: string): ModelSpec {
   return { dir, ...rest, eosIds: [...new Set(eosIds)], tokenizerJson: tokenizerJson as object, tokenizerConfig: tcfg, onnxFiles };
 }
 
-/** Picks the requested variant, failing with the files that do exist. */
-export function variantPath(spec: ModelSpec, variant: WeightFormat): string {
-  const p = spec.onnxFiles[variant];
-  if (!p)
-    throw new ModelFolderError(
-      `${spec.dir}/onnx/${VARIANT_FILES[variant]}: missing; this folder has ${Object.values(spec.onnxFiles)
-        .map((f) => f!.split('/').pop())
-        .join(', ')}`,
-    );
-  return p;
+/** Resolves 'auto', a variant name or a file name to a path, failing with the files that do exist and the flag. */
+export function variantPath(spec: ModelSpec, variant: VariantName | 'auto' | (string & {}) = 'auto'): string {
+  try {
+    return chooseVariant(spec.dir, variant).path;
+  } catch (err) {
+    if (err instanceof VariantError) throw new ModelFolderError(err.message);
+    throw err;
+  }
 }

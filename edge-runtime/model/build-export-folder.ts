@@ -1,0 +1,62 @@
+/**
+ * Writes model folders in the styles users bring, for tests and `edge inspect` demos: "hf-export" (what
+ * torch.onnx.export of Hugging Face's eager modules emits, Optimum names). Variants: fp32 (model.onnx), fp16 weights
+ * (model_fp16.onnx), weight-only 4-bit (model_q4.onnx) and int8 (model_quantized.onnx); optionally with external data
+ * (`<file>_data` next to each .onnx). config.json and the tokenizer files are the same as buildModelFolder writes.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildHfExportLlama } from '../graph/hf-export-llama.js';
+import { buildHfExportGpt2 } from '../graph/hf-export-gpt2.js';
+import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
+import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
+import { storeWeightsAsFp16 } from '../graph/fp16.js';
+import { splitExternalData } from '../graph/external-data.js';
+import type { WeightFormat } from '../graph/linear.js';
+import { buildModelFolder } from './build-model.js';
+import { PRESETS, type PresetName } from './presets.js';
+import { VARIANT_FILES } from './variants.js';
+
+export type ExportStyle = 'hf-export';
+export type ExportVariant = 'fp32' | 'fp16' | 'q4' | 'int8';
+
+export interface ExportFolderOptions {
+  preset: PresetName;
+  seed: number;
+  outDir: string;
+  style?: ExportStyle;
+  variants: ExportVariant[];
+  /** Move initializers of at least 1 KiB into `<file>_data`, as exporters do for models over 2 GB. */
+  externalData?: boolean;
+}
+
+export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ dir: string; shape: LlamaShape | Gpt2Shape }> {
+  const tmp = `${opts.outDir}.tmp-${process.pid}-${Date.now()}`;
+  // Same config.json and tokenizer as the project's own folders (same seed gives the same weights below).
+  const { shape } = await buildModelFolder({ preset: opts.preset, seed: opts.seed, outDir: tmp, variants: [] });
+  const preset = PRESETS[opts.preset];
+  let graph: (format: WeightFormat) => Uint8Array;
+  if (preset.family === 'gpt2') {
+    const s = shape as Gpt2Shape;
+    const w = randomGpt2Weights(s, opts.seed);
+    graph = (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 });
+  } else {
+    const s = shape as LlamaShape;
+    const w = randomLlamaWeights(s, opts.seed);
+    graph = (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 });
+  }
+  for (const v of opts.variants) {
+    const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : graph(v);
+    const file = VARIANT_FILES[v];
+    if (opts.externalData) {
+      const split = splitExternalData(bytes, `${file}_data`);
+      await writeFile(join(tmp, 'onnx', file), split.model);
+      await writeFile(join(tmp, 'onnx', `${file}_data`), split.data);
+    } else {
+      await writeFile(join(tmp, 'onnx', file), bytes);
+    }
+  }
+  await rm(opts.outDir, { recursive: true, force: true });
+  await rename(tmp, opts.outDir);
+  return { dir: opts.outDir, shape };
+}
