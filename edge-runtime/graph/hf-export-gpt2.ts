@@ -10,20 +10,30 @@ import { linear, type LinearOptions } from './linear.js';
 import { transpose, type Gpt2Shape, type Gpt2Weights } from './gpt2-weights.js';
 import { FLOAT_MIN, TorchOps } from './torch-ops.js';
 
-export function buildHfExportGpt2(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions): Uint8Array {
+/**
+ * `positionIds: false` writes the older export without a position_ids input, whose positions are
+ * `arange(past_length, past_length + S)` from the past's Shape: right only when every row's past is exactly its
+ * length, which the paged rewrite (whole blocks) and batched padding break. Tests use it for the fallback path.
+ */
+export function buildHfExportGpt2(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions, opts: { positionIds?: boolean } = {}): Uint8Array {
   const g = new GraphBuilder('torch_jit');
   const t = new TorchOps(g);
   const { hidden: D, heads: H, vocab: V, maxPositions: NP } = s;
   const HD = D / H;
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const am = g.input('attention_mask', 'int64', ['batch_size', 'past_sequence_length + sequence_length']);
-  const pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const withPositions = opts.positionIds ?? true;
+  const pos = withPositions ? g.input('position_ids', 'int64', ['batch_size', 'sequence_length']) : '';
   for (let l = 0; l < s.layers; l++) {
     g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', H, 'past_sequence_length', HD]);
     g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', H, 'past_sequence_length', HD]);
   }
   const B = t.dim(ids, 0);
   const S = t.dim(ids, 1);
+  const past = t.dim('past_key_values.0.key', 2);
+  const positions = withPositions
+    ? pos
+    : g.o('Expand', [g.o('Unsqueeze', [g.o('Range', [past, g.o('Add', [past, S]), t.int(1)]), t.ints([0])]), t.shape([B, S])]);
   // The registered causal buffer: tril(ones(n_positions, n_positions)) as bool [1, 1, NP, NP].
   const tril = new Uint8Array(NP * NP);
   for (let i = 0; i < NP; i++) for (let j = 0; j <= i; j++) tril[i * NP + j] = 1;
@@ -46,7 +56,7 @@ export function buildHfExportGpt2(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptio
 
   let x = g.o('Add', [
     g.o('Gather', [g.float('transformer.wte.weight', [V, D], w.wte), ids], { axis: 0 }),
-    g.o('Gather', [g.float('transformer.wpe.weight', [NP, D], w.wpe), pos], { axis: 0 }),
+    g.o('Gather', [g.float('transformer.wpe.weight', [NP, D], w.wpe), positions], { axis: 0 }),
   ]);
   w.layers.forEach((lw, l) => {
     const p = `transformer.h.${l}`;

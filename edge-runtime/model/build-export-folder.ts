@@ -26,6 +26,8 @@ export interface ExportFolderOptions {
   outDir: string;
   style?: ExportStyle;
   variants: ExportVariant[];
+  /** GPT-2 only: false writes the older export that derives positions from the past length (no position_ids input). */
+  positionIds?: boolean;
   /** Move initializers of at least 1 KiB into `<file>_data`, as exporters do for models over 2 GB. */
   externalData?: boolean;
 }
@@ -39,7 +41,7 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
   if (preset.family === 'gpt2') {
     const s = shape as Gpt2Shape;
     const w = randomGpt2Weights(s, opts.seed);
-    graph = (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 });
+    graph = (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
   } else {
     const s = shape as LlamaShape;
     const w = randomLlamaWeights(s, opts.seed);

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { buildExportFolder, type ExportFolderOptions } from './build-export-folder.js';
 
 export async function exportTestModel(opts: Omit<ExportFolderOptions, 'outDir'>): Promise<string> {
-  const key = [opts.style ?? 'hf-export', opts.preset, `seed${opts.seed}`, ...opts.variants, opts.externalData ? 'ext' : 'inline', 'v1'].join('-');
+  const key = [
+    opts.style ?? 'hf-export',
+    opts.preset,
+    `seed${opts.seed}`,
+    ...opts.variants,
+    opts.externalData ? 'ext' : 'inline',
+    opts.positionIds === false ? 'nopos' : 'pos',
+    'v1',
+  ].join('-');
   const dir = join(tmpdir(), 'switchyard-test-models', key);
   if (!existsSync(join(dir, 'config.json'))) await buildExportFolder({ ...opts, outDir: dir });
   return dir;
