@@ -10,7 +10,12 @@ import { linear, type LinearOptions } from './linear.js';
 import type { LlamaShape, LlamaWeights } from './llama-weights.js';
 import { FLOAT_MIN, TorchOps } from './torch-ops.js';
 
-export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOptions): Uint8Array {
+/**
+ * `positionIds: false` writes the export without a position_ids input, where HF uses `cache_position[None]` (the past
+ * length read from the past's Shape): right only when every row's past is exactly its length, which the paged
+ * rewrite (whole blocks) and batched padding break. Tests use it for the fallback path.
+ */
+export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOptions, opts: { positionIds?: boolean } = {}): Uint8Array {
   const g = new GraphBuilder('torch_jit');
   const t = new TorchOps(g);
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
@@ -18,7 +23,8 @@ export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOp
   const half = HD / 2;
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const am = g.input('attention_mask', 'int64', ['batch_size', 'past_sequence_length + 1']);
-  const pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const withPositions = opts.positionIds ?? true;
+  const posInput = withPositions ? g.input('position_ids', 'int64', ['batch_size', 'sequence_length']) : '';
   for (let l = 0; l < s.layers; l++) {
     g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
     g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
@@ -29,6 +35,7 @@ export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOp
   const past = t.dim('past_key_values.0.key', 2);
   const T = g.o('Add', [past, S]);
   const cachePos = g.o('Range', [past, T, t.int(1)]);
+  const pos = withPositions ? posInput : g.o('Unsqueeze', [cachePos, t.ints([0])]);
 
   // _update_causal_mask: full((S, T), min).triu(1) * (arange(T) > cache_position[:, None]), expanded to [B, 1, S, T],
   // then the padding columns filled with min through a slice assignment (ScatterND).

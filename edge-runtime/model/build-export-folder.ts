@@ -26,7 +26,7 @@ export interface ExportFolderOptions {
   outDir: string;
   style?: ExportStyle;
   variants: ExportVariant[];
-  /** GPT-2 only: false writes the older export that derives positions from the past length (no position_ids input). */
+  /** false writes the older export that derives positions from the past length (no position_ids input). */
   positionIds?: boolean;
   /** Move initializers of at least 1 KiB into `<file>_data`, as exporters do for models over 2 GB. */
   externalData?: boolean;
@@ -45,7 +45,7 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
   } else {
     const s = shape as LlamaShape;
     const w = randomLlamaWeights(s, opts.seed);
-    graph = (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 });
+    graph = (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
   }
   for (const v of opts.variants) {
     const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : graph(v);

@@ -1,0 +1,166 @@
+/**
+ * Folders in the styles users bring (torch.onnx.export of HF eager Llama / GPT-2, Optimum names), served with no
+ * option but the folder: the variant is chosen automatically, the paged rewrite is proven at load (or a proven
+ * unpaged path serves), and greedy output equals transformers.js on the same folder, alone, batched, with prefix hits
+ * and after preemption. Also: fp16 weights, external data, and an export the rewrite cannot serve.
+ */
+import { basename, dirname } from 'node:path';
+import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, bytesPerBlock, type CreatedEngine } from './create-engine.js';
+import { engineOptionsSchema } from './engine-options.js';
+import { loadModelFolder } from '../model/model-folder.js';
+import { exportTestModel } from '../model/export-fixtures.js';
+
+const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
+const NEW = 20;
+const prompts = [
+  [10, 20, 30, 40, 50, 60, 70],
+  [1, 2, 3],
+  Array.from({ length: 40 }, (_, i) => (i * 29 + 5) % 256),
+  [200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215, 216],
+  Array.from({ length: 33 }, (_, i) => (i * 7 + 3) % 256),
+];
+
+type Dtype = 'fp32' | 'fp16' | 'q4';
+
+/** transformers.js greedy continuation of each prompt, one at a time (it runs the folder's graph unmodified). */
+async function theirs(dir: string, dtype: Dtype, extra: Record<string, unknown> = {}): Promise<number[][]> {
+  env.allowRemoteModels = false;
+  env.localModelPath = `${dirname(dir)}/`;
+  const model = await AutoModelForCausalLM.from_pretrained(basename(dir), { dtype, ...extra });
+  const out: number[][] = [];
+  for (const p of prompts) {
+    const ids = new Tensor('int64', BigInt64Array.from(p.map(BigInt)), [1, p.length]);
+    const r = (await model.generate({ input_ids: ids, max_new_tokens: NEW, do_sample: false, eos_token_id: -1 })) as Tensor;
+    out.push(Array.from(r.data as BigInt64Array, Number).slice(p.length));
+  }
+  await model.dispose();
+  return out;
+}
+
+async function engine(dir: string, variant: string, blocks?: number): Promise<CreatedEngine> {
+  const spec = loadModelFolder(dir);
+  const kvBudgetBytes = blocks ? blocks * bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, 16) : 8 << 20;
+  return createEngine(engineOptionsSchema.parse({ modelDir: dir, modelId: 'm', variant, kvBudgetBytes, maxBatchedTokens: 24 }));
+}
+
+/** The engine's greedy tokens per prompt; `together` submits all before stepping (one batch), else one by one. */
+async function ours(e: CreatedEngine, together: boolean): Promise<number[][]> {
+  const got: number[][] = prompts.map(() => []);
+  let current = 0;
+  const orig = e.tokenizer.newSink.bind(e.tokenizer);
+  e.tokenizer.newSink = (stop) => {
+    const mine = got[current]!;
+    const sink = orig(stop);
+    return { push: (t) => (mine.push(t), sink.push(t)), flush: () => sink.flush() };
+  };
+  const submit = (i: number) => {
+    current = i;
+    e.core.submit(
+      { id: `r${i}-${Math.random()}`, input: { kind: 'tokens', ids: prompts[i]! }, sampling: greedy, maxTokens: NEW, stop: [], n: 1 },
+      () => undefined,
+    );
+  };
+  if (together) {
+    prompts.forEach((_, i) => submit(i));
+    while (e.core.hasWork()) await e.core.step();
+  } else {
+    for (let i = 0; i < prompts.length; i++) {
+      submit(i);
+      while (e.core.hasWork()) await e.core.step();
+    }
+  }
+  e.tokenizer.newSink = orig;
+  return got;
+}
+
+/** The engine stops at EOS; transformers.js was told not to: the engine's tokens must be a prefix ending at EOS. */
+function expectSame(mine: number[][], ref: number[][], eos: number[]): void {
+  mine.forEach((m, i) => {
+    expect(m.length).toBeGreaterThan(0);
+    expect(ref[i]!.slice(0, m.length)).toEqual(m);
+    if (m.length < NEW) expect(eos).toContain(ref[i]![m.length]);
+  });
+}
+
+describe.each([
+  ['llama', 'tiny-llama'],
+  ['gpt2', 'tiny-gpt2'],
+] as const)('HF-export %s folder', (_family, preset) => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await exportTestModel({ preset, seed: 3, variants: ['fp32', 'q4'] });
+  });
+
+  it('is served on the paged path (the rewrite proven at load), with variant auto picking model_q4.onnx', async () => {
+    const e = await engine(dir, 'auto');
+    expect(e.load.variant).toBe('q4');
+    expect(e.load.path).toBe('paged');
+    expect(e.load.proofMaxDiff).toBeLessThan(1e-4);
+    // torch exports read the past length with Shape(past_key_values.0.key): those reads now see the gathered past.
+    expect(e.runner.info!.otherPastConsumers).toBeGreaterThan(0);
+    await e.runner.release();
+  });
+
+  it.each(['fp32', 'q4'] as const)('%s: greedy equals transformers.js alone, batched, with prefix hits and after preemption', async (v) => {
+    const ref = await theirs(dir, v);
+    const e = await engine(dir, v);
+    const eos = [...e.tokenizer.eosIds];
+    expectSame(await ours(e, false), ref, eos);
+    expectSame(await ours(e, true), ref, eos);
+    expect(e.core.stats().prefixHitRate).toBeGreaterThan(0);
+    await e.runner.release();
+    // 12 blocks of 16 slots for five requests needing up to 4 blocks each.
+    const small = await engine(dir, v, 12);
+    expectSame(await ours(small, true), ref, eos);
+    expect(small.core.stats().preempted).toBeGreaterThan(0);
+    await small.runner.release();
+  });
+});
+
+describe('folders with one variant', () => {
+  it('fp16 weights only: auto picks model_fp16.onnx, upcast at load, greedy equals transformers.js', async () => {
+    const dir = await exportTestModel({ preset: 'tiny-llama', seed: 4, variants: ['fp16'] });
+    const e = await engine(dir, 'auto');
+    expect(e.load.variant).toBe('fp16');
+    expect(e.load.fp16Upcast).toBe(true);
+    expect(e.load.path).toBe('paged');
+    const ref = await theirs(dir, 'fp16');
+    expectSame(await ours(e, true), ref, [...e.tokenizer.eosIds]);
+    await e.runner.release();
+  });
+
+  it('an explicit variant that is missing names the files present and the flag', async () => {
+    const dir = await exportTestModel({ preset: 'tiny-llama', seed: 4, variants: ['fp16'] });
+    await expect(engine(dir, 'q4')).rejects.toThrow(/model_q4\.onnx: missing; this folder has model_fp16\.onnx; use --variant fp16/);
+  });
+
+  it('external data (model.onnx + model.onnx_data) only: auto picks model.onnx, greedy equals transformers.js', async () => {
+    const dir = await exportTestModel({ preset: 'tiny-llama', seed: 5, variants: ['fp32'], externalData: true });
+    const e = await engine(dir, 'auto');
+    expect(e.load.variant).toBe('fp32');
+    expect(e.load.externalData).toEqual(['model.onnx_data']);
+    expect(e.load.path).toBe('paged');
+    const ref = await theirs(dir, 'fp32', { use_external_data_format: true });
+    expectSame(await ours(e, true), ref, [...e.tokenizer.eosIds]);
+    await e.runner.release();
+  });
+});
+
+describe('an export the paged rewrite cannot serve', () => {
+  it.each(['tiny-llama', 'tiny-gpt2'] as const)(
+    '%s deriving positions from the past length: proven unpaged path, identical greedy output alone and batched',
+    async (preset) => {
+      const dir = await exportTestModel({ preset, seed: 3, variants: ['fp32'], positionIds: false });
+      const e = await engine(dir, 'auto');
+      expect(e.load.path).toBe('assembled-grouped');
+      expect(e.load.pathReason).toMatch(/paged rejected: logits differ/);
+      const ref = await theirs(dir, 'fp32');
+      const eos = [...e.tokenizer.eosIds];
+      expectSame(await ours(e, false), ref, eos);
+      expectSame(await ours(e, true), ref, eos);
+      await e.runner.release();
+    },
+  );
+});
