@@ -44,6 +44,8 @@ const tokenizerConfig = z.looseObject({
 
 export interface ModelSpec {
   dir: string;
+  /** The config.json fields that name the model (for logs and `edge inspect`). */
+  config: { model_type: string; architectures?: string[] };
   family: 'llama' | 'gpt2';
   layers: number;
   kvHeads: number;
@@ -79,7 +81,7 @@ export function loadModelFolder(dir: string): ModelSpec {
   if (!existsSync(dir)) throw new ModelFolderError(`${dir}: model folder not found`);
   const raw = readJson(dir, 'config.json') as { model_type?: unknown };
   const cfgPath = join(dir, 'config.json');
-  let spec: Omit<ModelSpec, 'dir' | 'tokenizerJson' | 'tokenizerConfig' | 'onnxFiles' | 'eosIds'> & { eos?: number | number[] };
+  let spec: Omit<ModelSpec, 'dir' | 'config' | 'tokenizerJson' | 'tokenizerConfig' | 'onnxFiles' | 'eosIds'> & { eos?: number | number[] };
   if (raw?.model_type === 'gpt2') {
     const c = check(gpt2Config, raw, cfgPath);
     spec = {
@@ -118,7 +120,16 @@ export function loadModelFolder(dir: string): ModelSpec {
     throw new ModelFolderError(`${join(dir, 'onnx')}: no model file (expected one of ${Object.values(VARIANT_FILES).join(', ')})`);
   }
   const { eos: _eos, ...rest } = spec;
-  return { dir, ...rest, eosIds: [...new Set(eosIds)], tokenizerJson: tokenizerJson as object, tokenizerConfig: tcfg, onnxFiles };
+  const named = check(z.looseObject({ model_type: z.string(), architectures: z.array(z.string()).optional() }), raw, cfgPath);
+  return {
+    dir,
+    config: { model_type: named.model_type, architectures: named.architectures },
+    ...rest,
+    eosIds: [...new Set(eosIds)],
+    tokenizerJson: tokenizerJson as object,
+    tokenizerConfig: tcfg,
+    onnxFiles,
+  };
 }
 
 /** Resolves 'auto', a variant name or a file name to a path, failing with the files that do exist and the flag. */
