@@ -14,7 +14,7 @@ describe('inspectModelFolder', () => {
     expect(r.tokenizer.chatTemplate).toBe(true);
     expect(r.execution).toMatchObject({ ok: true, path: 'paged', externalData: ['model.onnx_data'] });
     expect(r.kvBytesPerToken).toBe(2 * 2 * 2 * 16 * 4);
-    expect(r.ops['Shape']).toBeGreaterThan(10);
+    expect(r.ops['Shape']).toBeGreaterThan(5);
     expect(formatInspection(r)).toMatch(/execution {6}paged: paged path, proven at load/);
   });
 
