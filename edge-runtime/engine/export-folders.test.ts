@@ -1,5 +1,6 @@
 /**
- * Folders in the styles users bring (torch.onnx.export of HF eager Llama / GPT-2, Optimum names), served with no
+ * Folders in the styles users bring (torch.onnx.export of HF eager Llama / GPT-2, Optimum names; ORT-fused Llama as
+ * the transformer optimizer / onnxruntime-genai write it), served with no
  * option but the folder: the variant is chosen automatically, the paged rewrite is proven at load (or a proven
  * unpaged path serves), and greedy output equals transformers.js on the same folder, alone, batched, with prefix hits
  * and after preemption. Also: fp16 weights, external data, and an export the rewrite cannot serve.
@@ -85,12 +86,13 @@ function expectSame(mine: number[][], ref: number[][], eos: number[]): void {
 }
 
 describe.each([
-  ['llama', 'tiny-llama'],
-  ['gpt2', 'tiny-gpt2'],
-] as const)('HF-export %s folder', (_family, preset) => {
+  ['HF-export llama', 'tiny-llama', 'hf-export'],
+  ['HF-export gpt2', 'tiny-gpt2', 'hf-export'],
+  ['ORT-fused llama (GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization, MatMulNBits)', 'tiny-llama', 'ort-fused'],
+] as const)('%s folder', (_name, preset, style) => {
   let dir: string;
   beforeAll(async () => {
-    dir = await exportTestModel({ preset, seed: 3, variants: ['fp32', 'q4'] });
+    dir = await exportTestModel({ preset, style, seed: 3, variants: ['fp32', 'q4'] });
   });
 
   it('is served on the paged path (the rewrite proven at load), with variant auto picking model_q4.onnx', async () => {
@@ -98,8 +100,10 @@ describe.each([
     expect(e.load.variant).toBe('q4');
     expect(e.load.path).toBe('paged');
     expect(e.load.proofMaxDiff).toBeLessThan(1e-4);
-    // torch exports read the past length with Shape(past_key_values.0.key): those reads now see the gathered past.
+    // torch exports read the past length with Shape(past_key_values.0.key), fused graphs hand the past to
+    // GroupQueryAttention: those consumers now read the gathered past.
     expect(e.runner.info!.otherPastConsumers).toBeGreaterThan(0);
+    if (style === 'ort-fused') expect(e.runner.info!.rowAligned).toBe(4);
     await e.runner.release();
   });
 

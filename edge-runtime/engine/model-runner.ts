@@ -12,7 +12,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { onnx, type O } from '../graph/onnx.js';
-import { GraphRewriteError, narrowLogitsToLast, rewriteToPaged, type PagedGraphInfo } from './paged-graph.js';
+import { GraphRewriteError, narrowLogitsToLast, presentIsRowAligned, rewriteToPaged, type PagedGraphInfo } from './paged-graph.js';
 import { proveForward, type ProofResult } from './load-proof.js';
 
 export interface KvLayout {
@@ -72,10 +72,10 @@ function sessionOptions(threads: number | undefined): ort.InferenceSession.Sessi
   return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1 };
 }
 
-function narrowed(bytes: Uint8Array): Uint8Array {
+function narrowed(bytes: Uint8Array): { bytes: Uint8Array; rowAligned: boolean } {
   const model = onnx.ModelProto.decode(bytes);
   narrowLogitsToLast(model.graph as O.GraphProto);
-  return onnx.ModelProto.encode(model).finish();
+  return { bytes: onnx.ModelProto.encode(model).finish(), rowAligned: presentIsRowAligned(model.graph!) };
 }
 
 export class PagedModelRunner {
@@ -89,6 +89,8 @@ export class PagedModelRunner {
   private readonly poolTensors: Record<string, ort.Tensor> = {};
   private readonly blockFloats: number;
   private readonly takesPositions: boolean;
+  /** Assembled paths: present holds row b's new K/V at its own past length (GQA), not after the padded past. */
+  private rowAligned = false;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -130,6 +132,7 @@ export class PagedModelRunner {
     const reference = prove ? await ort.InferenceSession.create(modelBytes, sessionOptions(opts.threads)) : undefined;
     const rejected: ExecutionPath['rejected'] = [];
     let unmodified: ort.InferenceSession | undefined;
+    let rowAligned = false;
     try {
       for (const mode of modes) {
         let runner: PagedModelRunner;
@@ -139,8 +142,13 @@ export class PagedModelRunner {
             if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
             runner = new PagedModelRunner(await ort.InferenceSession.create(bytes, sessionOptions(opts.threads)), mode, info, pool, opts);
           } else {
-            unmodified ??= await ort.InferenceSession.create(narrowed(modelBytes), sessionOptions(opts.threads));
+            if (!unmodified) {
+              const n = narrowed(modelBytes);
+              rowAligned = n.rowAligned;
+              unmodified = await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads));
+            }
             runner = new PagedModelRunner(unmodified, mode, undefined, pool, opts);
+            runner.rowAligned = rowAligned;
           }
         } catch (err) {
           rejected.push({ mode, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
@@ -286,12 +294,14 @@ export class PagedModelRunner {
       if (this.info) {
         const nk = out[this.info.newKvOutputs[l]!.key]!.data as Float32Array;
         const nv = out[this.info.newKvOutputs[l]!.value]!.data as Float32Array;
-        this.scatter(l, entries, nk, nv, S, 0);
+        this.scatter(l, entries, nk, nv, S, () => 0);
       } else {
-        // present = [past (P) | this chunk (S)]: the new K/V starts at P.
-        const pk = out[`present.${l}.key`]!.data as Float32Array;
+        // present = [past (P) | this chunk (S)]: the new K/V starts at P, or (GQA) right after the row's own past.
+        const present = out[`present.${l}.key`]!;
+        const pk = present.data as Float32Array;
         const pv = out[`present.${l}.value`]!.data as Float32Array;
-        this.scatter(l, entries, pk, pv, P + S, P);
+        const T = Number(present.dims[2]);
+        this.scatter(l, entries, pk, pv, T, this.rowAligned ? (b, pad) => entries[b]!.startPos - pad : () => P);
       }
     }
     const logits = out['logits']!;
@@ -335,9 +345,16 @@ export class PagedModelRunner {
 
   /**
    * Writes each row's new K/V into the pool slots its block table gives. `nk`/`nv` are [B, kvh, len, hd]; row b's
-   * chunk sits at positions [offset + pad, offset + S) (left-padded to S).
+   * chunk sits at positions [offset(b) + pad, offset(b) + S) (left-padded to S).
    */
-  private scatter(l: number, entries: readonly ForwardEntry[], nk: Float32Array, nv: Float32Array, len: number, offset: number): void {
+  private scatter(
+    l: number,
+    entries: readonly ForwardEntry[],
+    nk: Float32Array,
+    nv: Float32Array,
+    len: number,
+    offsetOf: (b: number, pad: number) => number,
+  ): void {
     const { kvHeads, headDim, blockSize } = this.layout;
     const pk = this.poolK[l]!;
     const pv = this.poolV[l]!;
@@ -346,6 +363,7 @@ export class PagedModelRunner {
     for (let b = 0; b < entries.length; b++) {
       const e = entries[b]!;
       const pad = S - e.tokens.length;
+      const offset = offsetOf(b, pad);
       for (let j = 0; j < e.tokens.length; j++) {
         const p = e.startPos + j;
         const block = e.blockTable[Math.floor(p / blockSize)]!;

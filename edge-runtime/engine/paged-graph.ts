@@ -26,6 +26,8 @@ export interface PagedGraphInfo {
   otherPastConsumers: number;
   /** Layers whose new K/V had to be sliced out of present (no Concat(past, new) pattern). */
   slicedPresent: number;
+  /** K/V outputs of fused GroupQueryAttention, gathered from present at each row's own length. */
+  rowAligned: number;
 }
 
 export class GraphRewriteError extends Error {
@@ -99,6 +101,11 @@ export function narrowLogitsToLast(graph: O.GraphProto): boolean {
   return true;
 }
 
+/** Whether `present.*` comes from fused GroupQueryAttention, which puts each row's new K/V after its own past. */
+export function presentIsRowAligned(graph: O.IGraphProto): boolean {
+  return (graph.node ?? []).some((n) => n.opType === 'GroupQueryAttention' && (n.output ?? []).some((o) => PRESENT.test(o)));
+}
+
 /**
  * Rewrites `modelBytes` (an .onnx file, external data inlined) into the paged form. `blockSize`, `kvHeads` and
  * `headDim` fix the pool layout `[num_blocks, kv_heads, block_size, head_dim]`. New inputs: `block_table`
@@ -160,6 +167,7 @@ export function rewriteToPaged(
   // The new tokens' K/V: the Concat's second input where present = Concat(past, new); else present's tail.
   const tail: O.INodeProto[] = [];
   let slicedPresent = 0;
+  let rowAligned = 0;
   let seqNodes = false;
   for (let l = 0; l < layers; l++) {
     for (const kind of ['key', 'value'] as const) {
@@ -170,6 +178,13 @@ export function rewriteToPaged(
       const axis = Number(producer.attribute.find((a) => a.name === 'axis')?.i ?? 0);
       if (producer.opType === 'Concat' && producer.input.length === 2 && producer.input[0] === gathered(l, kind) && (axis === 2 || axis === -2)) {
         tail.push({ opType: 'Identity', input: [producer.input[1]!], output: [out], name: `paged/${l}/${kind}/NewOut` });
+        continue;
+      }
+      if (producer.opType === 'GroupQueryAttention') {
+        // GQA writes row b's new K/V right after that row's own past (at seqlens_k + 1 - S = sum(mask) - S), not
+        // at the tail of present: gather those S positions per row.
+        tail.push(...rowAlignedNew(present, out, `paged/${l}/${kind}`));
+        rowAligned++;
         continue;
       }
       if (!seqNodes) {
@@ -191,6 +206,21 @@ export function rewriteToPaged(
       });
       slicedPresent++;
     }
+  }
+  if (rowAligned > 0) {
+    graph.initializer.push(
+      ...[
+        int64Tensor('paged/ga/ax1', [1]),
+        int64Tensor('paged/ga/idx1', [1]),
+        int64Tensor('paged/ga/ax0', [0]),
+        int64Tensor('paged/ga/ax13', [1, 3]),
+        int64Tensor('paged/ga/zero1', [0]),
+        int64Tensor('paged/ga/two1', [2]),
+        int64Tensor('paged/ga/hd', [opts.headDim]),
+        { name: 'paged/ga/zero', dataType: onnx.TensorProto.DataType.INT64, dims: [], int64Data: [0] },
+        { name: 'paged/ga/one', dataType: onnx.TensorProto.DataType.INT64, dims: [], int64Data: [1] },
+      ].map((t) => t as O.TensorProto),
+    );
   }
   graph.node = [...(head as O.NodeProto[]), ...nodes, ...(tail as O.NodeProto[])];
   const lastLogitsOnly = opts.lastLogitsOnly ? narrowLogitsToLast(graph) : false;
@@ -218,8 +248,38 @@ export function rewriteToPaged(
   const hasPositionIds = graph.input.some((i) => i.name === 'position_ids');
   return {
     bytes: onnx.ModelProto.encode(model).finish(),
-    info: { layers, poolInputs, newKvOutputs, hasPositionIds, lastLogitsOnly, otherPastConsumers, slicedPresent },
+    info: { layers, poolInputs, newKvOutputs, hasPositionIds, lastLogitsOnly, otherPastConsumers, slicedPresent, rowAligned },
   };
+}
+
+/**
+ * Nodes taking row b's positions [len_b - S, len_b) out of `present` [B, kvh, T, hd] along axis 2, where len_b is the
+ * row's attention_mask sum: GatherElements with per-row indices expanded over heads and head_dim.
+ */
+function rowAlignedNew(present: string, out: string, prefix: string): O.INodeProto[] {
+  const n = (opType: string, input: string[], output: string, attribute: O.IAttributeProto[] = []): O.INodeProto => ({
+    opType,
+    input,
+    output: [output],
+    attribute,
+    name: `${prefix}/${opType}_${output.split('/').pop()}`,
+  });
+  const p = (x: string) => `${prefix}/${x}`;
+  return [
+    n('ReduceSum', ['attention_mask', 'paged/ga/ax1'], p('len'), [attrInt('keepdims', 1)]),
+    n('Shape', ['input_ids'], p('ids_shape')),
+    n('Gather', [p('ids_shape'), 'paged/ga/idx1'], p('seq'), [attrInt('axis', 0)]),
+    n('Sub', [p('len'), p('seq')], p('start')),
+    n('Squeeze', [p('seq'), 'paged/ga/ax0'], p('seq_scalar')),
+    n('Range', ['paged/ga/zero', p('seq_scalar'), 'paged/ga/one'], p('steps')),
+    n('Add', [p('start'), p('steps')], p('rows')),
+    n('Unsqueeze', [p('rows'), 'paged/ga/ax13'], p('rows4')),
+    n('Shape', [present], p('present_shape')),
+    n('Slice', [p('present_shape'), 'paged/ga/zero1', 'paged/ga/two1', 'paged/ga/zero1'], p('bh')),
+    n('Concat', [p('bh'), p('seq'), 'paged/ga/hd'], p('shape'), [attrInt('axis', 0)]),
+    n('Expand', [p('rows4'), p('shape')], p('index')),
+    n('GatherElements', [present, p('index')], out, [attrInt('axis', 2)]),
+  ];
 }
 
 function pruneDeadNodes(graph: O.GraphProto): void {

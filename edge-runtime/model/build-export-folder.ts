@@ -1,6 +1,7 @@
 /**
  * Writes model folders in the styles users bring, for tests and `edge inspect` demos: "hf-export" (what
- * torch.onnx.export of Hugging Face's eager modules emits, Optimum names). Variants: fp32 (model.onnx), fp16 weights
+ * torch.onnx.export of Hugging Face's eager modules emits, Optimum names) and "ort-fused" (what ORT's transformer
+ * optimizer / the onnxruntime-genai builder emit: GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization). Variants: fp32 (model.onnx), fp16 weights
  * (model_fp16.onnx), weight-only 4-bit (model_q4.onnx) and int8 (model_quantized.onnx); optionally with external data
  * (`<file>_data` next to each .onnx). config.json and the tokenizer files are the same as buildModelFolder writes.
  */
@@ -8,6 +9,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildHfExportLlama } from '../graph/hf-export-llama.js';
 import { buildHfExportGpt2 } from '../graph/hf-export-gpt2.js';
+import { buildOrtFusedLlama } from '../graph/ort-fused-llama.js';
 import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
 import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
 import { storeWeightsAsFp16 } from '../graph/fp16.js';
@@ -17,7 +19,7 @@ import { buildModelFolder } from './build-model.js';
 import { PRESETS, type PresetName } from './presets.js';
 import { VARIANT_FILES } from './variants.js';
 
-export type ExportStyle = 'hf-export';
+export type ExportStyle = 'hf-export' | 'ort-fused';
 export type ExportVariant = 'fp32' | 'fp16' | 'q4' | 'int8';
 
 export interface ExportFolderOptions {
@@ -39,13 +41,17 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
   const preset = PRESETS[opts.preset];
   let graph: (format: WeightFormat) => Uint8Array;
   if (preset.family === 'gpt2') {
+    if (opts.style === 'ort-fused') throw new Error('the ort-fused style is written for Llama-family presets only');
     const s = shape as Gpt2Shape;
     const w = randomGpt2Weights(s, opts.seed);
     graph = (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
   } else {
     const s = shape as LlamaShape;
     const w = randomLlamaWeights(s, opts.seed);
-    graph = (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
+    graph =
+      opts.style === 'ort-fused'
+        ? (format) => buildOrtFusedLlama(s, w, { format, accuracyLevel: 0 })
+        : (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
   }
   for (const v of opts.variants) {
     const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : graph(v);
