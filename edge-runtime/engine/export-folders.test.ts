@@ -89,6 +89,7 @@ describe.each([
   ['HF-export llama', 'tiny-llama', 'hf-export'],
   ['HF-export gpt2', 'tiny-gpt2', 'hf-export'],
   ['ORT-fused llama (GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization, MatMulNBits)', 'tiny-llama', 'ort-fused'],
+  ['ORT-fused gpt2 (MultiHeadAttention, SkipLayerNormalization, FastGelu, MatMulNBits)', 'tiny-gpt2', 'ort-fused'],
 ] as const)('%s folder', (_name, preset, style) => {
   let dir: string;
   beforeAll(async () => {
@@ -103,7 +104,8 @@ describe.each([
     // torch exports read the past length with Shape(past_key_values.0.key), fused graphs hand the past to
     // GroupQueryAttention: those consumers now read the gathered past.
     expect(e.runner.info!.otherPastConsumers).toBeGreaterThan(0);
-    if (style === 'ort-fused') expect(e.runner.info!.rowAligned).toBe(4);
+    // GQA puts each row's new K/V after its own past; MHA's present is past ++ new (its tail is the new K/V).
+    if (style === 'ort-fused') expect(preset === 'tiny-llama' ? e.runner.info!.rowAligned : e.runner.info!.slicedPresent).toBe(4);
     await e.runner.release();
   });
 
@@ -150,6 +152,20 @@ describe('folders with one variant', () => {
     expectSame(await ours(e, true), ref, [...e.tokenizer.eosIds]);
     await e.runner.release();
   });
+});
+
+describe('weight-only 4-bit with external data', () => {
+  it.each(['hf-export', 'ort-fused'] as const)(
+    '%s llama: model_q4.onnx + model_q4.onnx_data served paged, equal to transformers.js',
+    async (style) => {
+      const dir = await exportTestModel({ preset: 'tiny-llama', style, seed: 6, variants: ['q4'], externalData: true });
+      const e = await engine(dir, 'auto');
+      expect(e.load).toMatchObject({ variant: 'q4', path: 'paged', externalData: ['model_q4.onnx_data'] });
+      const ref = await theirs(dir, 'q4', { use_external_data_format: true });
+      expectSame(await ours(e, true), ref, [...e.tokenizer.eosIds]);
+      await e.runner.release();
+    },
+  );
 });
 
 describe('an export the paged rewrite cannot serve', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildHfExportLlama } from '../graph/hf-export-llama.js';
 import { buildHfExportGpt2 } from '../graph/hf-export-gpt2.js';
 import { buildOrtFusedLlama } from '../graph/ort-fused-llama.js';
+import { buildOrtFusedGpt2 } from '../graph/ort-fused-gpt2.js';
 import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
 import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
 import { storeWeightsAsFp16 } from '../graph/fp16.js';
@@ -41,10 +42,12 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
   const preset = PRESETS[opts.preset];
   let graph: (format: WeightFormat) => Uint8Array;
   if (preset.family === 'gpt2') {
-    if (opts.style === 'ort-fused') throw new Error('the ort-fused style is written for Llama-family presets only');
     const s = shape as Gpt2Shape;
     const w = randomGpt2Weights(s, opts.seed);
-    graph = (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
+    graph =
+      opts.style === 'ort-fused'
+        ? (format) => buildOrtFusedGpt2(s, w, { format, accuracyLevel: 0 })
+        : (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
   } else {
     const s = shape as LlamaShape;
     const w = randomLlamaWeights(s, opts.seed);
