@@ -68,63 +68,73 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return d;
 }
 
+/** The proof's sequences with the unmodified graph's logits for each step (computed once, before any candidate). */
+export interface ProofPlan {
+  seqs: Array<{ prompt: number[]; decode: number[]; table: number[]; ref: Float32Array[] }>;
+  blocksUsed: number;
+}
+
 /**
- * Proves `forward` (which writes K/V into the pool blocks its entries name) against `reference` (the unmodified
- * graph). `batched: false` runs every step alone and prefills in one chunk, for dynamically quantized graphs whose
- * rows depend on their neighbours. Uses blocks [0, needed) of the pool; the caller clears them afterwards.
+ * Runs the unmodified graph on the proof's sequences. Done before any candidate session exists, so the reference
+ * session can be released first and a model is never held in memory three times at load.
  */
-export async function proveForward(
-  forward: (entries: ForwardEntry[]) => Promise<Float32Array[]>,
-  reference: ort.InferenceSession,
-  s: ProofShape,
-  opts: { batched: boolean; tolerance: number },
-): Promise<ProofResult & { blocksUsed: number }> {
+export async function referencePlan(reference: ort.InferenceSession, s: ProofShape): Promise<ProofPlan> {
   const tok = (i: number) => (i * 37 + 11) % s.vocab;
   const decodes = 2;
   const lenA = Math.min(5, s.blockSize);
-  let lenB = s.blockSize + 3;
   const blocksFor = (n: number) => Math.ceil((n + decodes) / s.blockSize);
-  const seqs: Array<{ prompt: number[]; decode: number[]; table: number[] }> = [];
+  const seqs: ProofPlan['seqs'] = [];
   let next = 0;
-  const add = (len: number, offset: number) => {
+  const add = async (len: number, offset: number) => {
     const table = Array.from({ length: blocksFor(len) }, () => next++);
-    seqs.push({
-      prompt: Array.from({ length: len }, (_, i) => tok(i + offset)),
-      decode: Array.from({ length: decodes }, (_, i) => tok(1000 + offset + i)),
-      table,
-    });
+    const prompt = Array.from({ length: len }, (_, i) => tok(i + offset));
+    const decode = Array.from({ length: decodes }, (_, i) => tok(1000 + offset + i));
+    seqs.push({ prompt, decode, table, ref: await referenceSteps(reference, s, [prompt, ...decode.map((t) => [t])]) });
   };
-  add(lenA, 0);
-  if (blocksFor(lenA) + blocksFor(lenB) <= s.numBlocks) add(lenB, 100);
-  else if (blocksFor(lenA) * 2 <= s.numBlocks) add((lenB = lenA - 1) || 1, 100);
+  await add(lenA, 0);
+  // The second sequence crosses a block boundary when the pool allows it.
+  const lenB = s.blockSize + 3;
+  if (blocksFor(lenA) + blocksFor(lenB) <= s.numBlocks) await add(lenB, 100);
+  else if (blocksFor(lenA) * 2 <= s.numBlocks) await add(Math.max(1, lenA - 1), 100);
+  return { seqs, blocksUsed: next };
+}
+
+/**
+ * Proves `forward` (which writes K/V into the pool blocks its entries name) against the plan's reference logits.
+ * `batched: false` runs every step alone and prefills in one chunk, for dynamically quantized graphs whose rows
+ * depend on their neighbours. Uses blocks [0, plan.blocksUsed) of the pool; the caller clears them afterwards.
+ */
+export async function proveForward(
+  forward: (entries: ForwardEntry[]) => Promise<Float32Array[]>,
+  plan: ProofPlan,
+  s: ProofShape,
+  opts: { batched: boolean; tolerance: number },
+): Promise<ProofResult> {
   let maxDiff = 0;
   let rows = 0;
   const worst = { where: '' };
   const check = (got: Float32Array, want: Float32Array, where: string) => {
     const d = maxAbsDiff(got, want);
     rows++;
-    if (d > maxDiff || (d === Infinity && maxDiff === Infinity && !worst.where)) {
+    if (d > maxDiff || (d === Infinity && !worst.where)) {
       maxDiff = d;
       worst.where = where;
     }
   };
-  for (const [i, q] of seqs.entries()) {
-    const ref = await referenceSteps(reference, s, [q.prompt, ...q.decode.map((t) => [t])]);
-    (q as { ref?: Float32Array[] }).ref = ref;
+  for (const [i, q] of plan.seqs.entries()) {
     // Chunked prefill: a chunk that fills the first block, then the rest with that past (S > 1 with a past).
     const split = opts.batched && q.prompt.length > s.blockSize ? s.blockSize + 1 : q.prompt.length;
     let got = await forward([{ tokens: q.prompt.slice(0, split), startPos: 0, blockTable: q.table }]);
     if (split < q.prompt.length) got = await forward([{ tokens: q.prompt.slice(split), startPos: split, blockTable: q.table }]);
-    check(got[0]!, ref[0]!, `sequence ${i} prefill`);
+    check(got[0]!, q.ref[0]!, `sequence ${i} prefill`);
   }
+  const decodes = plan.seqs[0]?.decode.length ?? 0;
   for (let d = 0; d < decodes; d++) {
-    const entries = seqs.map((q) => ({ tokens: [q.decode[d]!], startPos: q.prompt.length + d, blockTable: q.table }));
+    const entries = plan.seqs.map((q) => ({ tokens: [q.decode[d]!], startPos: q.prompt.length + d, blockTable: q.table }));
     let got: Float32Array[] = [];
     if (opts.batched) got = await forward(entries);
     else for (const e of entries) got.push((await forward([e]))[0]!);
-    seqs.forEach((q, i) =>
-      check(got[i]!, (q as { ref?: Float32Array[] }).ref![d + 1]!, `sequence ${i} decode ${d + 1}${opts.batched ? ' (batched)' : ''}`),
-    );
+    plan.seqs.forEach((q, i) => check(got[i]!, q.ref[d + 1]!, `sequence ${i} decode ${d + 1}${opts.batched ? ' (batched)' : ''}`));
   }
   const ok = maxDiff <= opts.tolerance;
   return {
@@ -132,7 +142,6 @@ export async function proveForward(
     maxDiff,
     tolerance: opts.tolerance,
     rows,
-    blocksUsed: next,
     detail: ok
       ? `${rows} logits rows within ${maxDiff.toExponential(2)} of the unmodified graph (tolerance ${opts.tolerance})`
       : `logits differ from the unmodified graph by ${maxDiff === Infinity ? 'NaN/Inf' : maxDiff.toExponential(2)} at ${worst.where} (tolerance ${opts.tolerance})`,

@@ -13,7 +13,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx, type O } from '../graph/onnx.js';
 import { GraphRewriteError, narrowLogitsToLast, presentIsRowAligned, rewriteToPaged, type PagedGraphInfo } from './paged-graph.js';
-import { proveForward, type ProofResult } from './load-proof.js';
+import { proveForward, referencePlan, type ProofPlan, type ProofResult } from './load-proof.js';
 
 export interface KvLayout {
   layers: number;
@@ -129,7 +129,20 @@ export class PagedModelRunner {
     const wanted = opts.path ?? 'auto';
     const modes = wanted === 'auto' ? EXECUTION_MODES : [wanted];
     const prove = opts.prove ?? true;
-    const reference = prove ? await ort.InferenceSession.create(modelBytes, sessionOptions(opts.threads)) : undefined;
+    const shape = { ...opts.layout, vocab: opts.vocabSize };
+    let plan: ProofPlan | undefined;
+    if (prove) {
+      const reference = await ort.InferenceSession.create(modelBytes, sessionOptions(opts.threads));
+      try {
+        plan = await referencePlan(reference, shape);
+      } catch (err) {
+        throw new ModelLoadError(
+          `the model's own graph does not run as a decoder with past: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        );
+      } finally {
+        await reference.release();
+      }
+    }
     const rejected: ExecutionPath['rejected'] = [];
     let unmodified: ort.InferenceSession | undefined;
     let rowAligned = false;
@@ -155,19 +168,10 @@ export class PagedModelRunner {
           continue;
         }
         let proof: ProofResult | undefined;
-        if (reference) {
+        if (plan) {
           try {
-            const r = await proveForward(
-              (e) => runner.forward(e),
-              reference,
-              { ...opts.layout, vocab: opts.vocabSize },
-              {
-                batched: !opts.dynamicQuant,
-                tolerance: opts.tolerance ?? 1e-4,
-              },
-            );
-            for (let b = 0; b < r.blocksUsed; b++) runner.clearBlock(b);
-            proof = r;
+            proof = await proveForward((e) => runner.forward(e), plan, shape, { batched: !opts.dynamicQuant, tolerance: opts.tolerance ?? 1e-4 });
+            for (let b = 0; b < plan.blocksUsed; b++) runner.clearBlock(b);
           } catch (err) {
             proof = {
               ok: false,
@@ -196,8 +200,9 @@ export class PagedModelRunner {
         if (mode === 'paged') await unmodified?.release();
         return runner;
       }
-    } finally {
-      await reference?.release();
+    } catch (err) {
+      await unmodified?.release();
+      throw err;
     }
     await unmodified?.release();
     throw new ModelLoadError(
