@@ -125,6 +125,19 @@ describe.each([
   });
 });
 
+describe.each(['qwen2', 'mistral', 'phi3'] as const)('HF-export %s folder (q/k/v biases, Llama graph, fused qkv/gate_up)', (architecture) => {
+  it('is served paged and its greedy output equals transformers.js, alone and batched', async () => {
+    const dir = await exportTestModel({ preset: 'tiny-llama', seed: 7, variants: ['fp32'], architecture });
+    const e = await engine(dir, 'auto');
+    expect(e.load.path).toBe('paged');
+    const ref = await theirs(dir, 'fp32');
+    const eos = [...e.tokenizer.eosIds];
+    expectSame(await ours(e, false), ref, eos);
+    expectSame(await ours(e, true), ref, eos);
+    await e.runner.release();
+  });
+});
+
 describe('folders with one variant', () => {
   it('fp16 weights only: auto picks model_fp16.onnx, upcast at load, greedy equals transformers.js', async () => {
     const dir = await exportTestModel({ preset: 'tiny-llama', seed: 4, variants: ['fp16'] });

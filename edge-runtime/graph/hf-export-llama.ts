@@ -15,7 +15,26 @@ import { FLOAT_MIN, TorchOps } from './torch-ops.js';
  * length read from the past's Shape): right only when every row's past is exactly its length, which the paged
  * rewrite (whole blocks) and batched padding break. Tests use it for the fallback path.
  */
-export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOptions, opts: { positionIds?: boolean } = {}): Uint8Array {
+export interface HfLlamaVariant {
+  positionIds?: boolean;
+  /** Qwen2: q/k/v projections carry biases (per layer, [H*hd], [KV*hd], [KV*hd]). */
+  qkvBias?: Array<{ q: Float32Array; k: Float32Array; v: Float32Array }>;
+  /** Phi-3: one qkv_proj sliced into Q, K, V, and one gate_up_proj chunked into gate and up. */
+  fused?: boolean;
+}
+
+/** Concatenates row-major [K, n_i] matrices along columns: the weight of a fused projection. */
+function concatColumns(K: number, parts: Array<{ w: Float32Array; n: number }>): Float32Array {
+  const N = parts.reduce((a, p) => a + p.n, 0);
+  const out = new Float32Array(K * N);
+  for (let k = 0; k < K; k++) {
+    let at = k * N;
+    for (const p of parts) (out.set(p.w.subarray(k * p.n, (k + 1) * p.n), at), (at += p.n));
+  }
+  return out;
+}
+
+export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOptions, opts: HfLlamaVariant = {}): Uint8Array {
   const g = new GraphBuilder('torch_jit');
   const t = new TorchOps(g);
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
@@ -84,9 +103,33 @@ export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOp
     const p = `model.layers.${l}`;
     const h = rms(x, `${p}.input_layernorm.weight`, lw.inNorm);
     const heads = (y: string) => g.o('Transpose', [g.o('Reshape', [y, t.shape([B, S, -1, HD])])], { perm: [0, 2, 1, 3] });
-    const q = rope(heads(linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin)));
-    const k = rope(heads(linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin)));
-    const v = heads(linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin));
+    let qp: string, kp: string, vp: string;
+    if (opts.fused) {
+      // Phi-3: qkv = self.qkv_proj(x); q = qkv[..., :q_pos]; k = qkv[..., q_pos : q_pos + kv]; v = qkv[..., q_pos + kv :]
+      const W = concatColumns(D, [
+        { w: lw.wq, n: H * HD },
+        { w: lw.wk, n: KV * HD },
+        { w: lw.wv, n: KV * HD },
+      ]);
+      const qkv = linear(g, h, `${p}.self_attn.qkv_proj`, W, D, (H + 2 * KV) * HD, lin);
+      const cut = (a: number, b: number) => g.o('Slice', [qkv, t.ints([a]), t.ints([b]), t.ints([-1])]);
+      qp = cut(0, H * HD);
+      kp = cut(H * HD, (H + KV) * HD);
+      vp = cut((H + KV) * HD, (H + 2 * KV) * HD);
+    } else {
+      qp = linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin);
+      kp = linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin);
+      vp = linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin);
+    }
+    const b = opts.qkvBias?.[l];
+    if (b) {
+      qp = g.o('Add', [g.float(`${p}.self_attn.q_proj.bias`, [H * HD], b.q), qp]);
+      kp = g.o('Add', [g.float(`${p}.self_attn.k_proj.bias`, [KV * HD], b.k), kp]);
+      vp = g.o('Add', [g.float(`${p}.self_attn.v_proj.bias`, [KV * HD], b.v), vp]);
+    }
+    const q = rope(heads(qp));
+    const k = rope(heads(kp));
+    const v = heads(vp);
     const presentK = g.o('Concat', [`past_key_values.${l}.key`, k], { axis: -2 }, `present.${l}.key`);
     const presentV = g.o('Concat', [`past_key_values.${l}.value`, v], { axis: -2 }, `present.${l}.value`);
     const kr = repeatKv(presentK);
@@ -99,8 +142,22 @@ export function buildHfExportLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOp
     const merged = g.o('Reshape', [attn, t.shape([B, S, -1])]);
     x = g.o('Add', [x, linear(g, merged, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin)]);
     const h2 = rms(x, `${p}.post_attention_layernorm.weight`, lw.postNorm);
-    const gate = linear(g, h2, `${p}.mlp.gate_proj`, lw.wg, D, s.intermediate, lin);
-    const up = linear(g, h2, `${p}.mlp.up_proj`, lw.wu, D, s.intermediate, lin);
+    let gate: string, up: string;
+    if (opts.fused) {
+      // Phi-3: gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+      const W = concatColumns(D, [
+        { w: lw.wg, n: s.intermediate },
+        { w: lw.wu, n: s.intermediate },
+      ]);
+      const both = linear(g, h2, `${p}.mlp.gate_up_proj`, W, D, 2 * s.intermediate, lin);
+      [gate, up] = g.op('Split', [both, t.ints([s.intermediate, s.intermediate])], { axis: -1 }, { outputs: [`${p}/gate`, `${p}/up`] }) as [
+        string,
+        string,
+      ];
+    } else {
+      gate = linear(g, h2, `${p}.mlp.gate_proj`, lw.wg, D, s.intermediate, lin);
+      up = linear(g, h2, `${p}.mlp.up_proj`, lw.wu, D, s.intermediate, lin);
+    }
     const act = g.o('Mul', [g.o('Mul', [gate, g.o('Sigmoid', [gate])]), up]);
     x = g.o('Add', [x, linear(g, act, `${p}.mlp.down_proj`, lw.wd, s.intermediate, D, lin)]);
   });

@@ -5,13 +5,13 @@
  * (model_fp16.onnx), weight-only 4-bit (model_q4.onnx) and int8 (model_quantized.onnx); optionally with external data
  * (`<file>_data` next to each .onnx). config.json and the tokenizer files are the same as buildModelFolder writes.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildHfExportLlama } from '../graph/hf-export-llama.js';
 import { buildHfExportGpt2 } from '../graph/hf-export-gpt2.js';
 import { buildOrtFusedLlama } from '../graph/ort-fused-llama.js';
 import { buildOrtFusedGpt2 } from '../graph/ort-fused-gpt2.js';
-import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
+import { randomLlamaWeights, seededRandom, type LlamaShape } from '../graph/llama-weights.js';
 import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
 import { storeWeightsAsFp16 } from '../graph/fp16.js';
 import { splitExternalData } from '../graph/external-data.js';
@@ -22,6 +22,22 @@ import { VARIANT_FILES } from './variants.js';
 
 export type ExportStyle = 'hf-export' | 'ort-fused';
 export type ExportVariant = 'fp32' | 'fp16' | 'q4' | 'int8';
+/** qwen2: q/k/v biases; phi3: fused qkv_proj and gate_up_proj; mistral: the Llama graph under Mistral's name. */
+export type LlamaArchitecture = 'llama' | 'qwen2' | 'mistral' | 'phi3';
+
+const ARCHITECTURES: Record<LlamaArchitecture, string> = {
+  llama: 'LlamaForCausalLM',
+  qwen2: 'Qwen2ForCausalLM',
+  mistral: 'MistralForCausalLM',
+  phi3: 'Phi3ForCausalLM',
+};
+
+function smallNormal(seed: number, n: number, std: number): Float32Array {
+  const rand = seededRandom(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rand() + rand() + rand() - 1.5) * 2 * std;
+  return out;
+}
 
 export interface ExportFolderOptions {
   preset: PresetName;
@@ -29,6 +45,8 @@ export interface ExportFolderOptions {
   outDir: string;
   style?: ExportStyle;
   variants: ExportVariant[];
+  /** Llama-family architecture written (config.json model_type/architectures and graph details); default llama. */
+  architecture?: LlamaArchitecture;
   /** false writes the older export that derives positions from the past length (no position_ids input). */
   positionIds?: boolean;
   /** Move initializers of at least 1 KiB into `<file>_data`, as exporters do for models over 2 GB. */
@@ -51,10 +69,24 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
   } else {
     const s = shape as LlamaShape;
     const w = randomLlamaWeights(s, opts.seed);
+    const arch = opts.architecture ?? 'llama';
+    const qkvBias =
+      arch === 'qwen2'
+        ? w.layers.map((_, l) => ({
+            q: smallNormal(opts.seed * 1000 + l * 3, s.heads * s.headDim, 0.3),
+            k: smallNormal(opts.seed * 1000 + l * 3 + 1, s.kvHeads * s.headDim, 0.3),
+            v: smallNormal(opts.seed * 1000 + l * 3 + 2, s.kvHeads * s.headDim, 0.3),
+          }))
+        : undefined;
+    if (arch !== 'llama') {
+      const cfgPath = join(tmp, 'config.json');
+      const cfg = JSON.parse(await readFile(cfgPath, 'utf8')) as Record<string, unknown>;
+      await writeFile(cfgPath, JSON.stringify({ ...cfg, model_type: arch, architectures: [ARCHITECTURES[arch]] }, null, 2));
+    }
     graph =
       opts.style === 'ort-fused'
         ? (format) => buildOrtFusedLlama(s, w, { format, accuracyLevel: 0 })
-        : (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
+        : (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds, qkvBias, fused: arch === 'phi3' });
   }
   for (const v of opts.variants) {
     const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : graph(v);

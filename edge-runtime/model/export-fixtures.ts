@@ -7,6 +7,7 @@ import { buildExportFolder, type ExportFolderOptions } from './build-export-fold
 export async function exportTestModel(opts: Omit<ExportFolderOptions, 'outDir'>): Promise<string> {
   const key = [
     opts.style ?? 'hf-export',
+    ...(opts.architecture && opts.architecture !== 'llama' ? [opts.architecture] : []),
     opts.preset,
     `seed${opts.seed}`,
     ...opts.variants,

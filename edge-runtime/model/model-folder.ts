@@ -14,7 +14,7 @@ export class ModelFolderError extends Error {
 const ids = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]);
 
 const llamaConfig = z.looseObject({
-  model_type: z.enum(['llama', 'qwen2', 'mistral', 'smollm']),
+  model_type: z.enum(['llama', 'qwen2', 'mistral', 'smollm', 'phi3']),
   hidden_size: z.number().int().positive(),
   num_hidden_layers: z.number().int().positive(),
   num_attention_heads: z.number().int().positive(),
