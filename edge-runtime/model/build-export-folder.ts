@@ -15,13 +15,15 @@ import { randomLlamaWeights, seededRandom, type LlamaShape } from '../graph/llam
 import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
 import { storeWeightsAsFp16 } from '../graph/fp16.js';
 import { splitExternalData } from '../graph/external-data.js';
+import { quantizeDynamic } from '../graph/dynamic-quant.js';
 import type { WeightFormat } from '../graph/linear.js';
 import { buildModelFolder } from './build-model.js';
 import { PRESETS, type PresetName } from './presets.js';
 import { VARIANT_FILES } from './variants.js';
 
 export type ExportStyle = 'hf-export' | 'ort-fused';
-export type ExportVariant = 'fp32' | 'fp16' | 'q4' | 'int8';
+/** int8: weight-only (DequantizeLinear); int8-dynamic: quantize_dynamic style, written as model_quantized.onnx too. */
+export type ExportVariant = 'fp32' | 'fp16' | 'q4' | 'int8' | 'int8-dynamic';
 /** qwen2: q/k/v biases; phi3: fused qkv_proj and gate_up_proj; mistral: the Llama graph under Mistral's name. */
 export type LlamaArchitecture = 'llama' | 'qwen2' | 'mistral' | 'phi3';
 
@@ -89,8 +91,8 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
         : (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds, qkvBias, fused: arch === 'phi3' });
   }
   for (const v of opts.variants) {
-    const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : graph(v);
-    const file = VARIANT_FILES[v];
+    const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : v === 'int8-dynamic' ? quantizeDynamic(graph('fp32')) : graph(v);
+    const file = VARIANT_FILES[v === 'int8-dynamic' ? 'int8' : v];
     if (opts.externalData) {
       const split = splitExternalData(bytes, `${file}_data`);
       await writeFile(join(tmp, 'onnx', file), split.model);
