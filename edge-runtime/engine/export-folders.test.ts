@@ -5,13 +5,14 @@
  * unpaged path serves), and greedy output equals transformers.js on the same folder, alone, batched, with prefix hits
  * and after preemption. Also: fp16 weights, external data, and an export the rewrite cannot serve.
  */
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, bytesPerBlock, type CreatedEngine } from './create-engine.js';
 import { engineOptionsSchema } from './engine-options.js';
 import { loadModelFolder } from '../model/model-folder.js';
 import { exportTestModel } from '../model/export-fixtures.js';
+import { loadOnnxFile } from '../model/load-onnx.js';
 
 const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
 const NEW = 20;
@@ -106,6 +107,18 @@ describe.each([
     expect(e.runner.info!.otherPastConsumers).toBeGreaterThan(0);
     // GQA puts each row's new K/V after its own past; MHA's present is past ++ new (its tail is the new K/V).
     if (style === 'ort-fused') expect(preset === 'tiny-llama' ? e.runner.info!.rowAligned : e.runner.info!.slicedPresent).toBe(4);
+    const ops = (await loadOnnxFile(join(dir, 'onnx', 'model_q4.onnx'))).ops;
+    if (style === 'ort-fused' && preset === 'tiny-llama') {
+      expect(ops).toMatchObject({
+        'com.microsoft.GroupQueryAttention': 2,
+        'com.microsoft.RotaryEmbedding': 4,
+        'com.microsoft.GatherBlockQuantized': 1,
+      });
+      expect(ops['com.microsoft.SkipSimplifiedLayerNormalization']).toBeGreaterThan(0);
+    }
+    // torch.onnx.export style: Constant nodes for literals, Shape reads, and (Llama) the Trilu/ScatterND mask.
+    if (style === 'hf-export') expect(ops['Constant']).toBeGreaterThan(50);
+    if (style === 'hf-export' && preset === 'tiny-llama') expect(ops).toMatchObject({ Trilu: 1, ScatterND: 1 });
     await e.runner.release();
   });
 

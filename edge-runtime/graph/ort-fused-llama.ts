@@ -9,6 +9,8 @@ import { onnx } from './onnx.js';
 import { GraphBuilder } from './graph-builder.js';
 import { linear, type LinearOptions } from './linear.js';
 import { ropeTables, type LlamaShape, type LlamaWeights } from './llama-weights.js';
+import { quantizeQ4, Q4_BLOCK } from './quantize.js';
+import { transpose } from './gpt2-weights.js';
 
 const MS = 'com.microsoft';
 
@@ -34,7 +36,16 @@ export function buildOrtFusedLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOp
     g.o('RotaryEmbedding', [x, pos, cosCache, sinCache], { interleaved: 0, num_heads: heads }, undefined, MS);
   const eps = { float: s.rmsEps };
 
-  let x = g.o('Gather', [g.float('model.embed_tokens.weight', [V, D], w.embed), ids], { axis: 0 });
+  let x: string;
+  if (lin.format === 'q4') {
+    // The genai builder's int4 embedding: 4-bit blocks of 32 along hidden, implicit zero point 8 (as MatMulNBits).
+    const { packed, scales, blocks } = quantizeQ4(transpose(w.embed, V, D), D, V);
+    const data = g.raw('model.embed_tokens.weight_q4', onnx.TensorProto.DataType.UINT8, [V, D / 2], packed);
+    const sc = g.float('model.embed_tokens.weight_scales', [V, blocks], scales);
+    x = g.o('GatherBlockQuantized', [data, ids, sc], { gather_axis: 0, quantize_axis: 1, block_size: Q4_BLOCK, bits: 4 }, undefined, MS);
+  } else {
+    x = g.o('Gather', [g.float('model.embed_tokens.weight', [V, D], w.embed), ids], { axis: 0 });
+  }
   // Layer 0 normalizes the embeddings; every later norm is fused with the residual add that precedes it.
   let h = g.o('SimplifiedLayerNormalization', [x, g.float('model.layers.0.input_layernorm.weight', [D], w.layers[0]!.inNorm)], {
     axis: -1,

@@ -13,7 +13,7 @@ export async function exportTestModel(opts: Omit<ExportFolderOptions, 'outDir'>)
     ...opts.variants,
     opts.externalData ? 'ext' : 'inline',
     opts.positionIds === false ? 'nopos' : 'pos',
-    'v1',
+    'v2',
   ].join('-');
   const dir = join(tmpdir(), 'switchyard-test-models', key);
   if (!existsSync(join(dir, 'config.json'))) await buildExportFolder({ ...opts, outDir: dir });
