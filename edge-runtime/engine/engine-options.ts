@@ -6,7 +6,7 @@ export const engineOptionsSchema = z.strictObject({
   /** Name clients use for this model. */
   modelId: z.string().min(1),
   /** 'auto' picks the first file present in model/variants.ts AUTO_ORDER; a name or file under onnx/ forces one. */
-  variant: z.union([z.enum(['auto', 'fp32', 'int8', 'q4', 'bnb4', 'q4f16', 'fp16', 'qint8', 'quint8']), z.string().regex(/\.onnx$/)]).default('q4'),
+  variant: z.union([z.enum(['auto', 'fp32', 'int8', 'q4', 'bnb4', 'q4f16', 'fp16', 'qint8', 'quint8']), z.string().regex(/\.onnx$/)]).default('auto'),
   /** 'auto' tries paged, then assembled, then assembled-grouped, each proven at load (engine/model-runner.ts). */
   executionPath: z.enum(['auto', 'paged', 'assembled', 'assembled-grouped']).default('auto'),
   kvBudgetBytes: z

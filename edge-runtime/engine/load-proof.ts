@@ -59,6 +59,12 @@ async function referenceSteps(session: ort.InferenceSession, s: ProofShape, step
   return rows;
 }
 
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const x of a) m = Math.max(m, Math.abs(x));
+  return m;
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let d = 0;
   for (let i = 0; i < a.length; i++) {
@@ -108,13 +114,13 @@ export async function proveForward(
   forward: (entries: ForwardEntry[]) => Promise<Float32Array[]>,
   plan: ProofPlan,
   s: ProofShape,
-  opts: { batched: boolean; tolerance: number },
+  opts: { batched: boolean; tolerance: number; relative?: boolean },
 ): Promise<ProofResult> {
   let maxDiff = 0;
   let rows = 0;
   const worst = { where: '' };
   const check = (got: Float32Array, want: Float32Array, where: string) => {
-    const d = maxAbsDiff(got, want);
+    const d = maxAbsDiff(got, want) / (opts.relative ? Math.max(1, maxAbs(want)) : 1);
     rows++;
     if (d > maxDiff || (d === Infinity && !worst.where)) {
       maxDiff = d;
@@ -137,13 +143,14 @@ export async function proveForward(
     plan.seqs.forEach((q, i) => check(got[i]!, q.ref[d + 1]!, `sequence ${i} decode ${d + 1}${opts.batched ? ' (batched)' : ''}`));
   }
   const ok = maxDiff <= opts.tolerance;
+  const rel = opts.relative ? ' relative to max |logit|' : '';
   return {
     ok,
     maxDiff,
     tolerance: opts.tolerance,
     rows,
     detail: ok
-      ? `${rows} logits rows within ${maxDiff.toExponential(2)} of the unmodified graph (tolerance ${opts.tolerance})`
-      : `logits differ from the unmodified graph by ${maxDiff === Infinity ? 'NaN/Inf' : maxDiff.toExponential(2)} at ${worst.where} (tolerance ${opts.tolerance})`,
+      ? `${rows} logits rows within ${maxDiff.toExponential(2)}${rel} of the unmodified graph (tolerance ${opts.tolerance}${rel})`
+      : `logits differ from the unmodified graph by ${maxDiff === Infinity ? 'NaN/Inf' : maxDiff.toExponential(2) + rel} at ${worst.where} (tolerance ${opts.tolerance}${rel})`,
   };
 }

@@ -57,6 +57,8 @@ export interface RunnerOptions {
   dynamicQuant?: boolean;
   /** Max |logits difference| the proof accepts (default 1e-4). */
   tolerance?: number;
+  /** Tolerance relative to the row's max |logit| (for int8-activation kernels, whose noise scales with the logits). */
+  relativeTolerance?: boolean;
 }
 
 export class ModelLoadError extends Error {
@@ -170,7 +172,11 @@ export class PagedModelRunner {
         let proof: ProofResult | undefined;
         if (plan) {
           try {
-            proof = await proveForward((e) => runner.forward(e), plan, shape, { batched: !opts.dynamicQuant, tolerance: opts.tolerance ?? 1e-4 });
+            proof = await proveForward((e) => runner.forward(e), plan, shape, {
+              batched: !opts.dynamicQuant,
+              tolerance: opts.tolerance ?? 1e-4,
+              relative: opts.relativeTolerance,
+            });
             for (let b = 0; b < plan.blocksUsed; b++) runner.clearBlock(b);
           } catch (err) {
             proof = {

@@ -137,7 +137,7 @@ export function rewriteToPaged(
   const head: O.INodeProto[] = [];
   const shapeName = 'paged/past_shape';
   graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as O.TensorProto);
-  for (const [name, past] of pastInputs) {
+  for (const past of pastInputs.values()) {
     const pool = past.kind === 'key' ? poolInputs[past.layer]!.key : poolInputs[past.layer]!.value;
     const prefix = `paged/${past.layer}/${past.kind}`;
     head.push(
@@ -151,7 +151,6 @@ export function rewriteToPaged(
       },
       { opType: 'Reshape', input: [`${prefix}/transposed`, shapeName], output: [gathered(past.layer, past.kind)], name: `${prefix}/Reshape` },
     );
-    void name;
   }
   let otherPastConsumers = 0;
   const nodes = graph.node as O.NodeProto[];

@@ -51,6 +51,8 @@ export interface ExportFolderOptions {
   architecture?: LlamaArchitecture;
   /** false writes the older export that derives positions from the past length (no position_ids input). */
   positionIds?: boolean;
+  /** MatMulNBits accuracy_level of q4 files (0: fp32 activations; 4: int8 activations, what genai writes by default). */
+  accuracyLevel?: number;
   /** Move initializers of at least 1 KiB into `<file>_data`, as exporters do for models over 2 GB. */
   externalData?: boolean;
 }
@@ -66,8 +68,8 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
     const w = randomGpt2Weights(s, opts.seed);
     graph =
       opts.style === 'ort-fused'
-        ? (format) => buildOrtFusedGpt2(s, w, { format, accuracyLevel: 0 })
-        : (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds });
+        ? (format) => buildOrtFusedGpt2(s, w, { format, accuracyLevel: opts.accuracyLevel ?? 0 })
+        : (format) => buildHfExportGpt2(s, w, { format, accuracyLevel: opts.accuracyLevel ?? 0 }, { positionIds: opts.positionIds });
   } else {
     const s = shape as LlamaShape;
     const w = randomLlamaWeights(s, opts.seed);
@@ -87,8 +89,14 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
     }
     graph =
       opts.style === 'ort-fused'
-        ? (format) => buildOrtFusedLlama(s, w, { format, accuracyLevel: 0 })
-        : (format) => buildHfExportLlama(s, w, { format, accuracyLevel: 0 }, { positionIds: opts.positionIds, qkvBias, fused: arch === 'phi3' });
+        ? (format) => buildOrtFusedLlama(s, w, { format, accuracyLevel: opts.accuracyLevel ?? 0 })
+        : (format) =>
+            buildHfExportLlama(
+              s,
+              w,
+              { format, accuracyLevel: opts.accuracyLevel ?? 0 },
+              { positionIds: opts.positionIds, qkvBias, fused: arch === 'phi3' },
+            );
   }
   for (const v of opts.variants) {
     const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : v === 'int8-dynamic' ? quantizeDynamic(graph('fp32')) : graph(v);

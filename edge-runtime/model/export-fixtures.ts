@@ -13,6 +13,7 @@ export async function exportTestModel(opts: Omit<ExportFolderOptions, 'outDir'>)
     ...opts.variants,
     opts.externalData ? 'ext' : 'inline',
     opts.positionIds === false ? 'nopos' : 'pos',
+    ...(opts.accuracyLevel ? [`acc${opts.accuracyLevel}`] : []),
     'v2',
   ].join('-');
   const dir = join(tmpdir(), 'switchyard-test-models', key);

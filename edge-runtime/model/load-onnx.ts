@@ -17,6 +17,8 @@ export interface LoadedOnnx {
   fp16Upcast: number;
   /** DynamicQuantizeLinear/MatMulInteger present: a row's output depends on its batch neighbours. */
   dynamicQuant: boolean;
+  /** MatMulNBits with accuracy_level >= 1 quantize activations to int8 inside the kernel: float noise is larger. */
+  int8Activations: boolean;
   /** Weights in the graph: float initializers by element count, 4-bit MatMulNBits weights as K x N, int8 as stored. */
   parameters: number;
   /** Operator types with their domain, for inspection (e.g. com.microsoft.GroupQueryAttention). */
@@ -35,9 +37,20 @@ export async function loadOnnxFile(path: string): Promise<LoadedOnnx> {
     ops[key] = (ops[key] ?? 0) + 1;
   }
   const parameters = countParameters(model);
+  const int8Activations = (model.graph?.node ?? []).some(
+    (n) => n.opType === 'MatMulNBits' && Number((n.attribute ?? []).find((a) => a.name === 'accuracy_level')?.i ?? 0) > 0,
+  );
   const dynamicQuant = Boolean(ops['DynamicQuantizeLinear'] || ops['MatMulInteger'] || ops['com.microsoft.DynamicQuantizeMatMul']);
   const changed = externalData.length > 0 || fp16 > 0;
-  return { bytes: changed ? onnx.ModelProto.encode(model).finish() : raw, externalData, fp16Upcast: fp16, dynamicQuant, ops, parameters };
+  return {
+    bytes: changed ? onnx.ModelProto.encode(model).finish() : raw,
+    externalData,
+    fp16Upcast: fp16,
+    dynamicQuant,
+    ops,
+    parameters,
+    int8Activations,
+  };
 }
 
 const DT = onnx.TensorProto.DataType;
