@@ -1,5 +1,9 @@
 /** `edge inspect` reports what the engine will do, decided the way the engine decides at load. */
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../graph/graph-builder.js';
 import { formatInspection, inspectModelFolder } from './inspect-model.js';
 import { exportTestModel } from '../model/export-fixtures.js';
 
@@ -23,5 +27,18 @@ describe('inspectModelFolder', () => {
     const r = await inspectModelFolder(dir);
     expect(r.execution).toMatchObject({ ok: true, path: 'assembled-grouped' });
     if (r.execution.ok) expect(r.execution.rejected.map((x) => x.mode)).toEqual(['paged', 'assembled']);
+  });
+
+  it('says why a graph cannot be served (not a decoder with past)', async () => {
+    const src = await exportTestModel({ preset: 'tiny-llama', seed: 5, variants: ['fp32'], externalData: true });
+    const dir = mkdtempSync(join(tmpdir(), 'sy-not-decoder-'));
+    cpSync(src, dir, { recursive: true });
+    const g = new GraphBuilder('not-a-decoder');
+    g.o('Cast', [g.input('input_ids', 'int64', ['b', 's'])], { to: 1 }, 'logits');
+    g.output('logits', 'float32', ['b', 's']);
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), g.encode());
+    const r = await inspectModelFolder(dir);
+    expect(r.execution).toMatchObject({ ok: false });
+    if (!r.execution.ok) expect(r.execution.error).toMatch(/does not run as a decoder with past/);
   });
 });

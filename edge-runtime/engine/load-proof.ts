@@ -85,6 +85,18 @@ export interface ProofPlan {
  * session can be released first and a model is never held in memory three times at load.
  */
 export async function referencePlan(reference: ort.InferenceSession, s: ProofShape): Promise<ProofPlan> {
+  const needIn = [
+    'input_ids',
+    'attention_mask',
+    ...Array.from({ length: s.layers }, (_, l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`]).flat(),
+  ];
+  const needOut = ['logits', ...Array.from({ length: s.layers }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat()];
+  const missing = [...needIn.filter((n) => !reference.inputNames.includes(n)), ...needOut.filter((n) => !reference.outputNames.includes(n))];
+  if (missing.length > 0) {
+    throw new Error(
+      `missing ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ` and ${missing.length - 4} more` : ''} (expected Optimum decoder-with-past names for ${s.layers} layers)`,
+    );
+  }
   const tok = (i: number) => (i * 37 + 11) % s.vocab;
   const decodes = 2;
   const lenA = Math.min(5, s.blockSize);
