@@ -24,7 +24,7 @@ const prompts = [
   Array.from({ length: 33 }, (_, i) => (i * 7 + 3) % 256),
 ];
 
-type Dtype = 'fp32' | 'fp16' | 'q4' | 'q8';
+type Dtype = 'fp32' | 'fp16' | 'q4' | 'q8' | 'q4f16';
 
 /** transformers.js greedy continuation of each prompt, one at a time (it runs the folder's graph unmodified). */
 async function theirs(dir: string, dtype: Dtype, extra: Record<string, unknown> = {}): Promise<number[][]> {
@@ -192,6 +192,30 @@ describe('weight-only 4-bit with external data', () => {
       await e.runner.release();
     },
   );
+});
+
+describe.each(['hf-export', 'ort-fused'] as const)('%s llama in float16 throughout (model_q4f16.onnx, model_fp16.onnx)', (style) => {
+  it('auto picks q4f16, both upcast at load and served paged; agreement with transformers.js (fp16 math) is stated', async () => {
+    const dir = await exportTestModel({ preset: 'tiny-llama', style, seed: 3, variants: ['q4f16', 'fp16-full'] });
+    const auto = await engine(dir, 'auto');
+    expect(auto.load).toMatchObject({ variant: 'q4f16', path: 'paged', fp16Upcast: true });
+    await auto.runner.release();
+    for (const v of ['q4f16', 'fp16'] as const) {
+      const e = await engine(dir, v);
+      expect(e.load).toMatchObject({ variant: v, path: 'paged', fp16Upcast: true });
+      const ref = await theirs(dir, v);
+      const mine = await ours(e, true);
+      // The engine computes in float32 on the fp16 weights; transformers.js computes in float16.
+      const same = mine.reduce(
+        (a, m, i) => a + (m.findIndex((t, j) => t !== ref[i]![j]) === -1 ? m.length : m.findIndex((t, j) => t !== ref[i]![j])),
+        0,
+      );
+      const total = mine.reduce((a, m) => a + m.length, 0);
+      console.log(`${style} ${v}: ${same}/${total} greedy tokens agree with transformers.js (fp16 math) before the first divergence`);
+      expect(mine.every((m, i) => m[0] === ref[i]![0])).toBe(true);
+      await e.runner.release();
+    }
+  });
 });
 
 describe('dynamically quantized (quantize_dynamic style) model_quantized.onnx only', () => {

@@ -81,20 +81,63 @@ export function hasFp16(model: O.IModelProto): boolean {
   );
 }
 
-/** Rewrites every float16 in the graph to float32, in place. External data must be inlined first. */
+/** Rewrites every float16 in the graph (and its If/Loop bodies) to float32, in place. Inline external data first. */
 export function upcastFp16(model: O.IModelProto): number {
-  const gr = model.graph;
-  if (!gr) return 0;
+  return model.graph ? upcastGraph(model.graph) : 0;
+}
+
+function upcastGraph(gr: O.IGraphProto): number {
   let n = 0;
   for (const t of gr.initializer ?? []) if (t.dataType === DT.FLOAT16) (upcastTensor(t), n++);
   for (const v of [...(gr.input ?? []), ...(gr.output ?? []), ...(gr.valueInfo ?? [])]) upcastValueInfo(v);
   for (const node of gr.node ?? []) {
     for (const a of node.attribute ?? []) {
       if (a.t) upcastTensor(a.t);
-      if (node.opType === 'Cast' && a.name === 'to' && Number(a.i) === DT.FLOAT16) a.i = DT.FLOAT;
+      for (const t of a.tensors ?? []) upcastTensor(t);
+      if (a.g) n += upcastGraph(a.g);
+      for (const sub of a.graphs ?? []) n += upcastGraph(sub);
+      if ((node.opType === 'Cast' || node.opType === 'CastLike') && a.name === 'to' && Number(a.i) === DT.FLOAT16) a.i = DT.FLOAT;
     }
   }
   return n;
+}
+
+function halfTensor(values: ArrayLike<number>, dims: number[], name?: string): O.ITensorProto {
+  const h = new Uint16Array(values.length);
+  // Clamped as fp16 exports write them: masks use finfo(float16).min = -65504, never -inf.
+  for (let i = 0; i < values.length; i++) h[i] = toHalf(Math.max(-65504, Math.min(65504, values[i]!)));
+  return { name, dataType: DT.FLOAT16, dims, rawData: new Uint8Array(h.buffer) };
+}
+
+/**
+ * Writes a graph the way fp16 exports ship it (Optimum's model_fp16.onnx, q4f16 files): float16 weights, inputs,
+ * outputs, Cast targets and constants; only the integer parts stay. Tests use it to check the upcast at load.
+ */
+export function toFullFp16(bytes: Uint8Array): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const gr = model.graph as O.GraphProto;
+  const T = onnx.AttributeProto.AttributeType;
+  gr.initializer = gr.initializer.map((t) => {
+    if (t.dataType !== DT.FLOAT) return t;
+    const copy = new Uint8Array(t.rawData ?? new Uint8Array(0));
+    const f = copy.length > 0 ? new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4) : Float32Array.from(t.floatData ?? []);
+    return onnx.TensorProto.create(halfTensor(f, (t.dims ?? []).map(Number), t.name ?? undefined));
+  });
+  for (const v of [...gr.input, ...gr.output]) {
+    const tt = v.type?.tensorType;
+    if (tt && tt.elemType === DT.FLOAT) tt.elemType = DT.FLOAT16;
+  }
+  gr.valueInfo = [];
+  for (const node of gr.node as O.NodeProto[]) {
+    if (node.opType === 'Cast') for (const a of node.attribute) if (a.name === 'to' && Number(a.i) === DT.FLOAT) a.i = DT.FLOAT16;
+    if (node.opType !== 'Constant') continue;
+    const a = node.attribute[0];
+    if (!a) continue;
+    if (a.name === 'value_float') node.attribute = [onnx.AttributeProto.create({ name: 'value', type: T.TENSOR, t: halfTensor([a.f ?? 0], []) })];
+    else if (a.name === 'value_floats')
+      node.attribute = [onnx.AttributeProto.create({ name: 'value', type: T.TENSOR, t: halfTensor(a.floats ?? [], [(a.floats ?? []).length]) })];
+  }
+  return onnx.ModelProto.encode(model).finish();
 }
 
 /** Stores every float32 initializer with 2+ dimensions as float16, Cast back to float32 where the graph reads it. */

@@ -13,7 +13,7 @@ import { buildOrtFusedLlama } from '../graph/ort-fused-llama.js';
 import { buildOrtFusedGpt2 } from '../graph/ort-fused-gpt2.js';
 import { randomLlamaWeights, seededRandom, type LlamaShape } from '../graph/llama-weights.js';
 import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
-import { storeWeightsAsFp16 } from '../graph/fp16.js';
+import { storeWeightsAsFp16, toFullFp16 } from '../graph/fp16.js';
 import { splitExternalData } from '../graph/external-data.js';
 import { quantizeDynamic } from '../graph/dynamic-quant.js';
 import type { WeightFormat } from '../graph/linear.js';
@@ -22,8 +22,28 @@ import { PRESETS, type PresetName } from './presets.js';
 import { VARIANT_FILES } from './variants.js';
 
 export type ExportStyle = 'hf-export' | 'ort-fused';
-/** int8: weight-only (DequantizeLinear); int8-dynamic: quantize_dynamic style, written as model_quantized.onnx too. */
-export type ExportVariant = 'fp32' | 'fp16' | 'q4' | 'int8' | 'int8-dynamic';
+/**
+ * fp16: float16 weights Cast to float32 where read (mixed precision); fp16-full: float16 everywhere (weights, I/O,
+ * activations) as Optimum's model_fp16.onnx, written to the same file; q4f16: 4-bit MatMulNBits with float16
+ * activations and scales (model_q4f16.onnx). int8: weight-only (DequantizeLinear); int8-dynamic: quantize_dynamic
+ * style, written as model_quantized.onnx too.
+ */
+export type ExportVariant = 'fp32' | 'fp16' | 'fp16-full' | 'q4' | 'q4f16' | 'int8' | 'int8-dynamic';
+
+function variantBytes(v: ExportVariant, graph: (format: WeightFormat) => Uint8Array): { bytes: Uint8Array; file: string } {
+  switch (v) {
+    case 'fp16':
+      return { bytes: storeWeightsAsFp16(graph('fp32')), file: VARIANT_FILES.fp16 };
+    case 'fp16-full':
+      return { bytes: toFullFp16(graph('fp32')), file: VARIANT_FILES.fp16 };
+    case 'q4f16':
+      return { bytes: toFullFp16(graph('q4')), file: VARIANT_FILES.q4f16 };
+    case 'int8-dynamic':
+      return { bytes: quantizeDynamic(graph('fp32')), file: VARIANT_FILES.int8 };
+    default:
+      return { bytes: graph(v), file: VARIANT_FILES[v] };
+  }
+}
 /** qwen2: q/k/v biases; phi3: fused qkv_proj and gate_up_proj; mistral: the Llama graph under Mistral's name. */
 export type LlamaArchitecture = 'llama' | 'qwen2' | 'mistral' | 'phi3';
 
@@ -99,8 +119,7 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
             );
   }
   for (const v of opts.variants) {
-    const bytes = v === 'fp16' ? storeWeightsAsFp16(graph('fp32')) : v === 'int8-dynamic' ? quantizeDynamic(graph('fp32')) : graph(v);
-    const file = VARIANT_FILES[v === 'int8-dynamic' ? 'int8' : v];
+    const { bytes, file } = variantBytes(v, graph);
     if (opts.externalData) {
       const split = splitExternalData(bytes, `${file}_data`);
       await writeFile(join(tmp, 'onnx', file), split.model);
