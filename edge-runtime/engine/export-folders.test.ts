@@ -137,9 +137,14 @@ describe.each([
   });
 });
 
-describe.each(['qwen2', 'mistral', 'phi3'] as const)('HF-export %s folder (q/k/v biases, Llama graph, fused qkv/gate_up)', (architecture) => {
+describe.each([
+  ['hf-export', 'qwen2'],
+  ['hf-export', 'mistral'],
+  ['hf-export', 'phi3'],
+  ['ort-fused', 'phi3'],
+] as const)('%s %s folder (q/k/v biases; Llama graph; fused qkv_proj/gate_up_proj; packed-QKV GQA with rotary inside)', (style, architecture) => {
   it('is served paged and its greedy output equals transformers.js, alone and batched', async () => {
-    const dir = await exportTestModel({ preset: 'tiny-llama', seed: 7, variants: ['fp32'], architecture });
+    const dir = await exportTestModel({ preset: 'tiny-llama', style, seed: 7, variants: ['fp32'], architecture });
     const e = await engine(dir, 'auto');
     expect(e.load.path).toBe('paged');
     const ref = await theirs(dir, 'fp32');

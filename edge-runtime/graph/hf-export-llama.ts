@@ -24,7 +24,7 @@ export interface HfLlamaVariant {
 }
 
 /** Concatenates row-major [K, n_i] matrices along columns: the weight of a fused projection. */
-function concatColumns(K: number, parts: Array<{ w: Float32Array; n: number }>): Float32Array {
+export function concatColumns(K: number, parts: Array<{ w: Float32Array; n: number }>): Float32Array {
   const N = parts.reduce((a, p) => a + p.n, 0);
   const out = new Float32Array(K * N);
   for (let k = 0; k < K; k++) {

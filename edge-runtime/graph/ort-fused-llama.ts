@@ -11,10 +11,15 @@ import { linear, type LinearOptions } from './linear.js';
 import { ropeTables, type LlamaShape, type LlamaWeights } from './llama-weights.js';
 import { quantizeQ4, Q4_BLOCK } from './quantize.js';
 import { transpose } from './gpt2-weights.js';
+import { concatColumns } from './hf-export-llama.js';
 
 const MS = 'com.microsoft';
 
-export function buildOrtFusedLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOptions): Uint8Array {
+/**
+ * `packedQkv` writes the Phi-3 / genai form: one qkv projection feeding GroupQueryAttention's packed query input,
+ * with rotary applied inside attention (do_rotary) from the cos/sin caches.
+ */
+export function buildOrtFusedLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOptions, opts: { packedQkv?: boolean } = {}): Uint8Array {
   const g = new GraphBuilder('ort_fused_llama');
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
@@ -63,16 +68,32 @@ export function buildOrtFusedLlama(s: LlamaShape, w: LlamaWeights, lin: LinearOp
   };
   w.layers.forEach((lw, l) => {
     const p = `model.layers.${l}`;
-    const q = rope(linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin), H);
-    const k = rope(linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin), KV);
-    const v = linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin);
-    const [attn] = g.op(
-      'GroupQueryAttention',
-      [q, k, v, `past_key_values.${l}.key`, `past_key_values.${l}.value`, seqlensK, total],
-      { num_heads: H, kv_num_heads: KV },
-      { outputs: [`${p}/attn`, `present.${l}.key`, `present.${l}.value`], domain: MS },
-    );
-    const o = linear(g, attn!, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin);
+    let attn: string;
+    if (opts.packedQkv) {
+      const W = concatColumns(D, [
+        { w: lw.wq, n: H * HD },
+        { w: lw.wk, n: KV * HD },
+        { w: lw.wv, n: KV * HD },
+      ]);
+      const qkv = linear(g, h, `${p}.self_attn.qkv_proj`, W, D, (H + 2 * KV) * HD, lin);
+      [attn] = g.op(
+        'GroupQueryAttention',
+        [qkv, '', '', `past_key_values.${l}.key`, `past_key_values.${l}.value`, seqlensK, total, cosCache, sinCache],
+        { num_heads: H, kv_num_heads: KV, do_rotary: 1, rotary_interleaved: 0 },
+        { outputs: [`${p}/attn`, `present.${l}.key`, `present.${l}.value`], domain: MS },
+      ) as [string];
+    } else {
+      const q = rope(linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin), H);
+      const k = rope(linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin), KV);
+      const v = linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin);
+      [attn] = g.op(
+        'GroupQueryAttention',
+        [q, k, v, `past_key_values.${l}.key`, `past_key_values.${l}.value`, seqlensK, total],
+        { num_heads: H, kv_num_heads: KV },
+        { outputs: [`${p}/attn`, `present.${l}.key`, `present.${l}.value`], domain: MS },
+      ) as [string];
+    }
+    const o = linear(g, attn, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin);
     let h2: string;
     [h2, x] = skipNorm(o, x, `${p}.post_attention_layernorm.weight`, lw.postNorm);
     const gate = linear(g, h2, `${p}.mlp.gate_proj`, lw.wg, D, s.intermediate, lin);

@@ -109,7 +109,7 @@ export async function buildExportFolder(opts: ExportFolderOptions): Promise<{ di
     }
     graph =
       opts.style === 'ort-fused'
-        ? (format) => buildOrtFusedLlama(s, w, { format, accuracyLevel: opts.accuracyLevel ?? 0 })
+        ? (format) => buildOrtFusedLlama(s, w, { format, accuracyLevel: opts.accuracyLevel ?? 0 }, { packedQkv: arch === 'phi3' })
         : (format) =>
             buildHfExportLlama(
               s,
