@@ -2,7 +2,7 @@
  * The engine's step loop, independent of threads: admits requests, asks the scheduler for a plan, runs it on the
  * model runner, samples, detokenizes and emits protocol messages. The worker wraps it; tests can drive it directly.
  */
-import type { EngineRequest, EngineStats, FinishReason, FromEngine } from './protocol.js';
+import type { EngineLoadReport, EngineRequest, EngineStats, FinishReason, FromEngine } from './protocol.js';
 import type { PagedModelRunner } from './model-runner.js';
 import type { SamplerPort, TokenizerPort } from './ports.js';
 import { RequestState, type ChoiceState } from './request-state.js';
@@ -16,6 +16,8 @@ export interface EngineCoreOptions {
   maxContext: number;
   limits: SchedulerLimits;
   now?: () => number;
+  /** Reported in stats as-is. */
+  load?: EngineLoadReport;
 }
 
 export interface KvStatsSource {
@@ -190,6 +192,7 @@ export class EngineCore {
       totalGenerated: this.totalGenerated,
       totalPrompt: this.totalPrompt,
       kvWaste: k.waste,
+      ...(this.opts.load ? { load: this.opts.load } : {}),
     };
   }
 

@@ -8,14 +8,20 @@ export const ENGINE_DEFAULTS = {
   /** 32 measured best on this 2-core machine (bench:edge: 573 tok/s at 32 streams vs 484 at 16). */
   maxNumSeqs: 32,
   maxBatchedTokens: 512,
-  variant: 'q4',
+  /** The first file present in model/variants.ts AUTO_ORDER (q4 first), so any exported folder loads without flags. */
+  variant: 'auto',
 } as const;
 
 export const engineOptionsSchema = z.strictObject({
   modelDir: z.string().min(1),
   /** Name clients use for this model. */
   modelId: z.string().min(1),
-  variant: z.enum(['fp32', 'int8', 'q4']).default(ENGINE_DEFAULTS.variant),
+  /** 'auto' picks the first file present in model/variants.ts AUTO_ORDER; a name or file under onnx/ forces one. */
+  variant: z
+    .union([z.enum(['auto', 'fp32', 'int8', 'q4', 'bnb4', 'q4f16', 'fp16', 'qint8', 'quint8']), z.string().regex(/\.onnx$/)])
+    .default(ENGINE_DEFAULTS.variant),
+  /** 'auto' tries paged, then assembled, then assembled-grouped, each proven at load (engine/model-runner.ts). */
+  executionPath: z.enum(['auto', 'paged', 'assembled', 'assembled-grouped']).default('auto'),
   kvBudgetBytes: z
     .number()
     .int()

@@ -1,83 +1,205 @@
 /**
- * Runs forward passes of a paged decoder graph over one shared KV pool: builds the inputs for a batch of sequence
- * chunks, runs onnxruntime, scatters the new tokens' K/V into their pool slots and returns last-position logits.
- * Knows nothing about scheduling or sampling; the block manager decides which slots each token uses.
+ * Runs forward passes of a decoder over one shared paged KV pool: builds the inputs for a batch of sequence chunks,
+ * runs onnxruntime, scatters the new tokens' K/V into their pool slots and returns last-position logits. Knows
+ * nothing about scheduling or sampling; the block manager decides which slots each token uses.
+ *
+ * Three execution paths, tried in this order at load and kept only when proven (load-proof.ts):
+ * - `paged`: the graph rewritten to gather its past from the pool inside ORT (paged-graph.ts); fastest.
+ * - `assembled`: the unmodified graph, past tensors assembled from the pool in JS (padded to the longest row, holes
+ *   masked), `present.*` read back; batching kept, ~2.5-8x slower per step at long contexts (PLATFORM.md).
+ * - `assembled-grouped`: as `assembled`, but only rows with the same past length share a pass, so no row ever sees
+ *   padding; for graphs that derive positions or masks from the past length in ways padding breaks.
  */
 import * as ort from 'onnxruntime-node';
-import { rewriteToPaged, type PagedGraphInfo } from './paged-graph.js';
+import { onnx, type O } from '../graph/onnx.js';
+import { GraphRewriteError, narrowLogitsToLast, presentIsRowAligned, rewriteToPaged, type PagedGraphInfo } from './paged-graph.js';
+import { proveForward, referencePlan, type ProofPlan, type ProofResult } from './load-proof.js';
+import type { ForwardEntry, KvLayout } from './forward-entry.js';
 
-export interface KvLayout {
-  layers: number;
-  kvHeads: number;
-  headDim: number;
-  blockSize: number;
-  numBlocks: number;
-}
+export type { ForwardEntry, KvLayout } from './forward-entry.js';
 
-export interface ForwardEntry {
-  /** Tokens whose K/V is not in the pool yet (a prefill chunk, or one decode token). */
-  tokens: ArrayLike<number>;
-  /** Tokens of this sequence already in the pool, before `tokens` (= position of tokens[0]). */
-  startPos: number;
-  /** Block ids covering positions [0, startPos + tokens.length). */
-  blockTable: ArrayLike<number>;
+export type ExecutionMode = 'paged' | 'assembled' | 'assembled-grouped';
+export const EXECUTION_MODES: readonly ExecutionMode[] = ['paged', 'assembled', 'assembled-grouped'];
+
+/** Which path serves the model and why: logged once at load, shown by /health, /metrics and `edge inspect`. */
+export interface ExecutionPath {
+  mode: ExecutionMode;
+  /** One sentence: why this path (and why not the faster ones). */
+  reason: string;
+  proof?: Pick<ProofResult, 'maxDiff' | 'tolerance' | 'rows'>;
+  /** Paths tried before this one, with why each was rejected. */
+  rejected: Array<{ mode: ExecutionMode; why: string }>;
 }
 
 export interface RunnerOptions {
   layout: KvLayout;
   vocabSize: number;
   threads?: number;
+  /** 'auto' (default) tries paged, then assembled, then assembled-grouped; a mode forces that path (still proven). */
+  path?: ExecutionMode | 'auto';
+  /** Prove the chosen path against the unmodified graph at load (default true). */
+  prove?: boolean;
+  /** The graph quantizes activations across the batch: prove rows alone, in one prefill chunk. */
+  dynamicQuant?: boolean;
+  /** Max |logits difference| the proof accepts (default 1e-4). */
+  tolerance?: number;
+  /** Tolerance relative to the row's max |logit| (for int8-activation kernels, whose noise scales with the logits). */
+  relativeTolerance?: boolean;
+}
+
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelLoadError';
+  }
+}
+
+type Pool = { k: Float32Array[]; v: Float32Array[] };
+
+function sessionOptions(threads: number | undefined): ort.InferenceSession.SessionOptions {
+  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1 };
+}
+
+function narrowed(bytes: Uint8Array): { bytes: Uint8Array; rowAligned: boolean } {
+  const model = onnx.ModelProto.decode(bytes);
+  narrowLogitsToLast(model.graph as O.GraphProto);
+  return { bytes: onnx.ModelProto.encode(model).finish(), rowAligned: presentIsRowAligned(model.graph!) };
 }
 
 export class PagedModelRunner {
-  readonly info: PagedGraphInfo;
+  /** Rewrite details when the path is `paged`. */
+  readonly info: PagedGraphInfo | undefined;
   readonly layout: KvLayout;
   /** The KV pool: the only place KV lives. [num_blocks, kv_heads, block_size, head_dim] per layer, K and V. */
   readonly poolK: Float32Array[];
   readonly poolV: Float32Array[];
+  path: ExecutionPath;
   private readonly poolTensors: Record<string, ort.Tensor> = {};
   private readonly blockFloats: number;
+  private readonly takesPositions: boolean;
+  /** Assembled paths: present holds row b's new K/V at its own past length (GQA), not after the padded past. */
+  private rowAligned = false;
 
   private constructor(
     private readonly session: ort.InferenceSession,
-    info: PagedGraphInfo,
+    readonly mode: ExecutionMode,
+    info: PagedGraphInfo | undefined,
+    pool: Pool,
     private readonly opts: RunnerOptions,
   ) {
     this.info = info;
     this.layout = opts.layout;
     const { numBlocks, kvHeads, blockSize, headDim, layers } = opts.layout;
     this.blockFloats = kvHeads * blockSize * headDim;
-    const dims = [numBlocks, kvHeads, blockSize, headDim];
-    this.poolK = [];
-    this.poolV = [];
-    for (let l = 0; l < layers; l++) {
-      const k = new Float32Array(numBlocks * this.blockFloats);
-      const v = new Float32Array(numBlocks * this.blockFloats);
-      this.poolK.push(k);
-      this.poolV.push(v);
-      // ORT reads input typed arrays in place: the tensors are views over the pool, created once.
-      this.poolTensors[info.poolInputs[l]!.key] = new ort.Tensor('float32', k, dims);
-      this.poolTensors[info.poolInputs[l]!.value] = new ort.Tensor('float32', v, dims);
+    this.poolK = pool.k;
+    this.poolV = pool.v;
+    this.takesPositions = session.inputNames.includes('position_ids');
+    this.path = { mode, reason: '', rejected: [] };
+    if (info) {
+      const dims = [numBlocks, kvHeads, blockSize, headDim];
+      for (let l = 0; l < layers; l++) {
+        // ORT reads input typed arrays in place: the tensors are views over the pool, created once.
+        this.poolTensors[info.poolInputs[l]!.key] = new ort.Tensor('float32', pool.k[l]!, dims);
+        this.poolTensors[info.poolInputs[l]!.value] = new ort.Tensor('float32', pool.v[l]!, dims);
+      }
     }
   }
 
+  /**
+   * Builds the runner from self-contained model bytes (external data inlined, fp16 upcast: model/load-onnx.ts),
+   * choosing and proving the execution path. Throws ModelLoadError naming every path's failure when none is proven.
+   */
   static async create(modelBytes: Uint8Array, opts: RunnerOptions): Promise<PagedModelRunner> {
-    const { bytes, info } = rewriteToPaged(modelBytes, {
-      kvHeads: opts.layout.kvHeads,
-      headDim: opts.layout.headDim,
-      blockSize: opts.layout.blockSize,
-      lastLogitsOnly: true,
-    });
-    if (info.layers !== opts.layout.layers) {
-      throw new Error(`graph has ${info.layers} layers of past K/V but config.json says ${opts.layout.layers}`);
+    const { numBlocks, kvHeads, blockSize, headDim, layers } = opts.layout;
+    const floats = numBlocks * kvHeads * blockSize * headDim;
+    const pool: Pool = { k: [], v: [] };
+    for (let l = 0; l < layers; l++) (pool.k.push(new Float32Array(floats)), pool.v.push(new Float32Array(floats)));
+    const wanted = opts.path ?? 'auto';
+    const modes = wanted === 'auto' ? EXECUTION_MODES : [wanted];
+    const prove = opts.prove ?? true;
+    const shape = { ...opts.layout, vocab: opts.vocabSize };
+    let plan: ProofPlan | undefined;
+    if (prove) {
+      const reference = await ort.InferenceSession.create(modelBytes, sessionOptions(opts.threads));
+      try {
+        plan = await referencePlan(reference, shape);
+      } catch (err) {
+        throw new ModelLoadError(
+          `the model's own graph does not run as a decoder with past: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        );
+      } finally {
+        await reference.release();
+      }
     }
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? 0,
-      interOpNumThreads: 1,
-    });
-    return new PagedModelRunner(session, info, opts);
+    const rejected: ExecutionPath['rejected'] = [];
+    let unmodified: ort.InferenceSession | undefined;
+    let rowAligned = false;
+    try {
+      for (const mode of modes) {
+        let runner: PagedModelRunner;
+        try {
+          if (mode === 'paged') {
+            const { bytes, info } = rewriteToPaged(modelBytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true });
+            if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
+            runner = new PagedModelRunner(await ort.InferenceSession.create(bytes, sessionOptions(opts.threads)), mode, info, pool, opts);
+          } else {
+            if (!unmodified) {
+              const n = narrowed(modelBytes);
+              rowAligned = n.rowAligned;
+              unmodified = await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads));
+            }
+            runner = new PagedModelRunner(unmodified, mode, undefined, pool, opts);
+            runner.rowAligned = rowAligned;
+          }
+        } catch (err) {
+          rejected.push({ mode, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+          continue;
+        }
+        let proof: ProofResult | undefined;
+        if (plan) {
+          try {
+            proof = await proveForward((e) => runner.forward(e), plan, shape, {
+              batched: !opts.dynamicQuant,
+              tolerance: opts.tolerance ?? 1e-4,
+              relative: opts.relativeTolerance,
+            });
+            for (let b = 0; b < plan.blocksUsed; b++) runner.clearBlock(b);
+          } catch (err) {
+            proof = {
+              ok: false,
+              maxDiff: Infinity,
+              tolerance: opts.tolerance ?? 1e-4,
+              rows: 0,
+              detail: `the proof run failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+            };
+          }
+          if (!proof.ok) {
+            rejected.push({ mode, why: proof.detail });
+            // A failed path may have written NaN into scratch blocks; masked slots are still multiplied by 0.
+            for (const a of [...pool.k, ...pool.v]) a.fill(0);
+            if (mode === 'paged') await runner.session.release();
+            continue;
+          }
+        }
+        const because = rejected.length ? `; ${rejected.map((r) => `${r.mode} rejected: ${r.why}`).join('; ')}` : '';
+        const proven = proof ? `proven at load: ${proof.detail}` : 'not proven (proof disabled)';
+        runner.path = {
+          mode,
+          reason: `${mode} path, ${proven}${because}`,
+          proof: proof && { maxDiff: proof.maxDiff, tolerance: proof.tolerance, rows: proof.rows },
+          rejected,
+        };
+        if (mode === 'paged') await unmodified?.release();
+        return runner;
+      }
+    } catch (err) {
+      await unmodified?.release();
+      throw err;
+    }
+    await unmodified?.release();
+    throw new ModelLoadError(
+      `no execution path computes what the model's own graph computes: ${rejected.map((r) => `${r.mode}: ${r.why}`).join('; ')}`,
+    );
   }
 
   /** Bytes the pool occupies (K and V, all layers). */
@@ -94,24 +216,47 @@ export class PagedModelRunner {
     }
   }
 
+  private clearBlock(b: number): void {
+    const n = this.blockFloats;
+    for (let l = 0; l < this.layout.layers; l++) (this.poolK[l]!.fill(0, b * n, b * n + n), this.poolV[l]!.fill(0, b * n, b * n + n));
+  }
+
   /**
-   * One forward pass for a batch. Rows are left-padded to the longest chunk so every row's last real token sits at
-   * the last position (the graph only computes logits there). Returns one logits row (vocab floats) per entry.
+   * One forward pass for a batch (several in `assembled-grouped` mode). Rows are left-padded to the longest chunk so
+   * every row's last real token sits at the last position (the graph only computes logits there). Returns one logits
+   * row (vocab floats) per entry.
    */
   async forward(entries: readonly ForwardEntry[]): Promise<Float32Array[]> {
+    if (this.mode !== 'assembled-grouped') return this.pass(entries);
+    const groups = new Map<string, number[]>();
+    entries.forEach((e, i) => {
+      const key = `${e.startPos}/${e.tokens.length}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const rows: Float32Array[] = new Array<Float32Array>(entries.length);
+    for (const idx of groups.values()) {
+      const out = await this.pass(idx.map((i) => entries[i]!));
+      idx.forEach((i, j) => (rows[i] = out[j]!));
+    }
+    return rows;
+  }
+
+  private async pass(entries: readonly ForwardEntry[]): Promise<Float32Array[]> {
     const { blockSize } = this.layout;
     const B = entries.length;
     let S = 1;
     let maxBlocks = 1;
+    let maxPast = 0;
     for (const e of entries) {
       S = Math.max(S, e.tokens.length);
       maxBlocks = Math.max(maxBlocks, Math.ceil(e.startPos / blockSize));
+      maxPast = Math.max(maxPast, e.startPos);
     }
-    const P = maxBlocks * blockSize;
+    // Paged: the gathered past is whole blocks. Assembled: exactly the longest row's past.
+    const P = this.info ? maxBlocks * blockSize : maxPast;
     const ids = new BigInt64Array(B * S);
     const pos = new BigInt64Array(B * S);
     const mask = new BigInt64Array(B * (P + S));
-    const table = new BigInt64Array(B * maxBlocks);
     for (let b = 0; b < B; b++) {
       const e = entries[b]!;
       const len = e.tokens.length;
@@ -123,22 +268,43 @@ export class PagedModelRunner {
       const m = b * (P + S);
       for (let k = 0; k < e.startPos; k++) mask[m + k] = 1n;
       for (let j = pad; j < S; j++) mask[m + P + j] = 1n;
-      const pastBlocks = Math.ceil(e.startPos / blockSize);
-      for (let k = 0; k < pastBlocks; k++) table[b * maxBlocks + k] = BigInt(e.blockTable[k]!);
     }
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, [B, S]),
       attention_mask: new ort.Tensor('int64', mask, [B, P + S]),
-      block_table: new ort.Tensor('int64', table, [B, maxBlocks]),
-      ...this.poolTensors,
     };
-    if (this.info.hasPositionIds) feeds['position_ids'] = new ort.Tensor('int64', pos, [B, S]);
+    if (this.takesPositions) feeds['position_ids'] = new ort.Tensor('int64', pos, [B, S]);
+    if (this.info) {
+      const table = new BigInt64Array(B * maxBlocks);
+      for (let b = 0; b < B; b++) {
+        const e = entries[b]!;
+        const pastBlocks = Math.ceil(e.startPos / blockSize);
+        for (let k = 0; k < pastBlocks; k++) table[b * maxBlocks + k] = BigInt(e.blockTable[k]!);
+      }
+      feeds['block_table'] = new ort.Tensor('int64', table, [B, maxBlocks]);
+      Object.assign(feeds, this.poolTensors);
+    } else {
+      this.assemblePast(entries, P, feeds);
+    }
     const out = await this.session.run(feeds);
-    this.scatterNewKv(entries, out, S);
+    for (let l = 0; l < this.layout.layers; l++) {
+      if (this.info) {
+        const nk = out[this.info.newKvOutputs[l]!.key]!.data as Float32Array;
+        const nv = out[this.info.newKvOutputs[l]!.value]!.data as Float32Array;
+        this.scatter(l, entries, nk, nv, S, () => 0);
+      } else {
+        // present = [past (P) | this chunk (S)]: the new K/V starts at P, or (GQA) right after the row's own past.
+        const present = out[`present.${l}.key`]!;
+        const pk = present.data as Float32Array;
+        const pv = out[`present.${l}.value`]!.data as Float32Array;
+        const T = Number(present.dims[2]);
+        this.scatter(l, entries, pk, pv, T, this.rowAligned ? (b, pad) => entries[b]!.startPos - pad : () => P);
+      }
+    }
     const logits = out['logits']!;
     const data = logits.data as Float32Array;
     const V = this.opts.vocabSize;
-    const rowStride = this.info.lastLogitsOnly ? V : S * V;
+    const rowStride = Number(logits.dims[1]) * V;
     const rows: Float32Array[] = [];
     for (let b = 0; b < B; b++) {
       const start = b * rowStride + rowStride - V;
@@ -147,27 +313,63 @@ export class PagedModelRunner {
     return rows;
   }
 
-  /** Writes each row's new K/V ([B, kvh, S, hd] outputs) into the pool slots its block table gives. */
-  private scatterNewKv(entries: readonly ForwardEntry[], out: ort.InferenceSession.ReturnType, S: number): void {
+  /** Feeds past_key_values.* as [B, kvh, P, hd] copied out of the pool; rows shorter than P leave masked zeros. */
+  private assemblePast(entries: readonly ForwardEntry[], P: number, feeds: Record<string, ort.Tensor>): void {
     const { kvHeads, headDim, blockSize, layers } = this.layout;
+    const B = entries.length;
     for (let l = 0; l < layers; l++) {
-      const nk = out[this.info.newKvOutputs[l]!.key]!.data as Float32Array;
-      const nv = out[this.info.newKvOutputs[l]!.value]!.data as Float32Array;
+      const k = new Float32Array(B * kvHeads * P * headDim);
+      const v = new Float32Array(B * kvHeads * P * headDim);
       const pk = this.poolK[l]!;
       const pv = this.poolV[l]!;
-      for (let b = 0; b < entries.length; b++) {
+      for (let b = 0; b < B; b++) {
         const e = entries[b]!;
-        const pad = S - e.tokens.length;
-        for (let j = 0; j < e.tokens.length; j++) {
-          const p = e.startPos + j;
+        for (let p = 0; p < e.startPos; p++) {
           const block = e.blockTable[Math.floor(p / blockSize)]!;
           const off = p % blockSize;
           for (let h = 0; h < kvHeads; h++) {
-            const src = ((b * kvHeads + h) * S + pad + j) * headDim;
-            const dst = ((block * kvHeads + h) * blockSize + off) * headDim;
-            pk.set(nk.subarray(src, src + headDim), dst);
-            pv.set(nv.subarray(src, src + headDim), dst);
+            const src = ((block * kvHeads + h) * blockSize + off) * headDim;
+            const dst = ((b * kvHeads + h) * P + p) * headDim;
+            k.set(pk.subarray(src, src + headDim), dst);
+            v.set(pv.subarray(src, src + headDim), dst);
           }
+        }
+      }
+      feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', k, [B, kvHeads, P, headDim]);
+      feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', v, [B, kvHeads, P, headDim]);
+    }
+  }
+
+  /**
+   * Writes each row's new K/V into the pool slots its block table gives. `nk`/`nv` are [B, kvh, len, hd]; row b's
+   * chunk sits at positions [offset(b) + pad, offset(b) + S) (left-padded to S).
+   */
+  private scatter(
+    l: number,
+    entries: readonly ForwardEntry[],
+    nk: Float32Array,
+    nv: Float32Array,
+    len: number,
+    offsetOf: (b: number, pad: number) => number,
+  ): void {
+    const { kvHeads, headDim, blockSize } = this.layout;
+    const pk = this.poolK[l]!;
+    const pv = this.poolV[l]!;
+    let S = 1;
+    for (const e of entries) S = Math.max(S, e.tokens.length);
+    for (let b = 0; b < entries.length; b++) {
+      const e = entries[b]!;
+      const pad = S - e.tokens.length;
+      const offset = offsetOf(b, pad);
+      for (let j = 0; j < e.tokens.length; j++) {
+        const p = e.startPos + j;
+        const block = e.blockTable[Math.floor(p / blockSize)]!;
+        const off = p % blockSize;
+        for (let h = 0; h < kvHeads; h++) {
+          const src = ((b * kvHeads + h) * len + offset + pad + j) * headDim;
+          const dst = ((block * kvHeads + h) * blockSize + off) * headDim;
+          pk.set(nk.subarray(src, src + headDim), dst);
+          pv.set(nv.subarray(src, src + headDim), dst);
         }
       }
     }

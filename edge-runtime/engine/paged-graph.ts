@@ -1,8 +1,14 @@
 /**
- * Rewrites a standard HF/Optimum decoder graph in memory into the paged form the engine runs: each layer reads its
- * past K/V by gathering blocks from a pool through a block table (inside ORT), and returns only the new tokens' K/V.
- * Measured on this machine (PLATFORM.md, bench:kv): returning whole `present.*` tensors costs a full copy per step
- * that grows with context; gathering inside the graph keeps the JS side under a millisecond per step.
+ * Rewrites a decoder-with-past graph (HF/Optimum names) in memory into the paged form the engine runs: each layer
+ * reads its past K/V by gathering blocks from a pool through a block table (inside ORT), and returns only the new
+ * tokens' K/V. Measured on this machine (PLATFORM.md, bench:kv): returning whole `present.*` tensors costs a full
+ * copy per step that grows with context; gathering inside the graph keeps the JS side under a millisecond per step.
+ *
+ * General over exporters: every consumer of `past_key_values.{i}.*` (the attention Concat, but also the `Shape` reads
+ * torch exports use for the past length, fused attention's past inputs, ...) reads the gathered past instead. The new
+ * K/V is the Concat's second input when `present.{i}.*` is a Concat of the past, else the last `sequence_length`
+ * positions of `present.{i}.*`. Whether the result computes the same thing is not assumed: the runner proves it at
+ * load on real tokens (load-proof.ts) and falls back to an unrewritten path when it does not.
  */
 import { onnx, type O } from '../graph/onnx.js';
 
@@ -16,6 +22,12 @@ export interface PagedGraphInfo {
   hasPositionIds: boolean;
   /** Whether logits were narrowed to the last position of each row. */
   lastLogitsOnly: boolean;
+  /** How many nodes read each layer's past besides the K/V Concat (Shape reads, fused attention, ...), summed. */
+  otherPastConsumers: number;
+  /** Layers whose new K/V had to be sliced out of present (no Concat(past, new) pattern). */
+  slicedPresent: number;
+  /** K/V outputs of fused GroupQueryAttention, gathered from present at each row's own length. */
+  rowAligned: number;
 }
 
 export class GraphRewriteError extends Error {
@@ -25,7 +37,8 @@ export class GraphRewriteError extends Error {
   }
 }
 
-const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+export const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+export const PRESENT = /^present\.(\d+)\.(key|value)$/;
 
 function int64Tensor(name: string, values: number[]): O.ITensorProto {
   return { name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], int64Data: values };
@@ -51,10 +64,52 @@ function int64Input(name: string, dims: Array<string | number>): O.IValueInfoPro
   return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: dims.map(dim) } } } };
 }
 
+/** Finds the past inputs by name; throws when the graph is not a decoder-with-past. */
+export function pastInputsOf(graph: O.IGraphProto): Map<string, { layer: number; kind: 'key' | 'value' }> {
+  const pastInputs = new Map<string, { layer: number; kind: 'key' | 'value' }>();
+  for (const inp of graph.input ?? []) {
+    const m = PAST.exec(inp.name ?? '');
+    if (m) pastInputs.set(inp.name!, { layer: Number(m[1]), kind: m[2] as 'key' | 'value' });
+  }
+  if (pastInputs.size === 0) throw new GraphRewriteError('no past_key_values.{i}.key|value inputs: not a decoder-with-past graph');
+  return pastInputs;
+}
+
 /**
- * Rewrites `modelBytes` (an .onnx file) into the paged form. `blockSize`, `kvHeads` and `headDim` fix the pool layout
- * `[num_blocks, kv_heads, block_size, head_dim]`. New inputs: `block_table` [batch, max_blocks] int64 and
- * `kv_pool.{i}.key|value`; `attention_mask` then spans `max_blocks * block_size + seq`.
+ * Prefill chunks need logits for the last position only: slicing the hidden state before the LM head saves
+ * seq x hidden x vocab MACs. Follows Cast/Identity back from `logits` to the head's MatMul. Returns whether it applied.
+ */
+export function narrowLogitsToLast(graph: O.GraphProto): boolean {
+  const nodes = graph.node as O.NodeProto[];
+  const producer = (name: string) => nodes.find((n) => n.output.includes(name));
+  let head = producer('logits');
+  while (head && (head.opType === 'Cast' || head.opType === 'Identity')) head = producer(head.input[0]!);
+  if (!head || !(head.opType === 'MatMul' || head.opType === 'MatMulNBits')) return false;
+  graph.initializer.push(
+    int64Tensor('paged/last_start', [-1]) as O.TensorProto,
+    int64Tensor('paged/last_end', [2 ** 53 - 1]) as O.TensorProto,
+    int64Tensor('paged/last_axis', [1]) as O.TensorProto,
+  );
+  const slice = onnx.NodeProto.create({
+    opType: 'Slice',
+    input: [head.input[0]!, 'paged/last_start', 'paged/last_end', 'paged/last_axis'],
+    output: ['paged/last_hidden'],
+    name: 'paged/LastSlice',
+  });
+  nodes.splice(nodes.indexOf(head), 0, slice);
+  head.input[0] = 'paged/last_hidden';
+  return true;
+}
+
+/** Whether `present.*` comes from fused GroupQueryAttention, which puts each row's new K/V after its own past. */
+export function presentIsRowAligned(graph: O.IGraphProto): boolean {
+  return (graph.node ?? []).some((n) => n.opType === 'GroupQueryAttention' && (n.output ?? []).some((o) => PRESENT.test(o)));
+}
+
+/**
+ * Rewrites `modelBytes` (an .onnx file, external data inlined) into the paged form. `blockSize`, `kvHeads` and
+ * `headDim` fix the pool layout `[num_blocks, kv_heads, block_size, head_dim]`. New inputs: `block_table`
+ * [batch, max_blocks] int64 and `kv_pool.{i}.key|value`; `attention_mask` then spans `max_blocks * block_size + seq`.
  */
 export function rewriteToPaged(
   modelBytes: Uint8Array,
@@ -63,36 +118,29 @@ export function rewriteToPaged(
   const model = onnx.ModelProto.decode(modelBytes);
   if (!model.graph) throw new GraphRewriteError('the model has no graph');
   const graph = model.graph as O.GraphProto;
-  const nodes = graph.node as O.NodeProto[];
-  const pastInputs = new Map<string, { layer: number; kind: 'key' | 'value' }>();
-  for (const inp of graph.input) {
-    const m = PAST.exec(inp.name ?? '');
-    if (m) pastInputs.set(inp.name!, { layer: Number(m[1]), kind: m[2] as 'key' | 'value' });
-  }
-  if (pastInputs.size === 0) throw new GraphRewriteError('no past_key_values.{i}.key|value inputs: not a decoder-with-past graph');
+  const pastInputs = pastInputsOf(graph);
   const layers = pastInputs.size / 2;
+  for (let l = 0; l < layers; l++) {
+    for (const kind of ['key', 'value']) {
+      if (!pastInputs.has(`past_key_values.${l}.${kind}`))
+        throw new GraphRewriteError(`past_key_values.${l}.${kind}: missing among the graph inputs`);
+    }
+  }
   const poolInputs: PagedGraphInfo['poolInputs'] = Array.from({ length: layers }, (_, i) => ({
     key: `kv_pool.${i}.key`,
     value: `kv_pool.${i}.value`,
   }));
   const newKvOutputs: PagedGraphInfo['newKvOutputs'] = Array.from({ length: layers }, (_, i) => ({ key: `new.${i}.key`, value: `new.${i}.value` }));
+  const gathered = (layer: number, kind: string) => `paged/${layer}/${kind}/past`;
 
-  // ONNX wants nodes in topological order: new nodes go right before the node that consumes them.
-  const before = new Map<O.NodeProto, O.INodeProto[]>();
-  const insertBefore = (n: O.NodeProto, add: O.INodeProto[]) => before.set(n, [...(before.get(n) ?? []), ...add]);
+  // The gathered past depends only on graph inputs: its nodes go first, so topological order holds.
+  const head: O.INodeProto[] = [];
   const shapeName = 'paged/past_shape';
   graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as O.TensorProto);
-  let rewritten = 0;
-  for (const node of nodes) {
-    if (node.opType !== 'Concat' || node.input.length !== 2) continue;
-    const past = pastInputs.get(node.input[0]!);
-    if (!past) continue;
-    const axisAttr = node.attribute.find((a) => a.name === 'axis');
-    const axis = Number(axisAttr?.i ?? 0);
-    if (axis !== 2 && axis !== -2) throw new GraphRewriteError(`Concat for ${node.input[0]} is on axis ${axis}, expected 2`);
+  for (const past of pastInputs.values()) {
     const pool = past.kind === 'key' ? poolInputs[past.layer]!.key : poolInputs[past.layer]!.value;
     const prefix = `paged/${past.layer}/${past.kind}`;
-    insertBefore(node, [
+    head.push(
       { opType: 'Gather', input: [pool, 'block_table'], output: [`${prefix}/gathered`], attribute: [attrInt('axis', 0)], name: `${prefix}/Gather` },
       {
         opType: 'Transpose',
@@ -101,47 +149,81 @@ export function rewriteToPaged(
         attribute: [attrInts('perm', [0, 2, 1, 3, 4])],
         name: `${prefix}/Transpose`,
       },
-      { opType: 'Reshape', input: [`${prefix}/transposed`, shapeName], output: [`${prefix}/past`], name: `${prefix}/Reshape` },
-      {
-        opType: 'Identity',
-        input: [node.input[1]!],
-        output: [past.kind === 'key' ? newKvOutputs[past.layer]!.key : newKvOutputs[past.layer]!.value],
-        name: `${prefix}/NewOut`,
-      },
-    ]);
-    node.input[0] = `${prefix}/past`;
-    rewritten++;
-  }
-  if (rewritten !== pastInputs.size) {
-    throw new GraphRewriteError(
-      `found ${pastInputs.size} past inputs but only ${rewritten} Concat(past, new) nodes; the graph does not use the standard K/V concat pattern`,
+      { opType: 'Reshape', input: [`${prefix}/transposed`, shapeName], output: [gathered(past.layer, past.kind)], name: `${prefix}/Reshape` },
     );
   }
-
-  let lastLogitsOnly = false;
-  if (opts.lastLogitsOnly) {
-    // Prefill chunks need logits for the last position only: slicing before the LM head saves seq x hidden x vocab MACs.
-    const head = nodes.find((n) => n.output.includes('logits'));
-    if (head && (head.opType === 'MatMul' || head.opType === 'MatMulNBits')) {
-      graph.initializer.push(
-        int64Tensor('paged/last_start', [-1]) as O.TensorProto,
-        int64Tensor('paged/last_end', [2 ** 53 - 1]) as O.TensorProto,
-        int64Tensor('paged/last_axis', [1]) as O.TensorProto,
-      );
-      insertBefore(head, [
-        {
-          opType: 'Slice',
-          input: [head.input[0]!, 'paged/last_start', 'paged/last_end', 'paged/last_axis'],
-          output: ['paged/last_hidden'],
-          name: 'paged/LastSlice',
-        },
-      ]);
-      head.input[0] = 'paged/last_hidden';
-      lastLogitsOnly = true;
-    }
+  let otherPastConsumers = 0;
+  const nodes = graph.node as O.NodeProto[];
+  for (const node of nodes) {
+    node.input.forEach((inp, i) => {
+      const past = pastInputs.get(inp);
+      if (!past) return;
+      node.input[i] = gathered(past.layer, past.kind);
+      if (!(node.opType === 'Concat' && i === 0)) otherPastConsumers++;
+    });
   }
 
-  graph.node = nodes.flatMap((n) => [...((before.get(n) ?? []) as O.NodeProto[]), n]);
+  // The new tokens' K/V: the Concat's second input where present = Concat(past, new); else present's tail.
+  const tail: O.INodeProto[] = [];
+  let slicedPresent = 0;
+  let rowAligned = 0;
+  let seqNodes = false;
+  for (let l = 0; l < layers; l++) {
+    for (const kind of ['key', 'value'] as const) {
+      const present = `present.${l}.${kind}`;
+      const out = kind === 'key' ? newKvOutputs[l]!.key : newKvOutputs[l]!.value;
+      const producer = nodes.find((n) => n.output.includes(present));
+      if (!producer) throw new GraphRewriteError(`${present}: no node produces it; cannot find layer ${l}'s new ${kind}`);
+      const axis = Number(producer.attribute.find((a) => a.name === 'axis')?.i ?? 0);
+      if (producer.opType === 'Concat' && producer.input.length === 2 && producer.input[0] === gathered(l, kind) && (axis === 2 || axis === -2)) {
+        tail.push({ opType: 'Identity', input: [producer.input[1]!], output: [out], name: `paged/${l}/${kind}/NewOut` });
+        continue;
+      }
+      if (producer.opType === 'GroupQueryAttention') {
+        // GQA writes row b's new K/V right after that row's own past (at seqlens_k + 1 - S = sum(mask) - S), not
+        // at the tail of present: gather those S positions per row.
+        tail.push(...rowAlignedNew(present, out, `paged/${l}/${kind}`));
+        rowAligned++;
+        continue;
+      }
+      if (!seqNodes) {
+        // -sequence_length as a 1-D tensor, read from input_ids at run time.
+        graph.initializer.push(int64Tensor('paged/idx1', [1]) as O.TensorProto, int64Tensor('paged/axis2', [2]) as O.TensorProto);
+        graph.initializer.push(int64Tensor('paged/big', [2 ** 53 - 1]) as O.TensorProto);
+        tail.push(
+          { opType: 'Shape', input: ['input_ids'], output: ['paged/ids_shape'], name: 'paged/IdsShape' },
+          { opType: 'Gather', input: ['paged/ids_shape', 'paged/idx1'], output: ['paged/seq'], attribute: [attrInt('axis', 0)], name: 'paged/Seq' },
+          { opType: 'Neg', input: ['paged/seq'], output: ['paged/neg_seq'], name: 'paged/NegSeq' },
+        );
+        seqNodes = true;
+      }
+      tail.push({
+        opType: 'Slice',
+        input: [present, 'paged/neg_seq', 'paged/big', 'paged/axis2'],
+        output: [out],
+        name: `paged/${l}/${kind}/Tail`,
+      });
+      slicedPresent++;
+    }
+  }
+  if (rowAligned > 0) {
+    graph.initializer.push(
+      ...[
+        int64Tensor('paged/ga/ax1', [1]),
+        int64Tensor('paged/ga/idx1', [1]),
+        int64Tensor('paged/ga/ax0', [0]),
+        int64Tensor('paged/ga/ax13', [1, 3]),
+        int64Tensor('paged/ga/zero1', [0]),
+        int64Tensor('paged/ga/two1', [2]),
+        int64Tensor('paged/ga/hd', [opts.headDim]),
+        { name: 'paged/ga/zero', dataType: onnx.TensorProto.DataType.INT64, dims: [], int64Data: [0] },
+        { name: 'paged/ga/one', dataType: onnx.TensorProto.DataType.INT64, dims: [], int64Data: [1] },
+      ].map((t) => t as O.TensorProto),
+    );
+  }
+  graph.node = [...(head as O.NodeProto[]), ...nodes, ...(tail as O.NodeProto[])];
+  const lastLogitsOnly = opts.lastLogitsOnly ? narrowLogitsToLast(graph) : false;
+
   const keptInputs = graph.input.filter((i) => !pastInputs.has(i.name ?? ''));
   graph.input = [
     ...keptInputs,
@@ -152,19 +234,51 @@ export function rewriteToPaged(
     ]),
   ];
   graph.output = [
-    ...graph.output.filter((o) => !/^present\.\d+\.(key|value)$/.test(o.name ?? '')),
+    ...graph.output.filter((o) => !PRESENT.test(o.name ?? '')),
     ...newKvOutputs.flatMap((o) => [
       floatInput(o.key, ['batch_size', opts.kvHeads, 'sequence_length', opts.headDim]) as O.ValueInfoProto,
       floatInput(o.value, ['batch_size', opts.kvHeads, 'sequence_length', opts.headDim]) as O.ValueInfoProto,
     ]),
   ];
+  // Exporters' value_info records shapes of the old past/present; ORT re-infers them.
+  graph.valueInfo = [];
   // Drop nodes whose outputs nobody needs any more (e.g. present-only Identity nodes some exporters add).
   pruneDeadNodes(graph);
   const hasPositionIds = graph.input.some((i) => i.name === 'position_ids');
   return {
     bytes: onnx.ModelProto.encode(model).finish(),
-    info: { layers, poolInputs, newKvOutputs, hasPositionIds, lastLogitsOnly },
+    info: { layers, poolInputs, newKvOutputs, hasPositionIds, lastLogitsOnly, otherPastConsumers, slicedPresent, rowAligned },
   };
+}
+
+/**
+ * Nodes taking row b's positions [len_b - S, len_b) out of `present` [B, kvh, T, hd] along axis 2, where len_b is the
+ * row's attention_mask sum: GatherElements with per-row indices expanded over heads and head_dim.
+ */
+function rowAlignedNew(present: string, out: string, prefix: string): O.INodeProto[] {
+  const n = (opType: string, input: string[], output: string, attribute: O.IAttributeProto[] = []): O.INodeProto => ({
+    opType,
+    input,
+    output: [output],
+    attribute,
+    name: `${prefix}/${opType}_${output.split('/').pop()}`,
+  });
+  const p = (x: string) => `${prefix}/${x}`;
+  return [
+    n('ReduceSum', ['attention_mask', 'paged/ga/ax1'], p('len'), [attrInt('keepdims', 1)]),
+    n('Shape', ['input_ids'], p('ids_shape')),
+    n('Gather', [p('ids_shape'), 'paged/ga/idx1'], p('seq'), [attrInt('axis', 0)]),
+    n('Sub', [p('len'), p('seq')], p('start')),
+    n('Squeeze', [p('seq'), 'paged/ga/ax0'], p('seq_scalar')),
+    n('Range', ['paged/ga/zero', p('seq_scalar'), 'paged/ga/one'], p('steps')),
+    n('Add', [p('start'), p('steps')], p('rows')),
+    n('Unsqueeze', [p('rows'), 'paged/ga/ax13'], p('rows4')),
+    n('Shape', [present], p('present_shape')),
+    n('Slice', [p('present_shape'), 'paged/ga/zero1', 'paged/ga/two1', 'paged/ga/zero1'], p('bh')),
+    n('Concat', [p('bh'), p('seq'), 'paged/ga/hd'], p('shape'), [attrInt('axis', 0)]),
+    n('Expand', [p('rows4'), p('shape')], p('index')),
+    n('GatherElements', [present, p('index')], out, [attrInt('axis', 2)]),
+  ];
 }
 
 function pruneDeadNodes(graph: O.GraphProto): void {

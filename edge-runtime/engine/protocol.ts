@@ -55,6 +55,27 @@ export interface EngineStats {
   totalGenerated: number;
   totalPrompt: number;
   kvWaste: number;
+  /** How the model was loaded (variant, execution path and why); constant after load. */
+  load?: EngineLoadReport;
+}
+
+/** What the engine chose at load, for the log line, /health, /metrics and `edge inspect`. */
+export interface EngineLoadReport {
+  variant: string;
+  file: string;
+  /** Why this weight file (e.g. 'variant auto: model.onnx (fp32), the first present of ...'). */
+  variantReason: string;
+  /** 'paged' | 'assembled' | 'assembled-grouped' (engine/model-runner.ts). */
+  path: string;
+  /** Why this execution path, including the load-time proof's result and rejected faster paths. */
+  pathReason: string;
+  /** Max |logits difference| of the load-time proof against the unmodified graph (absent if not proven). */
+  proofMaxDiff?: number;
+  fp16Upcast: boolean;
+  externalData: string[];
+  /** Rows depend on their batch neighbours (dynamic activation quantization). */
+  dynamicQuant: boolean;
+  loadMs: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'deadline' | 'cancelled';

@@ -52,3 +52,21 @@ describe('loadModelFolder', () => {
     expect(() => variantPath(loadModelFolder(e), 'q4')).toThrow(/model_q4\.onnx: missing; this folder has model\.onnx, model_quantized\.onnx/);
   });
 });
+
+describe('variant choice', () => {
+  it('auto takes the first present in the documented order; dynamically quantized files rank last', async () => {
+    const { chooseVariant, AUTO_ORDER } = await import('./variants.js');
+    expect(AUTO_ORDER.slice(0, 5)).toEqual(['q4', 'bnb4', 'q4f16', 'fp32', 'fp16']);
+    expect(chooseVariant(good).variant).toBe('q4');
+    const d = copy();
+    rmSync(join(d, 'onnx', 'model_q4.onnx'));
+    expect(chooseVariant(d).variant).toBe('fp32');
+    rmSync(join(d, 'onnx', 'model.onnx'));
+    const c = chooseVariant(d);
+    expect(c.variant).toBe('int8');
+    expect(c.reason).toMatch(/model_q4\.onnx > .* > model_quantized\.onnx/);
+    expect(chooseVariant(d, 'model_quantized.onnx').variant).toBe('int8');
+    expect(() => chooseVariant(d, 'fp32')).toThrow(/model\.onnx: missing; this folder has model_quantized\.onnx; use --variant int8/);
+    expect(() => chooseVariant(d, 'q3')).toThrow(/unknown variant 'q3'/);
+  });
+});

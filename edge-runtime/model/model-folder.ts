@@ -2,8 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { WeightFormat } from '../graph/linear.js';
-import { VARIANT_FILES } from './build-model.js';
+import { chooseVariant, presentVariants, VARIANT_FILES, VariantError, type VariantName } from './variants.js';
 
 export class ModelFolderError extends Error {
   constructor(message: string) {
@@ -15,7 +14,7 @@ export class ModelFolderError extends Error {
 const ids = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]);
 
 const llamaConfig = z.looseObject({
-  model_type: z.enum(['llama', 'qwen2', 'mistral', 'smollm']),
+  model_type: z.enum(['llama', 'qwen2', 'mistral', 'smollm', 'phi3']),
   hidden_size: z.number().int().positive(),
   num_hidden_layers: z.number().int().positive(),
   num_attention_heads: z.number().int().positive(),
@@ -45,6 +44,8 @@ const tokenizerConfig = z.looseObject({
 
 export interface ModelSpec {
   dir: string;
+  /** The config.json fields that name the model (for logs and `edge inspect`). */
+  config: { model_type: string; architectures?: string[] };
   family: 'llama' | 'gpt2';
   layers: number;
   kvHeads: number;
@@ -54,7 +55,8 @@ export interface ModelSpec {
   eosIds: number[];
   tokenizerJson: object;
   tokenizerConfig: z.infer<typeof tokenizerConfig>;
-  onnxFiles: Partial<Record<WeightFormat, string>>;
+  /** Weight files present, by variant (see variants.ts). */
+  onnxFiles: Partial<Record<VariantName, string>>;
 }
 
 function readJson(dir: string, file: string): unknown {
@@ -79,7 +81,7 @@ export function loadModelFolder(dir: string): ModelSpec {
   if (!existsSync(dir)) throw new ModelFolderError(`${dir}: model folder not found`);
   const raw = readJson(dir, 'config.json') as { model_type?: unknown };
   const cfgPath = join(dir, 'config.json');
-  let spec: Omit<ModelSpec, 'dir' | 'tokenizerJson' | 'tokenizerConfig' | 'onnxFiles' | 'eosIds'> & { eos?: number | number[] };
+  let spec: Omit<ModelSpec, 'dir' | 'config' | 'tokenizerJson' | 'tokenizerConfig' | 'onnxFiles' | 'eosIds'> & { eos?: number | number[] };
   if (raw?.model_type === 'gpt2') {
     const c = check(gpt2Config, raw, cfgPath);
     spec = {
@@ -113,25 +115,29 @@ export function loadModelFolder(dir: string): ModelSpec {
   }
   const tcfg = check(tokenizerConfig, readJson(dir, 'tokenizer_config.json'), join(dir, 'tokenizer_config.json'));
   const onnxFiles: ModelSpec['onnxFiles'] = {};
-  for (const [v, file] of Object.entries(VARIANT_FILES) as Array<[WeightFormat, string]>) {
-    const p = join(dir, 'onnx', file);
-    if (existsSync(p)) onnxFiles[v] = p;
-  }
+  for (const v of presentVariants(dir)) onnxFiles[v.variant] = v.path;
   if (Object.keys(onnxFiles).length === 0) {
     throw new ModelFolderError(`${join(dir, 'onnx')}: no model file (expected one of ${Object.values(VARIANT_FILES).join(', ')})`);
   }
   const { eos: _eos, ...rest } = spec;
-  return { dir, ...rest, eosIds: [...new Set(eosIds)], tokenizerJson: tokenizerJson as object, tokenizerConfig: tcfg, onnxFiles };
+  const named = check(z.looseObject({ model_type: z.string(), architectures: z.array(z.string()).optional() }), raw, cfgPath);
+  return {
+    dir,
+    config: { model_type: named.model_type, architectures: named.architectures },
+    ...rest,
+    eosIds: [...new Set(eosIds)],
+    tokenizerJson: tokenizerJson as object,
+    tokenizerConfig: tcfg,
+    onnxFiles,
+  };
 }
 
-/** Picks the requested variant, failing with the files that do exist. */
-export function variantPath(spec: ModelSpec, variant: WeightFormat): string {
-  const p = spec.onnxFiles[variant];
-  if (!p)
-    throw new ModelFolderError(
-      `${spec.dir}/onnx/${VARIANT_FILES[variant]}: missing; this folder has ${Object.values(spec.onnxFiles)
-        .map((f) => f!.split('/').pop())
-        .join(', ')}`,
-    );
-  return p;
+/** Resolves 'auto', a variant name or a file name to a path, failing with the files that do exist and the flag. */
+export function variantPath(spec: ModelSpec, variant: VariantName | 'auto' | (string & {}) = 'auto'): string {
+  try {
+    return chooseVariant(spec.dir, variant).path;
+  } catch (err) {
+    if (err instanceof VariantError) throw new ModelFolderError(err.message);
+    throw err;
+  }
 }

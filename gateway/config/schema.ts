@@ -80,7 +80,8 @@ export const serverSchema = z.strictObject({
 export const edgeModelSchema = z.strictObject({
   id: z.string().min(1),
   path: z.string().min(1),
-  variant: z.enum(['fp32', 'int8', 'q4']).optional(),
+  /** auto (default) picks the first file present (q4, bnb4, q4f16, fp32, fp16, then dynamic int8); a name or an onnx/ file forces one. */
+  variant: z.union([z.enum(['auto', 'fp32', 'int8', 'q4', 'bnb4', 'q4f16', 'fp16', 'qint8', 'quint8']), z.string().regex(/\.onnx$/)]).optional(),
 });
 
 export const edgeSchema = z.strictObject({

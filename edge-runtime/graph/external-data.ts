@@ -1,0 +1,86 @@
+/**
+ * ONNX external data (`model.onnx_data` next to `model.onnx`): large initializers live in a side file, referenced by
+ * location/offset/length. The engine rewrites graphs in memory, so it inlines them at load; the writer exists so tests
+ * can build such folders the way exporters do for large models.
+ */
+import { readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { onnx, type O } from './onnx.js';
+
+const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
+
+export class ExternalDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExternalDataError';
+  }
+}
+
+function entry(t: O.ITensorProto, key: string): string | undefined {
+  return (t.externalData ?? []).find((e) => e.key === key)?.value ?? undefined;
+}
+
+/** Files an .onnx model refers to for its external data (empty when everything is inline). */
+export function externalDataFiles(model: O.IModelProto): string[] {
+  const files = new Set<string>();
+  for (const t of model.graph?.initializer ?? []) if (t.dataLocation === EXTERNAL) files.add(entry(t, 'location') ?? '');
+  return [...files];
+}
+
+/** Moves external initializers into the model itself (in place). `dir` is the folder of the .onnx file. */
+export function inlineExternalData(model: O.IModelProto, dir: string): number {
+  const cache = new Map<string, Buffer>();
+  let n = 0;
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataLocation !== EXTERNAL) continue;
+    const location = entry(t, 'location');
+    if (!location || normalize(location).startsWith('..'))
+      throw new ExternalDataError(`initializer ${t.name}: external data location '${location}' is not a file next to the model`);
+    let data = cache.get(location);
+    if (!data) {
+      try {
+        data = readFileSync(join(dir, location));
+      } catch {
+        throw new ExternalDataError(`${join(dir, location)}: missing (initializer ${t.name} keeps its data there)`);
+      }
+      cache.set(location, data);
+    }
+    const offset = Number(entry(t, 'offset') ?? 0);
+    const length = entry(t, 'length') !== undefined ? Number(entry(t, 'length')) : data.length - offset;
+    if (offset + length > data.length)
+      throw new ExternalDataError(`${join(dir, location)}: too short for initializer ${t.name} (needs ${offset + length} bytes)`);
+    t.rawData = new Uint8Array(data.buffer, data.byteOffset + offset, length);
+    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+    t.externalData = [];
+    n++;
+  }
+  return n;
+}
+
+/** Splits initializers of at least `minBytes` into a side file named `location`, as exporters do for large models. */
+export function splitExternalData(bytes: Uint8Array, location: string, minBytes = 1024): { model: Uint8Array; data: Uint8Array } {
+  const model = onnx.ModelProto.decode(bytes);
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const t of model.graph?.initializer ?? []) {
+    const raw = t.rawData;
+    if (!raw || raw.length < minBytes) continue;
+    // Exporters align each tensor to 4 KiB so the file can be memory-mapped; keep that layout.
+    const pad = (4096 - (offset % 4096)) % 4096;
+    if (pad) parts.push(new Uint8Array(pad));
+    offset += pad;
+    parts.push(new Uint8Array(raw));
+    t.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) },
+    ];
+    t.dataLocation = EXTERNAL;
+    t.rawData = new Uint8Array(0);
+    offset += raw.length;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const p of parts) (data.set(p, at), (at += p.length));
+  return { model: onnx.ModelProto.encode(model).finish(), data };
+}
