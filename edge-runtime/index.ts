@@ -8,13 +8,23 @@ import type { EngineOptionsInput } from './engine/engine-options.js';
 import type { EngineHandle } from './worker/engine-handle.js';
 
 export type { EngineHandle } from './worker/engine-handle.js';
-export type { EngineErrorReason, EngineRequest, EngineSampling, EngineStats, FinishReason, FromEngine, TokenLogprob } from './engine/protocol.js';
+export type {
+  EngineErrorReason,
+  EngineLoadReport,
+  EngineRequest,
+  EngineSampling,
+  EngineStats,
+  FinishReason,
+  FromEngine,
+  TokenLogprob,
+} from './engine/protocol.js';
 export { ENGINE_DEFAULTS, type EngineOptionsInput } from './engine/engine-options.js';
 export type { WeightFormat } from './graph/linear.js';
 export { buildModelFolder, parameterCount } from './model/build-model.js';
 export { PRESET_NAMES, type PresetName } from './model/presets.js';
 export { loadModelFolder } from './model/model-folder.js';
 export { DEFAULT_MODEL_ID, ensureDefaultModel } from './model/default-model.js';
+export { inspectModelFolder, formatInspection } from './worker/inspect-model.js';
 
 /** Starts an engine in its own worker thread (onnxruntime blocks the thread it runs on); `loaded` settles when ready. */
 export function startEngine(options: EngineOptionsInput): EngineHandle {

@@ -104,6 +104,22 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
 /** Edge first: without a policy, the catalog tries upstreams in this order. */
 async function startUpstreams(config: GatewayConfig, opts: StartOptions, logger: Logger): Promise<Upstream[]> {
   const edge = await startEdgeUpstreams(config.edge, logger);
+  if (config.edge.on_load_failure === 'exit') {
+    // A model that cannot be served is a startup error, not a stream of 503s with the reason in one log line.
+    const failed = await Promise.all(
+      edge.map((u) =>
+        u.loaded().then(
+          () => undefined,
+          (err: unknown) => `${u.models[0]?.id ?? u.id}: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      ),
+    );
+    const reasons = failed.filter((r): r is string => r !== undefined);
+    if (reasons.length > 0) {
+      await Promise.all(edge.map((u) => u.close().catch(() => undefined)));
+      throw new ConfigError(`edge model cannot be served (set edge.on_load_failure: serve to start without it): ${reasons.join('; ')}`);
+    }
+  }
   const upstreams: Upstream[] = [...(opts.extraUpstreams ?? []), ...edge, ...config.upstreams.map((u) => new OpenAICompatibleUpstream(u))];
   if (upstreams.length === 0) {
     logger.warn('No model is configured: add upstreams or edge models to the config file (see README). Requests will get 404 model_not_found.');

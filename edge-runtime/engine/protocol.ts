@@ -87,7 +87,7 @@ export type FinishReason = 'stop' | 'length' | 'deadline' | 'cancelled';
 export type EngineErrorReason = 'invalid_prompt' | 'invalid_value' | 'context_length' | 'overloaded' | 'unavailable';
 
 export type FromEngine =
-  | { type: 'ready'; model: string; maxContext: number; vocab: number }
+  | { type: 'ready'; model: string; maxContext: number; vocab: number; load?: EngineLoadReport }
   | { type: 'fatal'; message: string }
   | { type: 'accepted'; id: string; promptTokens: number }
   | { type: 'delta'; id: string; index: number; text: string; tokens: number; logprobs?: TokenLogprob[] }

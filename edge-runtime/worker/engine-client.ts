@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineHandle } from './engine-handle.js';
 import { engineOptionsSchema, type EngineOptionsInput } from '../engine/engine-options.js';
-import type { EngineRequest, EngineStats, FromEngine, ToEngine } from '../engine/protocol.js';
+import type { EngineLoadReport, EngineRequest, EngineStats, FromEngine, ToEngine } from '../engine/protocol.js';
 
 const WORKER_URL = new URL('./engine-worker-boot.mjs', import.meta.url);
 
@@ -13,6 +13,7 @@ export class EngineClient implements EngineHandle {
   private stats: EngineStats | undefined;
   private readyState: 'loading' | 'ready' | 'failed' = 'loading';
   maxContext = 0;
+  private load: EngineLoadReport | undefined;
   readonly loaded: Promise<void>;
   private closing = false;
 
@@ -26,6 +27,7 @@ export class EngineClient implements EngineHandle {
         if (m.type === 'ready') {
           this.readyState = 'ready';
           this.maxContext = m.maxContext;
+          this.load = m.load;
           resolve();
         } else if (m.type === 'fatal') {
           this.readyState = 'failed';
@@ -78,6 +80,10 @@ export class EngineClient implements EngineHandle {
 
   cancel(id: string): void {
     if (this.listeners.delete(id)) this.send({ type: 'cancel', id });
+  }
+
+  loadReport(): EngineLoadReport | undefined {
+    return this.load;
   }
 
   lastStats(): EngineStats | undefined {

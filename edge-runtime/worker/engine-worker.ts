@@ -10,7 +10,7 @@ const opts = workerData as EngineOptions;
 const post = (m: FromEngine) => port.postMessage(m);
 
 try {
-  const { core, maxContext, tokenizer } = await createEngine(opts);
+  const { core, maxContext, tokenizer, load } = await createEngine(opts);
   let stopped = false;
   let wake: (() => void) | undefined;
   port.on('message', (m: ToEngine) => {
@@ -21,7 +21,7 @@ try {
     wake?.();
   });
   const timer = setInterval(() => post({ type: 'stats', nonce: 0, stats: core.stats() }), opts.statsIntervalMs);
-  post({ type: 'ready', model: opts.modelId, maxContext, vocab: tokenizer.vocabSize });
+  post({ type: 'ready', model: opts.modelId, maxContext, vocab: tokenizer.vocabSize, load });
   while (!stopped) {
     if (core.hasWork()) {
       await core.step();

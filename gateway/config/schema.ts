@@ -89,6 +89,10 @@ export const edgeSchema = z.strictObject({
   /** Model folders to serve; empty means the embedded default model (built once, cached on disk). */
   models: z.array(edgeModelSchema).default([]),
   cache_dir: z.string().default('.cache/switchyard'),
+  /** A model that cannot be served stops `switchyard serve` (exit), or the gateway serves without it (/readyz 503, /v1/models says why). */
+  on_load_failure: z.enum(['exit', 'serve']).default('exit'),
+  /** How long a request without a deadline waits for a model that is still loading. */
+  load_wait_ms: z.number().int().nonnegative().default(30_000),
   // Engine knobs default in one place, the edge runtime's ENGINE_DEFAULTS (absent here = the engine's default).
   kv_budget_mb: z.number().positive().optional(),
   max_num_seqs: z.number().int().positive().optional(),

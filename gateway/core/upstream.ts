@@ -49,6 +49,14 @@ export interface UpstreamLoad {
   queueWaitMs?: number;
 }
 
+export interface UpstreamStatus {
+  state: 'loading' | 'ready' | 'failed';
+  /** Why it failed, or what it chose at load (e.g. the edge's weight file and execution path). */
+  reason?: string;
+  /** The execution path an edge engine runs (paged, assembled, assembled-grouped). */
+  path?: string;
+}
+
 /** Live numbers an upstream that runs its own engine reports (the edge): metrics, /health and routers read them. */
 export interface UpstreamEngineStats {
   model: string;
@@ -63,6 +71,8 @@ export interface UpstreamEngineStats {
   tokensPerSecond: number;
   predictedQueueWaitMs: number;
   totalGenerated: number;
+  /** What the engine chose at load (weight file variant and execution path). */
+  load?: { variant: string; path: string };
 }
 
 export interface Upstream {
@@ -73,6 +83,8 @@ export interface Upstream {
   /** Resolves true when the upstream can take traffic now. */
   ready(): Promise<boolean>;
   load(): UpstreamLoad;
+  /** Upstreams that load something before serving (the edge) say where they are, and why they cannot serve. */
+  status?(): UpstreamStatus;
   /** Only upstreams that run an engine (the edge) have these; absent elsewhere. */
   engineStats?(): UpstreamEngineStats | undefined;
   close(): Promise<void>;

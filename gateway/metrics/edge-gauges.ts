@@ -2,7 +2,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Upstream, UpstreamEngineStats } from '../core/upstream.js';
 
-const GAUGES: ReadonlyArray<[name: string, help: string, field: keyof Omit<UpstreamEngineStats, 'model'>]> = [
+const GAUGES: ReadonlyArray<[name: string, help: string, field: keyof Omit<UpstreamEngineStats, 'model' | 'load'>]> = [
   ['switchyard_edge_queue_depth', 'Edge requests waiting for admission', 'waiting'],
   ['switchyard_edge_running_sequences', 'Sequences in the edge running batch', 'running'],
   ['switchyard_edge_kv_blocks_used', 'Edge KV blocks held by sequences', 'blocksUsed'],
@@ -20,6 +20,19 @@ const GAUGES: ReadonlyArray<[name: string, help: string, field: keyof Omit<Upstr
 export function registerEdgeGauges(registry: Registry, upstreams: readonly Upstream[]): void {
   const edge = upstreams.filter((u) => u.engineStats !== undefined);
   if (edge.length === 0) return;
+  new Gauge({
+    name: 'switchyard_edge_execution_path',
+    help: 'The execution path (paged, assembled, assembled-grouped) and weight variant each edge model runs: 1',
+    labelNames: ['upstream', 'model', 'path', 'variant'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of edge) {
+        const s = u.engineStats?.();
+        if (s?.load) this.set({ upstream: u.id, model: s.model, path: s.load.path, variant: s.load.variant }, 1);
+      }
+    },
+  });
   for (const [name, help, field] of GAUGES) {
     new Gauge({
       name,

@@ -1,7 +1,7 @@
 /** The edge runtime as a gateway Upstream: OpenAI request bodies in, engine messages out as OpenAI JSON or SSE chunks. */
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../core/upstream.js';
+import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult, UpstreamStatus } from '../../core/upstream.js';
 import type { EngineErrorReason, EngineHandle, EngineStats, FromEngine } from '../../../edge-runtime/index.js';
 import { toEngineRequest } from './openai-to-engine.js';
 import { EventQueue } from './event-queue.js';
@@ -14,13 +14,56 @@ export class EdgeUpstream implements Upstream {
   readonly models: readonly UpstreamModel[];
   private inFlight = 0;
   private seq = 0;
+  private failure: string | undefined;
 
   constructor(
     readonly id: string,
     private readonly engine: EngineHandle,
     modelIds: string[] = [engine.modelId],
+    /** How long a request without a deadline waits for a model still loading. */
+    private readonly loadWaitMs = 30_000,
   ) {
     this.models = modelIds.map((m) => ({ id: m, upstreamModel: engine.modelId, ownedBy: 'switchyard-edge' }));
+    engine.loaded.catch((err: unknown) => {
+      this.failure = err instanceof Error ? err.message : String(err);
+    });
+  }
+
+  /** Resolves when the model is loaded; rejects with the load failure. */
+  loaded(): Promise<void> {
+    return this.engine.loaded;
+  }
+
+  status(): UpstreamStatus {
+    if (this.failure !== undefined) return { state: 'failed', reason: this.failure };
+    if (!this.engine.isReady()) return { state: 'loading' };
+    const l = this.engine.loadReport();
+    return l ? { state: 'ready', path: l.path, reason: `${l.variantReason}; ${l.pathReason}` } : { state: 'ready' };
+  }
+
+  /** A request arriving while the model loads waits for it, up to its deadline or loadWaitMs, instead of a 503. */
+  private async waitLoaded(call: UpstreamCall): Promise<void> {
+    if (this.engine.isReady()) return;
+    const waitMs = Math.max(0, (call.deadline ?? Date.now() + this.loadWaitMs) - Date.now());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unlink = onAbort(call.signal, () => clearTimeout(timer));
+    try {
+      await Promise.race([
+        this.engine.loaded,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, waitMs);
+        }),
+      ]);
+    } catch (err) {
+      throw new GatewayError(`The edge model '${this.engine.modelId}' cannot be served: ${err instanceof Error ? err.message : String(err)}`, {
+        status: 503,
+        code: 'edge_unavailable',
+        upstream: this.id,
+      });
+    } finally {
+      clearTimeout(timer);
+      unlink();
+    }
   }
 
   async ready(): Promise<boolean> {
@@ -49,6 +92,7 @@ export class EdgeUpstream implements Upstream {
         param: 'model',
       });
     }
+    await this.waitLoaded(call);
     const id = `${call.requestId}#${++this.seq}`;
     const request = toEngineRequest(id, call);
     const queue = new EventQueue<Msg>();

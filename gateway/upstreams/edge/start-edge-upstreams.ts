@@ -4,6 +4,11 @@ import type { Logger } from '../../core/logger.js';
 import { EdgeUpstream } from './edge-upstream.js';
 import { DEFAULT_MODEL_ID, ENGINE_DEFAULTS, ensureDefaultModel, startEngine } from '../../../edge-runtime/index.js';
 
+/** The edge destination's name in policies: `edge` for one model, `edge-0`, `edge-1`, ... in config order for several. */
+export function edgeUpstreamId(index: number, count: number): string {
+  return count === 1 ? 'edge' : `edge-${index}`;
+}
+
 export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<EdgeUpstream[]> {
   if (!cfg.enabled) return [];
   const models =
@@ -25,9 +30,16 @@ export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promi
       maxBatchedTokens: cfg.max_batched_tokens,
     });
     engine.loaded.then(
-      () => logger.info({ model: m.id }, 'edge model loaded'),
+      () => {
+        const l = engine.loadReport();
+        // The one line that says which file and which execution path this model runs, and why.
+        logger.info(
+          { model: m.id, variant: l?.variant, file: l?.file, path: l?.path, proofMaxDiff: l?.proofMaxDiff, loadMs: l?.loadMs },
+          l ? `edge model '${m.id}' loaded: ${l.variantReason}; ${l.pathReason}` : `edge model '${m.id}' loaded`,
+        );
+      },
       (err: unknown) => logger.error({ model: m.id, err: err instanceof Error ? err.message : String(err) }, 'edge model failed to load'),
     );
-    return new EdgeUpstream(models.length === 1 ? 'edge' : `edge-${i}`, engine, [m.id]);
+    return new EdgeUpstream(edgeUpstreamId(i, models.length), engine, [m.id], cfg.load_wait_ms);
   });
 }
