@@ -2,7 +2,6 @@
 import type { Hono } from 'hono';
 import type { GatewayEnv, GatewayServices } from '../services.js';
 import { methodGuard } from './method-guard.js';
-import { errors } from '../core/errors.js';
 
 const startedAt = Math.floor(Date.now() / 1000);
 
@@ -13,7 +12,7 @@ export function modelRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.get('/v1/models/:model{.+}', (c) => {
     const id = c.req.param('model');
     const found = s.catalog.list(startedAt).find((m) => m.id === id);
-    if (!found) throw errors.modelNotFound(id);
+    if (!found) throw s.catalog.notFound(id, c.get('ctx').principal);
     return c.json(found);
   });
 }
