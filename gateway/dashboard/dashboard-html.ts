@@ -27,7 +27,16 @@ const COLUMNS: Array<[string, string]> = [
   ['savings_rate', 'saved (%)'],
 ];
 
-export function dashboardHtml(opts: { report?: Report; chartJs?: string; dataUrl?: string; chartUrl?: string; since?: string }): string {
+export function dashboardHtml(opts: {
+  report?: Report;
+  chartJs?: string;
+  dataUrl?: string;
+  chartUrl?: string;
+  since?: string;
+  /** Auto-refresh period (live pages); REFRESH_SECONDS by default. */
+  refreshSeconds?: number;
+}): string {
+  const refresh = opts.refreshSeconds ?? REFRESH_SECONDS;
   const script = opts.chartJs
     ? `<script>${opts.chartJs.replace(/<\/script/gi, '<\\/script')}</script>`
     : `<script src="${opts.chartUrl ?? '/dashboard/chart.js'}"></script>`;
@@ -39,7 +48,7 @@ export function dashboardHtml(opts: { report?: Report; chartJs?: string; dataUrl
     ? `<div class="controls"><label>time range <select id="since">${ranges
         .map((r) => `<option value="${r}"${r === since ? ' selected' : ''}>last ${r}</option>`)
         .join('')}</select></label>
-<label><input type="checkbox" id="auto" checked> refresh every ${REFRESH_SECONDS} s</label><span id="updated"></span></div>`
+<label><input type="checkbox" id="auto" checked> refresh every ${refresh} s</label><span id="updated"></span></div>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard report</title>
@@ -73,15 +82,17 @@ const DATA_URL = ${JSON.stringify(opts.dataUrl ?? '/dashboard/data.json')};
 const charts = {};
 // A fresh options object per chart: Chart.js writes resolved defaults into the object it is given, so one shared
 // object makes a bar chart inherit a line chart's x offset (bars cut in half) and a doughnut inherit axes.
-function options(kind) {
+function options(id, kind) {
   const o = { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } };
   if (kind === 'bar') o.scales = { x: { offset: true }, y: { beginAtZero: true } };
   if (kind === 'line') o.scales = { y: { beginAtZero: true } };
+  if (id === 'cost') o.scales.y.ticks = { callback: (v) => '$' + formatUsd(v) };
+  if (id === 'cache') o.scales.y.max = 100;
   return o;
 }
 function draw(id, type, data) {
   charts[id]?.destroy();
-  charts[id] = new Chart(document.getElementById(id), { type, options: options(type), data });
+  charts[id] = new Chart(document.getElementById(id), { type, options: options(id, type), data });
 }
 function cell(c, v) {
   if (v === null || v === undefined) return '-';
@@ -134,7 +145,7 @@ if (!REPORT) {
     history.replaceState(null, '', u);
     load();
   });
-  setInterval(() => { if (document.getElementById('auto').checked) load(); }, ${REFRESH_SECONDS * 1000});
+  setInterval(() => { if (document.getElementById('auto').checked) load(); }, ${refresh * 1000});
 }
 load();
 </script></body></html>`;

@@ -44,7 +44,9 @@ export function operatorRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void 
     const since = c.req.query('since') ?? '1h';
     windowMs(since); // 400 for a malformed range, as data.json answers
     if (!ok) return c.html(dashboardLoginHtml({ since }), 401);
-    return c.html(dashboardHtml({ since }));
+    // ?refresh=N seconds (at least 2) overrides the auto-refresh period.
+    const refresh = Number(c.req.query('refresh'));
+    return c.html(dashboardHtml({ since, refreshSeconds: Number.isInteger(refresh) && refresh >= 2 ? refresh : undefined }));
   });
   app.post('/dashboard/login', async (c) => {
     if (!op?.report) throw errors.notFound('/dashboard/login');
