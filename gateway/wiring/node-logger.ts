@@ -37,7 +37,13 @@ export function createNodeLogger(level: string, destination?: pino.DestinationSt
   const options: pino.LoggerOptions = { level, base: { service: 'switchyard' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (!destination && resolveLogFormat(format) === 'pretty') {
     // Synchronous, in-process: a worker-thread transport would outlive a CLI's last line.
-    const stream = pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' });
+    const stream = pretty({
+      sync: true,
+      singleLine: true,
+      colorize: process.stdout.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service',
+    });
     return pino(options, stream) as unknown as Logger;
   }
   return (destination ? pino(options, destination) : pino(options)) as unknown as Logger;
