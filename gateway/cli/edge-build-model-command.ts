@@ -17,7 +17,19 @@ export async function run({ values }: ParsedCommand): Promise<void> {
   // Building blocks this thread (graph building and quantization are synchronous): say what is happening first.
   process.stderr.write(`building ${preset} (seed ${seed}; ${variants.join(', ')}) into ${out} ...\n`);
   const t0 = Date.now();
-  const { shape } = await buildModelFolder({ preset, seed, outDir: out, variants, accuracyLevel });
+  // On a terminal, the elapsed time ticks whenever the build yields (between files it writes).
+  const ticker = process.stderr.isTTY
+    ? setInterval(() => process.stderr.write(`\r  ${Math.round((Date.now() - t0) / 1000)} s elapsed`), 1000)
+    : undefined;
+  let shape;
+  try {
+    ({ shape } = await buildModelFolder({ preset, seed, outDir: out, variants, accuracyLevel }));
+  } finally {
+    if (ticker) {
+      clearInterval(ticker);
+      process.stderr.write('\r\x1b[K');
+    }
+  }
   const params = parameterCount(shape);
   process.stdout.write(
     `built ${preset} (seed ${seed}, ${(params / 1e6).toFixed(1)}M parameters, vocab ${shape.vocab}) in ${Date.now() - t0} ms: ${out}\n`,
