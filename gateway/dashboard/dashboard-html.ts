@@ -35,6 +35,8 @@ export function dashboardHtml(opts: {
   since?: string;
   /** Auto-refresh period (live pages); REFRESH_SECONDS by default. */
   refreshSeconds?: number;
+  /** Signed in with a session cookie: offer to sign out. */
+  signOut?: boolean;
 }): string {
   const refresh = opts.refreshSeconds ?? REFRESH_SECONDS;
   const script = opts.chartJs
@@ -48,7 +50,9 @@ export function dashboardHtml(opts: {
     ? `<div class="controls"><label>time range <select id="since">${ranges
         .map((r) => `<option value="${r}"${r === since ? ' selected' : ''}>last ${r}</option>`)
         .join('')}</select></label>
-<label><input type="checkbox" id="auto" checked> refresh every ${refresh} s</label><span id="updated"></span></div>`
+<label><input type="checkbox" id="auto" checked> refresh every ${refresh} s</label><span id="updated"></span>${
+        opts.signOut ? '<form method="post" action="/dashboard/logout" style="margin-left:auto"><button id="signout">sign out</button></form>' : ''
+      }</div>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard report</title>

@@ -46,7 +46,8 @@ export function operatorRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void 
     if (!ok) return c.html(dashboardLoginHtml({ since }), 401);
     // ?refresh=N seconds (at least 2) overrides the auto-refresh period.
     const refresh = Number(c.req.query('refresh'));
-    return c.html(dashboardHtml({ since, refreshSeconds: Number.isInteger(refresh) && refresh >= 2 ? refresh : undefined }));
+    const session = s.auth.enabled && sessions.check(getCookie(c, SESSION_COOKIE)) !== undefined;
+    return c.html(dashboardHtml({ since, refreshSeconds: Number.isInteger(refresh) && refresh >= 2 ? refresh : undefined, signOut: session }));
   });
   app.post('/dashboard/login', async (c) => {
     if (!op?.report) throw errors.notFound('/dashboard/login');

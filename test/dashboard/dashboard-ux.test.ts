@@ -76,6 +76,10 @@ describe('dashboard in Chromium', () => {
       expect(await page.evaluate(() => document.cookie)).toBe('');
       // Without the cookie, the data stays closed.
       expect((await fetch(`${gw.url}/dashboard/data.json`)).status).toBe(401);
+      // Signing out ends the session: the next visit asks again.
+      await page.click('#signout');
+      await page.waitForSelector('#key');
+      expect(await context.cookies()).toEqual([]);
     } finally {
       await context.close();
     }
