@@ -29,7 +29,8 @@ function parseTime(v: string, flag: string): number {
 /** Where the records are: flags first, then the config's `records:` section. */
 function recordSource(values: ParsedCommand['values']): { redis?: string; stream: string; dir: string; dirFrom: string } {
   const cfgPath = stringFlag(values, 'config') ?? process.env['SWITCHYARD_CONFIG'];
-  const config = cfgPath ? parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath) : undefined;
+  // Only the records section matters here: unset secrets read as placeholders.
+  const config = cfgPath ? parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath, process.env, 'placeholder') : undefined;
   const fromConfig = config?.records.sink === 'redis' ? config.redis?.url : undefined;
   const dir = stringFlag(values, 'dir');
   return {
