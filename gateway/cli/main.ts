@@ -42,7 +42,8 @@ async function main(argv: string[]): Promise<void> {
       const text = `commands:\n${lines.join('\n')}\n\nRun 'switchyard ${first} <command> --help' for its options.\n`;
       if (wantsHelp(argv)) process.stdout.write(text);
       else {
-        process.stderr.write(`switchyard: '${argv.slice(0, 2).join(' ')}' is not a command\n${text}`);
+        const what = argv[1] === undefined ? `'${first}' needs a command` : `'${argv.slice(0, 2).join(' ')}' is not a command`;
+        process.stderr.write(`switchyard: ${what}\n${text}`);
         process.exitCode = 2;
       }
       return;
