@@ -47,7 +47,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     if (internal) ctx.principal = internal;
     else if (
       services.auth.enabled &&
-      (path.startsWith('/v1/') || path.startsWith('/admin') || path.startsWith('/dashboard') || (path === '/metrics' && config.server.metrics_auth))
+      (path.startsWith('/v1/') || path.startsWith('/admin') || (path === '/metrics' && config.server.metrics_auth)) // /dashboard: routes/operator.ts (cookie sessions)
     ) {
       ctx.principal = await services.auth.authenticate(c.req.header('authorization'));
       if (!path.startsWith('/v1/') && ctx.principal.role !== 'admin') {

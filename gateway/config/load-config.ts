@@ -11,8 +11,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** What to do with `${NAME}` when NAME is unset and has no default: an error, or a placeholder (checking names only). */
+export type UnsetEnv = 'error' | 'placeholder';
+
 /** Replaces `${NAME}` (and `${NAME:-default}`) in string scalars; a missing variable without default is an error. */
-function interpolate(doc: Document, env: Record<string, string | undefined>, missing: string[]): void {
+function interpolate(
+  doc: Document,
+  env: Record<string, string | undefined>,
+  missing: Array<{ name: string; offset: number | undefined }>,
+  unset: UnsetEnv,
+): void {
   const visit = (node: unknown): void => {
     if (isScalar(node)) {
       if (typeof node.value === 'string' && node.value.includes('${')) {
@@ -20,7 +28,8 @@ function interpolate(doc: Document, env: Record<string, string | undefined>, mis
           const v = env[name];
           if (v !== undefined && v !== '') return v;
           if (def !== undefined) return def;
-          missing.push(name);
+          if (unset === 'placeholder') return `unset-${name}`;
+          missing.push({ name, offset: node.range?.[0] });
           return '';
         });
       }
@@ -47,12 +56,23 @@ function lineOf(doc: Document, counter: LineCounter, path: PropertyKey[]): numbe
 export { formatPath };
 
 /** Parses config text; `source` names the file in error messages. */
-export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): GatewayConfig {
-  return parseYamlFile(text, source, configSchema, env);
+export function parseConfig(
+  text: string,
+  source: string,
+  env: Record<string, string | undefined> = process.env,
+  unset: UnsetEnv = 'error',
+): GatewayConfig {
+  return parseYamlFile(text, source, configSchema, env, unset);
 }
 
 /** YAML text -> zod-validated value; every problem becomes `file:line: field: message`. */
-export function parseYamlFile<S extends z.ZodType>(text: string, source: string, schema: S, env?: Record<string, string | undefined>): z.infer<S> {
+export function parseYamlFile<S extends z.ZodType>(
+  text: string,
+  source: string,
+  schema: S,
+  env?: Record<string, string | undefined>,
+  unset: UnsetEnv = 'error',
+): z.infer<S> {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -60,10 +80,15 @@ export function parseYamlFile<S extends z.ZodType>(text: string, source: string,
     const line = e.linePos?.[0]?.line;
     throw new ConfigError(`${source}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const missing: string[] = [];
-  if (env) interpolate(doc, env, missing);
+  const missing: Array<{ name: string; offset: number | undefined }> = [];
+  if (env) interpolate(doc, env, missing, unset);
   if (missing.length > 0) {
-    throw new ConfigError(`${source}: environment variable(s) not set: ${[...new Set(missing)].join(', ')}`);
+    // One line per use, each naming its line: `${NAME:-default}` gives a default.
+    const lines = missing.map(({ name, offset }) => {
+      const line = offset !== undefined ? counter.linePos(offset).line : undefined;
+      return `${source}${line ? `:${line}` : ''}: environment variable ${name} is not set (set it, or write \${${name}:-default})`;
+    });
+    throw new ConfigError(lines.join('\n'));
   }
   const raw: unknown = doc.toJS() ?? {};
   const parsed = schema.safeParse(raw);

@@ -139,6 +139,13 @@ export function asGatewayError(err: unknown): GatewayError {
   });
 }
 
+function availableText(available: readonly string[] | undefined): string {
+  if (available === undefined) return '';
+  if (available.length === 0) return ' No models are configured.';
+  const shown = available.slice(0, 20);
+  return ` Available models: ${shown.join(', ')}${available.length > shown.length ? `, and ${available.length - shown.length} more (GET /v1/models)` : ''}.`;
+}
+
 export const errors = {
   badJson: (detail: string) =>
     new GatewayError(`We could not parse the JSON body of your request: ${detail}`, {
@@ -146,8 +153,9 @@ export const errors = {
       code: 'invalid_json',
     }),
   invalid: (message: string, param: string | null, code: ErrorCode = 'invalid_value') => new GatewayError(message, { status: 400, code, param }),
-  modelNotFound: (model: string) =>
-    new GatewayError(`The model \`${model}\` does not exist or you do not have access to it.`, {
+  /** `available`: the models this caller may use, named so a typo is a one-glance fix (as GET /v1/models lists them). */
+  modelNotFound: (model: string, available?: readonly string[]) =>
+    new GatewayError(`The model \`${model}\` does not exist or you do not have access to it.${availableText(available)}`, {
       status: 404,
       code: 'model_not_found',
       param: 'model',

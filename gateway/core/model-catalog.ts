@@ -1,5 +1,7 @@
 /** Which upstreams serve which client-facing model names: the union of every upstream's models. */
 import type { Upstream } from './upstream.js';
+import { errors, type GatewayError } from './errors.js';
+import { modelAllowed, type Principal } from './principal.js';
 
 export interface Candidate {
   upstream: Upstream;
@@ -33,6 +35,16 @@ export class ModelCatalog {
       created,
       owned_by: cands[0]!.upstream.models.find((m) => m.id === id)?.ownedBy ?? cands[0]!.upstream.id,
     }));
+  }
+
+  /** Every client-facing model name, in configuration order. */
+  modelIds(): string[] {
+    return [...this.byModel.keys()];
+  }
+
+  /** 404 model_not_found listing the models the caller may use. */
+  notFound(model: string, principal?: Principal): GatewayError {
+    return errors.modelNotFound(model, principal ? this.modelIds().filter((id) => modelAllowed(principal, id)) : this.modelIds());
   }
 
   upstream(id: string): Upstream | undefined {

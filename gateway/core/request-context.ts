@@ -17,6 +17,8 @@ export interface RequestContext {
   cache?: 'hit' | 'miss' | 'bypass';
   upstream?: string;
   upstreamModel?: string;
+  /** On a cache hit: the destination (and its model name) that produced the cached answer. */
+  cachedFrom?: { upstream: string; upstreamModel?: string };
   status: number;
   errorCode?: string;
   usage?: Usage;

@@ -41,7 +41,11 @@ export class JsonlSink implements RecordSink {
 }
 
 /** Reads every record in [from, to) from a JSONL directory; malformed lines are counted, not fatal. */
-export async function readJsonlRecords(dir: string, from: number, to: number): Promise<{ records: RequestRecord[]; malformed: number }> {
+export async function readJsonlRecords(
+  dir: string,
+  from: number,
+  to: number,
+): Promise<{ records: RequestRecord[]; malformed: number; files: number }> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^records-\d{4}-\d{2}-\d{2}(\.\d+)?\.jsonl$/.test(f));
   const records: RequestRecord[] = [];
   let malformed = 0;
@@ -58,5 +62,5 @@ export async function readJsonlRecords(dir: string, from: number, to: number): P
       }
     }
   }
-  return { records: records.sort((a, b) => a.time - b.time), malformed };
+  return { records: records.sort((a, b) => a.time - b.time), malformed, files: files.length };
 }

@@ -33,24 +33,45 @@ export const requestRecordSchema = z.object({
 
 export type RequestRecord = z.infer<typeof requestRecordSchema>;
 
+/** The cloud price of a model: by the client-facing name, else by the name sent upstream (aliases such as `fast`). */
+export function priceOf(prices: PricesConfig, model: string, servedModel?: string): PricesConfig['models'][string] | undefined {
+  return prices.models[model] ?? (servedModel !== undefined ? prices.models[servedModel] : undefined);
+}
+
 export function costOf(
   prices: PricesConfig,
   model: string,
   zone: 'edge' | 'cloud' | null,
   prompt: number,
   completion: number,
+  servedModel?: string,
 ): { cost: number; allCloud: number } {
-  const p = prices.models[model];
+  const p = priceOf(prices, model, servedModel);
   const cloud = p ? (prompt * p.input_per_m + completion * p.output_per_m) / 1e6 : 0;
   const cost = zone === 'edge' ? ((prompt + completion) * prices.edge_per_m) / 1e6 : cloud;
   return { cost, allCloud: cloud };
 }
 
+/** Cloud models with no price: their cost and savings would read $0, so the operator is told at start. */
+export function unpricedCloudModels(
+  upstreams: ReadonlyArray<{ id: string; zone: 'edge' | 'cloud'; models: ReadonlyArray<{ id: string; upstreamModel: string }> }>,
+  prices: PricesConfig,
+): Array<{ upstream: string; model: string }> {
+  return upstreams
+    .filter((u) => u.zone === 'cloud')
+    .flatMap((u) => u.models.filter((m) => !priceOf(prices, m.id, m.upstreamModel)).map((m) => ({ upstream: u.id, model: m.id })));
+}
+
 export function toRecord(ctx: RequestContext, zoneOf: (upstream: string) => 'edge' | 'cloud' | null, prices: PricesConfig): RequestRecord {
   const prompt = ctx.usage?.prompt_tokens ?? 0;
   const completion = ctx.usage?.completion_tokens ?? 0;
-  const zone = ctx.upstream ? zoneOf(ctx.upstream) : null;
-  const { cost, allCloud } = costOf(prices, ctx.model, zone, prompt, completion);
+  // A cache hit is attributed to the destination that produced the answer; it costs nothing this time, so the
+  // whole all-cloud price of the answer is saved.
+  const hit = ctx.cache === 'hit';
+  const destination = hit ? ctx.cachedFrom?.upstream : ctx.upstream;
+  const servedModel = hit ? ctx.cachedFrom?.upstreamModel : ctx.upstreamModel;
+  const zone = destination ? zoneOf(destination) : null;
+  const { cost, allCloud } = costOf(prices, ctx.model, zone, prompt, completion, servedModel);
   return {
     id: ctx.id,
     time: ctx.startedAt,
@@ -58,8 +79,8 @@ export function toRecord(ctx: RequestContext, zoneOf: (upstream: string) => 'edg
     tenant: ctx.principal.tenant,
     endpoint: ctx.endpoint,
     model: ctx.model,
-    served_model: ctx.upstreamModel ?? null,
-    destination: ctx.upstream ?? null,
+    served_model: servedModel ?? null,
+    destination: destination ?? null,
     zone,
     rule: ctx.ruleId ?? null,
     tags: [...(ctx.tags ?? [])],
@@ -69,7 +90,7 @@ export function toRecord(ctx: RequestContext, zoneOf: (upstream: string) => 'edg
     stream: ctx.stream,
     prompt_tokens: prompt,
     completion_tokens: completion,
-    cost_usd: cost,
+    cost_usd: hit ? 0 : cost,
     all_cloud_cost_usd: allCloud,
     ttft_ms: ctx.ttftMs ?? null,
     latency_ms: ctx.totalMs ?? 0,

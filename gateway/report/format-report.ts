@@ -1,5 +1,6 @@
 /** Report output as an aligned table, JSON or CSV (the HTML page lives in gateway/dashboard/). */
 import type { GroupBy, Report, ReportRow } from './report.js';
+import { formatUsd, savingsLine } from './format-money.js';
 
 const COLS: Array<[keyof ReportRow, string]> = [
   ['group', 'group'],
@@ -17,13 +18,14 @@ const COLS: Array<[keyof ReportRow, string]> = [
   ['cost_usd', 'cost $'],
   ['all_cloud_cost_usd', 'all-cloud $'],
   ['savings_usd', 'saved $'],
+  ['savings_rate', 'saved %'],
 ];
 
 function cell(k: keyof ReportRow, v: ReportRow[keyof ReportRow]): string {
   if (v === null) return '-';
   if (typeof v === 'number') {
     if (k.endsWith('_rate')) return `${(v * 100).toFixed(1)}%`;
-    if (k.endsWith('_usd')) return v.toFixed(4);
+    if (k.endsWith('_usd')) return formatUsd(v);
     return String(Math.round(v));
   }
   return v;
@@ -32,14 +34,19 @@ function cell(k: keyof ReportRow, v: ReportRow[keyof ReportRow]): string {
 export function formatTable(report: Report): string {
   const out: string[] = [
     `${report.total} requests from ${new Date(report.from).toISOString()} to ${new Date(report.to).toISOString()}`,
+    savingsLine(report.savings),
     ...report.notes.map((n) => `note: ${n}`),
   ];
   for (const [g, rows] of Object.entries(report.tables) as Array<[GroupBy, ReportRow[]]>) {
     const head = COLS.map(([, h]) => (h === 'group' ? g : h));
-    const body = rows.map((r) => COLS.map(([k]) => cell(k, r[k])));
+    // The totals row closes every table: the rows above add up to it.
+    const body = [...rows, report.totals].map((r) => COLS.map(([k]) => cell(k, r[k])));
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
     out.push('', head.map((h, i) => h.padEnd(widths[i]!)).join('  '), widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const b of body) out.push(b.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    body.forEach((b, n) => {
+      if (n === body.length - 1) out.push(widths.map((w) => '-'.repeat(w)).join('  '));
+      out.push(b.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    });
   }
   return out.join('\n') + '\n';
 }
@@ -47,7 +54,7 @@ export function formatTable(report: Report): string {
 export function formatCsv(report: Report): string {
   const lines = [['table', ...COLS.map(([k]) => k)].join(',')];
   for (const [g, rows] of Object.entries(report.tables) as Array<[GroupBy, ReportRow[]]>) {
-    for (const r of rows)
+    for (const r of [...rows, report.totals])
       lines.push(
         [
           g,

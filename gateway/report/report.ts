@@ -24,12 +24,26 @@ export interface ReportRow {
   cost_usd: number;
   all_cloud_cost_usd: number;
   savings_usd: number;
+  /** savings / all-cloud, 0..1; null when nothing in the row had a cloud price. */
+  savings_rate: number | null;
+}
+
+/** What routing saved against sending every request to the cloud (cache hits included: they cost nothing). */
+export interface Savings {
+  cost_usd: number;
+  all_cloud_cost_usd: number;
+  saved_usd: number;
+  /** saved / all-cloud, 0..1; null when no request had a cloud price to compare against. */
+  saved_fraction: number | null;
 }
 
 export interface Report {
   from: number;
   to: number;
   total: number;
+  /** Every request in the window as one row (each table's rows add up to it). */
+  totals: ReportRow;
+  savings: Savings;
   tables: Partial<Record<GroupBy, ReportRow[]>>;
   /** Per 1-minute bucket: latency percentiles and counts, for the dashboard's time series. */
   series: Array<{ t: number; requests: number; latency_p50_ms: number; latency_p95_ms: number; cache_hits: number }>;
@@ -92,6 +106,7 @@ export function buildRow(group: string, rs: readonly RequestRecord[]): ReportRow
     cost_usd: cost,
     all_cloud_cost_usd: cloud,
     savings_usd: cloud - cost,
+    savings_rate: cloud > 0 ? (cloud - cost) / cloud : null,
   };
 }
 
@@ -125,5 +140,12 @@ export function buildReport(
         cache_hits: rs.filter((r) => r.cache === 'hit').length,
       };
     });
-  return { from, to, total: records.length, tables, series, notes };
+  const totals = buildRow('total', records);
+  const savings: Savings = {
+    cost_usd: totals.cost_usd,
+    all_cloud_cost_usd: totals.all_cloud_cost_usd,
+    saved_usd: totals.savings_usd,
+    saved_fraction: totals.all_cloud_cost_usd > 0 ? totals.savings_usd / totals.all_cloud_cost_usd : null,
+  };
+  return { from, to, total: records.length, totals, savings, tables, series, notes };
 }

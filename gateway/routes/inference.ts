@@ -17,6 +17,7 @@ import { usageOf, type UpstreamResult } from '../core/upstream.js';
 import { isJsonObject } from '../core/validate.js';
 import { unmask } from '../policy/detectors.js';
 import { cacheKey } from '../cache/cache-key.js';
+import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
@@ -114,8 +115,10 @@ async function decide(c: Context<GatewayEnv>, s: GatewayServices, ctx: RequestCo
   return decision;
 }
 
-function answerFromCache(s: GatewayServices, ctx: RequestContext, request: InferenceRequest, decision: Decision, hit: JsonObject): Response {
+function answerFromCache(s: GatewayServices, ctx: RequestContext, request: InferenceRequest, decision: Decision, stored: JsonObject): Response {
+  const { answer: hit, origin } = splitOrigin(stored);
   ctx.cache = 'hit';
+  ctx.cachedFrom = origin;
   ctx.usage = usageOf(hit);
   ctx.headers['x-switchyard-cache'] = 'hit';
   ctx.ttftMs = Date.now() - ctx.startedAt;
@@ -153,7 +156,7 @@ async function call(
       const r = await send(sig);
       if (r.kind !== 'json')
         throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
-      await store.set(key, r.body, decision.cache.ttlSeconds);
+      await store.set(key, withOrigin(r.body, ctx), decision.cache.ttlSeconds);
       return r.body;
     });
     return { kind: 'json', body, usage: usageOf(body) };
@@ -163,7 +166,7 @@ async function call(
     const assembler = new StreamAssembler();
     for (const d of chunks) assembler.push(d);
     const answer = assembler.result();
-    if (answer) void store.set(key, answer, decision.cache.ttlSeconds);
+    if (answer) void store.set(key, withOrigin(answer, ctx), decision.cache.ttlSeconds);
   });
   return { kind: 'stream', events: joined.events };
 }

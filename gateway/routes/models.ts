@@ -2,7 +2,6 @@
 import type { Hono } from 'hono';
 import type { GatewayEnv, GatewayServices } from '../services.js';
 import { methodGuard } from './method-guard.js';
-import { errors } from '../core/errors.js';
 
 /** A model every destination of which failed to load is listed, marked unavailable with the reason (not silently 503). */
 function withAvailability<M extends { id: string }>(s: GatewayServices, m: M): M & { available?: false; unavailable_reason?: string } {
@@ -20,7 +19,7 @@ export function modelRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.get('/v1/models/:model{.+}', (c) => {
     const id = c.req.param('model');
     const found = s.catalog.list(startedAt).find((m) => m.id === id);
-    if (!found) throw errors.modelNotFound(id);
+    if (!found) throw s.catalog.notFound(id, c.get('ctx').principal);
     return c.json(withAvailability(s, found));
   });
 }

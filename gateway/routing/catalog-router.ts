@@ -1,5 +1,4 @@
 /** The router without a policy file: every upstream serving the model, in configuration order. */
-import { errors } from '../core/errors.js';
 import type { Decision, RouteInput, Router } from '../core/decision.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 
@@ -12,7 +11,7 @@ export class CatalogRouter implements Router {
   decide(input: RouteInput): Decision {
     const { model, temperature } = input.request;
     const cands = this.catalog.candidates(model);
-    if (cands.length === 0) throw errors.modelNotFound(model);
+    if (cands.length === 0) throw this.catalog.notFound(model, input.principal);
     return {
       candidates: cands.map((c) => ({ upstream: c.upstream, upstreamModel: c.upstreamModel, zone: c.upstream.zone })),
       edgeOnly: false,

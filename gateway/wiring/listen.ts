@@ -14,6 +14,22 @@ export interface Listening {
   drain(): Promise<void>;
 }
 
+/** Thrown when the server cannot bind: the message is the one line a user needs. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number): ListenError {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (err.code === 'EADDRINUSE') return new ListenError(`cannot listen on ${where}: port ${port} is already in use (choose another with --port)`);
+  if (err.code === 'EACCES') return new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges)`);
+  if (err.code === 'EADDRNOTAVAIL') return new ListenError(`cannot listen on ${where}: address not available on this machine`);
+  return new ListenError(`cannot listen on ${where}: ${err.message}`);
+}
+
 export async function listen(
   fetch: (req: Request) => Response | Promise<Response>,
   server: GatewayConfig['server'],
@@ -22,7 +38,7 @@ export async function listen(
   const lim = server.limits;
   const tls = server.tls;
   const base = { fetch, hostname: server.host, port: server.port };
-  const started: ServerType = await new Promise((resolve) => {
+  const started: ServerType = await new Promise((resolve, reject) => {
     const s = tls
       ? serve(
           {
@@ -33,6 +49,8 @@ export async function listen(
           () => resolve(s),
         )
       : serve({ ...base, serverOptions: { maxHeaderSize: lim.max_header_bytes } }, () => resolve(s));
+    // Without a listener a busy port is an unhandled 'error' event and a stack trace; this is one line instead.
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, server.host, server.port)));
   });
   const http = started as Server;
   // Slow senders and idle keep-alives must not pin sockets forever. requestTimeout bounds receiving the request;

@@ -81,6 +81,34 @@ describe('report', () => {
     expect(formatTable(r)).toContain('destination');
     const csv = formatCsv(r).trim().split('\n');
     expect(csv[0]!.startsWith('table,group,requests')).toBe(true);
-    expect(csv.length).toBe(1 + 2 + 1 + 2 + 1);
+    // Each table's rows, then its totals row.
+    expect(csv.length).toBe(1 + (2 + 1) + (1 + 1) + (2 + 1) + (1 + 1));
+  });
+
+  it('closes every table with a totals row and states the savings vs all-cloud, in significant digits', () => {
+    const rs = [
+      rec({ destination: 'edge', zone: 'edge', cost_usd: 0, all_cloud_cost_usd: 0.00003 }),
+      rec({ destination: 'edge', zone: 'edge', cost_usd: 0, all_cloud_cost_usd: 0.00003, cache: 'hit' }),
+      rec({ destination: 'cloud-a', cost_usd: 0.00002, all_cloud_cost_usd: 0.00002 }),
+    ];
+    const r = buildReport(rs, 0, Date.now());
+    expect(r.totals).toMatchObject({ group: 'total', requests: 3 });
+    expect(r.totals.cost_usd).toBeCloseTo(0.00002, 12);
+    expect(r.savings.saved_usd).toBeCloseTo(0.00006, 12);
+    expect(r.savings.saved_fraction).toBeCloseTo(0.75, 12);
+    const table = formatTable(r);
+    expect(table).toContain('saved 75.0% ($0.0000600) vs all-cloud ($0.0000800); spent $0.0000200');
+    // Small costs keep their digits instead of reading 0.0000.
+    expect(table).not.toMatch(/\b0\.0000\b/);
+    const lines = table.split('\n');
+    const totalRow = lines.find((l) => l.startsWith('total '))!;
+    expect(totalRow).toMatch(/^total\s+3\s/);
+    expect(formatCsv(r)).toMatch(/\ndestination,"total",3,/);
+    expect(JSON.parse(JSON.stringify(r)).savings.saved_fraction).toBeCloseTo(0.75, 12);
+  });
+
+  it('says savings are unknown when nothing had a cloud price', () => {
+    const table = formatTable(buildReport([rec({ all_cloud_cost_usd: 0 })], 0, Date.now()));
+    expect(table).toContain('savings vs all-cloud unknown: no request had a cloud price');
   });
 });
