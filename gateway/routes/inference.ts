@@ -18,6 +18,8 @@ import { unmask } from '../policy/detectors.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 
+const MAX_RECORDED_MODEL_CHARS = 256;
+
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
   { path: '/v1/chat/completions', endpoint: 'chat.completions' },
   { path: '/v1/completions', endpoint: 'completions' },
@@ -35,6 +37,8 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
   const ctx = c.get('ctx');
   ctx.endpoint = endpoint;
   const { json, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
+  // What is known of a request refused by validation still goes into its record (capped: the name is the client's).
+  if (typeof json['model'] === 'string') ctx.model = json['model'].slice(0, MAX_RECORDED_MODEL_CHARS);
   const request = parseInferenceRequest(endpoint, json, bytes, s.config.server.limits);
   ctx.model = request.model;
   ctx.stream = request.stream;
