@@ -14,6 +14,11 @@ export interface Listening {
   drain(): Promise<void>;
 }
 
+/** How often Node checks connections for expired header/request timeouts: 500 ms, finer for very short timeouts. */
+export function connectionsCheckingIntervalMs(lim: GatewayConfig['server']['limits']): number {
+  return Math.max(50, Math.min(500, Math.floor(Math.min(lim.headers_timeout_ms, lim.request_timeout_ms) / 4)));
+}
+
 export async function listen(
   fetch: (req: Request) => Response | Promise<Response>,
   server: GatewayConfig['server'],
@@ -22,17 +27,20 @@ export async function listen(
   const lim = server.limits;
   const tls = server.tls;
   const base = { fetch, hostname: server.host, port: server.port };
+  // Node enforces headersTimeout/requestTimeout only when it sweeps connections, every connectionsCheckingInterval
+  // (30 s by default): slowloris got its 408 at 31 s against 10 s. The sweep interval is the timeouts' precision.
+  const timing = { maxHeaderSize: lim.max_header_bytes, connectionsCheckingInterval: connectionsCheckingIntervalMs(lim) };
   const started: ServerType = await new Promise((resolve) => {
     const s = tls
       ? serve(
           {
             ...base,
             createServer: createHttpsServer,
-            serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), maxHeaderSize: lim.max_header_bytes },
+            serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), ...timing },
           },
           () => resolve(s),
         )
-      : serve({ ...base, serverOptions: { maxHeaderSize: lim.max_header_bytes } }, () => resolve(s));
+      : serve({ ...base, serverOptions: timing }, () => resolve(s));
   });
   const http = started as Server;
   // Slow senders and idle keep-alives must not pin sockets forever. requestTimeout bounds receiving the request;
