@@ -10,6 +10,7 @@ import { Scheduler, type SchedulerLimits } from '../scheduler/scheduler.js';
 import { Sequence } from '../scheduler/sequence.js';
 import type { KvPort } from '../scheduler/kv-port.js';
 import { ThroughputMeter } from './throughput-meter.js';
+import { StepPeriod } from './step-period.js';
 import { predictQueueWaitMs, type QueuedSequence } from '../scheduler/queue-wait.js';
 
 /** Steps closer together than this count as back-to-back work for the step-time average. */
@@ -35,8 +36,8 @@ export class EngineCore {
   private totalPrompt = 0;
   private readonly now: () => number;
   private readonly poolTokens: number;
-  /** Exponential moving average of a step's duration (ms), for queue-wait predictions. */
-  private stepMsEma = 0;
+  /** Mean step duration (ms) over recent steps, for queue-wait predictions. */
+  private readonly stepPeriod = new StepPeriod();
   private lastStepEndedAt = 0;
   /** EMA of generated / max tokens over finished sequences: how much of max_tokens requests really use. */
   private outputRatioEma = 1;
@@ -160,7 +161,7 @@ export class EngineCore {
     const gap = began - this.lastStepEndedAt;
     const took = ended - began + (this.lastStepEndedAt > 0 && gap < BACK_TO_BACK_MS ? gap : 0);
     this.lastStepEndedAt = ended;
-    this.stepMsEma = this.stepMsEma === 0 ? took : 0.9 * this.stepMsEma + 0.1 * took;
+    this.stepPeriod.add(took);
     return true;
   }
 
@@ -180,7 +181,7 @@ export class EngineCore {
       maxNumSeqs,
       maxBatchedTokens,
       kvTokens: this.poolTokens,
-      stepMs: this.stepMsEma,
+      stepMs: this.stepPeriod.meanMs(),
     });
   }
 
