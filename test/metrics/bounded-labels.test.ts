@@ -1,6 +1,6 @@
 /**
  * /metrics labels come only from configured names: 10,000 random model names (NUL bytes, quotes, newlines, unicode,
- * 64 KB names) leave the series set and the size of /metrics unchanged, and the exposition stays valid.
+ * 2 KB names, one 1 MB name) leave the series set and the size of /metrics unchanged, and the exposition stays valid.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ function randomModelName(i: number): string {
     () => `nul\u0000byte-${i}`,
     () => `quote"back\\slash\nnewline-${i}`,
     () => `ünïcødé-模型-${i}-🚀`,
-    () => 'x'.repeat(16 * 1024) + i,
+    () => 'x'.repeat(2 * 1024) + i,
     () => `gpt-a${i}`,
   ];
   return kinds[i % kinds.length]!();
@@ -103,5 +103,5 @@ describe('bounded metric labels', () => {
     // Default process metrics carry our prefix once.
     expect(after).toContain('switchyard_process_cpu_user_seconds_total');
     expect(after).not.toContain('switchyard_process_process_');
-  }, 120_000);
+  }, 300_000);
 });
