@@ -37,10 +37,11 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
   const ctx = c.get('ctx');
   ctx.endpoint = endpoint;
   const { json, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
-  // What is known of a request refused by validation still goes into its record (capped: the name is the client's).
+  // What is known of a request refused by validation still goes into its record. Capped: the name is the client's,
+  // and records and log lines must not grow with it (routing uses request.model).
   if (typeof json['model'] === 'string') ctx.model = json['model'].slice(0, MAX_RECORDED_MODEL_CHARS);
   const request = parseInferenceRequest(endpoint, json, bytes, s.config.server.limits);
-  ctx.model = request.model;
+  ctx.model = request.model.slice(0, MAX_RECORDED_MODEL_CHARS);
   ctx.stream = request.stream;
   await admit(s, ctx, request);
   const decision = await decide(s, ctx, request, c.req.raw.headers);

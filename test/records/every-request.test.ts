@@ -62,6 +62,7 @@ describe('every request is counted and recorded', () => {
       [200, () => post(ok, user)],
       [200, () => post(JSON.stringify({ model: 'gpt-a', stream: true, messages: [{ role: 'user', content: 'hi' }] }), user)],
       [401, () => post('not json at all', undefined, `${gw.url}/v1/embeddings`)],
+      [404, () => post(JSON.stringify({ model: 'y'.repeat(100_000), messages: [{ role: 'user', content: 'hi' }] }), admin)],
     ];
     const rounds = 3;
     const statuses: number[] = [];
@@ -86,5 +87,7 @@ describe('every request is counted and recorded', () => {
     expect(noModel).toHaveLength(rounds);
     expect(noModel.every((r) => r.key_id === 'every-user' && r.tenant === 'acme')).toBe(true);
     expect(records.filter((r) => r.status === 403 && r.model === 'gpt-b')).toHaveLength(rounds);
+    // A client-chosen model name is recorded capped, so records do not grow with it.
+    expect(records.filter((r) => r.model.startsWith('yyy')).map((r) => r.model.length)).toEqual([256, 256, 256]);
   });
 });
