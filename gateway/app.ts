@@ -5,6 +5,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { asGatewayError, errors, GatewayError } from './core/errors.js';
 import type { RequestContext } from './core/request-context.js';
 import { ANONYMOUS } from './core/principal.js';
+import type { Endpoint } from './core/types.js';
 import { buildServices, type GatewayDeps, type GatewayEnv } from './services.js';
 import { adminRoutes } from './routes/admin.js';
 import { explainRoutes } from './routes/explain.js';
@@ -18,6 +19,12 @@ import { batchRoutes } from './routes/batches.js';
 export type { GatewayDeps, GatewayEnv, GatewayServices, OperatorDeps } from './services.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Every request to these paths leaves a record and a metric, whatever the outcome (401s and 400s included). */
+const INFERENCE_PATHS: Record<string, Endpoint> = {
+  '/v1/chat/completions': 'chat.completions',
+  '/v1/completions': 'completions',
+  '/v1/embeddings': 'embeddings',
+};
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<GatewayEnv> {
   const services = buildServices(config, deps);
@@ -29,10 +36,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
     const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const endpoint = INFERENCE_PATHS[c.req.path];
     const ctx: RequestContext = {
       id,
       startedAt: Date.now(),
-      endpoint: 'chat.completions',
+      endpoint: endpoint ?? 'chat.completions',
+      recorded: endpoint !== undefined,
       model: '',
       stream: false,
       status: 200,
@@ -59,8 +68,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   });
 
   app.onError((err, c) => {
-    const e = asGatewayError(err);
     const ctx = c.get('ctx');
+    // A failure after the client went away is the client leaving (499, info), not a bug or an upstream fault.
+    const gone = c.req.raw.signal.aborted && !(err instanceof GatewayError && err.status < 500);
+    const e = gone ? errors.clientClosed('before the answer was ready') : asGatewayError(err);
     if (e.status >= 500 && e.code === 'internal_error') {
       logger.error(
         { reqId: c.get('ctx')?.id, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) },
@@ -70,7 +81,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
     if (ctx) {
       ctx.status = e.status;
       ctx.errorCode = e.code;
-      if (ctx.model) services.complete(ctx);
+      if (ctx.model || ctx.recorded) services.complete(ctx);
     }
     return e.toResponse(ctx?.headers);
   });

@@ -10,6 +10,11 @@ import { Scheduler, type SchedulerLimits } from '../scheduler/scheduler.js';
 import { Sequence } from '../scheduler/sequence.js';
 import type { KvPort } from '../scheduler/kv-port.js';
 import { ThroughputMeter } from './throughput-meter.js';
+import { StepPeriod } from './step-period.js';
+import { predictQueueWaitMs, type QueuedSequence } from '../scheduler/queue-wait.js';
+
+/** Steps closer together than this count as back-to-back work for the step-time average. */
+const BACK_TO_BACK_MS = 50;
 
 export interface EngineCoreOptions {
   modelId: string;
@@ -33,8 +38,11 @@ export class EngineCore {
   private totalPrompt = 0;
   private readonly now: () => number;
   private readonly poolTokens: number;
-  /** Exponential moving average of a step's duration (ms), for queue-wait predictions. */
-  private stepMsEma = 0;
+  /** Mean step duration (ms) over recent steps, for queue-wait predictions. */
+  private readonly stepPeriod = new StepPeriod();
+  private lastStepEndedAt = 0;
+  /** EMA of generated / max tokens over finished sequences: how much of max_tokens requests really use. */
+  private outputRatioEma = 1;
 
   constructor(
     private readonly runner: PagedModelRunner,
@@ -149,28 +157,34 @@ export class EngineCore {
       s.computed = chunk.end;
       if (chunk.last) this.onLogits(s, row!);
     }
-    const took = this.now() - began;
-    this.stepMsEma = this.stepMsEma === 0 ? took : 0.9 * this.stepMsEma + 0.1 * took;
+    const ended = this.now();
+    // Back-to-back steps: the period (step plus the loop's message handling in between) is what a queued request
+    // waits per step; after an idle gap only the step itself counts.
+    const gap = began - this.lastStepEndedAt;
+    const took = ended - began + (this.lastStepEndedAt > 0 && gap < BACK_TO_BACK_MS ? gap : 0);
+    this.lastStepEndedAt = ended;
+    this.stepPeriod.add(took);
     return true;
   }
 
-  /**
-   * Predicted wait before a newly submitted request gets its first token: steps to prefill what is queued ahead of it
-   * (at the per-step token budget), plus, when every seat is taken, steps until the nearest running sequence ends.
-   */
+  /** Predicted wait before a newly submitted request gets its first token, from the whole queue (scheduler/queue-wait.ts). */
   private predictQueueWaitMs(): number {
     const { maxBatchedTokens, maxNumSeqs } = this.opts.limits;
-    const queued = this.scheduler.waiting.reduce((a, s) => a + s.pending, 0);
-    let steps = Math.ceil(queued / maxBatchedTokens);
-    if (this.scheduler.running.length >= maxNumSeqs) {
-      let nearest = Infinity;
-      for (const s of this.scheduler.running) {
-        const owner = this.bySeq.get(s);
-        if (owner) nearest = Math.min(nearest, owner.state.maxTokens - s.generated);
-      }
-      if (Number.isFinite(nearest)) steps += nearest;
-    }
-    return steps * this.stepMsEma;
+    const describe = (s: Sequence): QueuedSequence => {
+      const owner = this.bySeq.get(s);
+      const max = owner?.state.maxTokens ?? 1;
+      // Expected output: the declared maximum scaled by how much of it finished sequences actually used.
+      const expectedOutput = Math.max(1, Math.ceil(max * this.outputRatioEma) - s.generated);
+      return { pending: s.pending, expectedOutput, footprint: s.tokens.length + expectedOutput };
+    };
+    return predictQueueWaitMs({
+      running: this.scheduler.running.map(describe),
+      waiting: this.scheduler.waiting.map(describe),
+      maxNumSeqs,
+      maxBatchedTokens,
+      kvTokens: this.poolTokens,
+      stepMs: this.stepPeriod.meanMs(),
+    });
   }
 
   stats(): EngineStats {
@@ -271,6 +285,9 @@ export class EngineCore {
     const choice = state.choices[index]!;
     if (choice.finished) return;
     choice.finished = true;
+    if (reason === 'stop' || reason === 'length') {
+      this.outputRatioEma = 0.9 * this.outputRatioEma + 0.1 * Math.min(1, choice.seq.generated / Math.max(1, state.maxTokens));
+    }
     this.scheduler.remove(choice.seq);
     this.bySeq.delete(choice.seq);
     const logprobs = choice.pendingLogprobs.length > 0 ? choice.pendingLogprobs.splice(0) : undefined;

@@ -3,6 +3,7 @@
  * Tokens are reserved from an estimate before the call and reconciled with actual usage after it.
  */
 import type { CounterReservation, CounterStore } from '../counters/counter-store.js';
+import { peekReservation } from '../counters/peek-reservation.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
@@ -37,7 +38,8 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async check(p: Principal, estimateTokens: number): Promise<RateLimitGrant | undefined> {
+  /** With `dryRun` (explain), the answer is the one a real request would get, and no counter changes. */
+  async check(p: Principal, estimateTokens: number, opts: { dryRun?: boolean } = {}): Promise<RateLimitGrant | undefined> {
     const now = this.now();
     const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
     const expiresAt = windowStart + WINDOW_MS + 1_000;
@@ -54,7 +56,8 @@ export class RateLimiter {
     const resetS = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000));
     let result;
     try {
-      result = await this.store.reserve(limits.map((l): CounterReservation => ({ key: l.key, amount: l.amount, limit: l.limit, expiresAt })));
+      const items = limits.map((l): CounterReservation => ({ key: l.key, amount: l.amount, limit: l.limit, expiresAt }));
+      result = opts.dryRun ? await peekReservation(this.store, items) : await this.store.reserve(items);
     } catch (err) {
       // Shared state unavailable: serve rather than fail every request (counted and logged).
       this.errors++;

@@ -4,6 +4,7 @@
  * counters in one atomic call (Redis Lua across replicas), and reconciles with the actual cost when the request ends.
  */
 import type { CounterStore } from '../counters/counter-store.js';
+import { peekReservation } from '../counters/peek-reservation.js';
 import type { CostRules, Decision, RouteCandidate } from '../core/decision.js';
 import { GatewayError } from '../core/errors.js';
 import type { InferenceRequest } from '../core/inference-request.js';
@@ -37,7 +38,8 @@ export class BudgetGuard {
   }
 
   /** Applies caps and budgets; returns the (possibly downgraded) decision. Registers reconciliation on ctx. */
-  async apply(decision: Decision, ctx: RequestContext, request: InferenceRequest): Promise<Decision> {
+  /** With `dryRun` (explain): the same outcome a real request would get, nothing reserved, nothing registered. */
+  async apply(decision: Decision, ctx: RequestContext, request: InferenceRequest, opts: { dryRun?: boolean } = {}): Promise<Decision> {
     const rules: CostRules | undefined = decision.cost;
     if (!rules) return decision;
     const { model } = request;
@@ -83,7 +85,7 @@ export class BudgetGuard {
         : []),
     ]);
     if (items.length === 0) return d;
-    const r = await this.store.reserve(items);
+    const r = opts.dryRun ? await peekReservation(this.store, items) : await this.store.reserve(items);
     if (!r.ok) {
       const over = items[r.index]!;
       if (rules.onBudget === 'downgrade' && rules.budgetDowngrade.length > 0) {
@@ -95,6 +97,7 @@ export class BudgetGuard {
         { status: 429, code: 'budget_exceeded' },
       );
     }
+    if (opts.dryRun) return d;
     (ctx.finalizers ??= []).push((done) => {
       const actual = done.usage
         ? costOf(

@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   edge_kv_exhausted: 'the edge KV cache cannot hold the request',
   edge_deadline: "the edge could not finish within the request's budget",
   edge_error: 'the edge engine ended a request without an answer',
+  // 499: nobody is listening any more
+  client_closed_request: 'the client went away before the answer ended (not an error of ours; logged at info)',
   internal_error: 'a bug: logged with the request id, message not leaked',
 } as const;
 
@@ -172,6 +174,8 @@ export const errors = {
       status: 413,
       code: 'request_too_large',
     }),
+  /** The client went away (body cut short, connection closed before the answer): 499, nginx's code, never a 5xx. */
+  clientClosed: (when: string) => new GatewayError(`The client closed the connection ${when}.`, { status: 499, code: 'client_closed_request' }),
   unsupportedMediaType: (got: string) =>
     new GatewayError(`Expected content-type application/json, got ${got || 'none'}.`, {
       status: 415,

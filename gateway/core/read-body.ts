@@ -28,7 +28,14 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ j
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The only way reading a request body fails is the client's side of the connection going away.
+      throw errors.clientClosed('while sending the request body');
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

@@ -6,6 +6,8 @@ export interface RequestContext {
   id: string;
   startedAt: number;
   endpoint: Endpoint;
+  /** An inference path: the request is recorded and counted whatever happens, rejections included. */
+  recorded?: boolean;
   model: string;
   stream: boolean;
   principal: Principal;

@@ -2,7 +2,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestContext } from '../core/request-context.js';
 import type { Upstream } from '../core/upstream.js';
+import { ERROR_CODES } from '../core/errors.js';
 import { registerEdgeGauges } from './edge-gauges.js';
+import { BoundedLabel, statusLabel } from './metric-labels.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -12,13 +14,33 @@ export class GatewayMetrics {
   private readonly ttft: Histogram;
   private readonly tokens: Counter;
   private readonly cache: Counter;
+  /** Label vocabularies: configured names only, everything else `other` (a client cannot mint series). */
+  private readonly modelLabel: BoundedLabel;
+  private readonly destinationLabel: BoundedLabel;
+  private readonly codeLabel = new BoundedLabel(Object.keys(ERROR_CODES));
+  private readonly cacheLabel = new BoundedLabel(['hit', 'miss', 'bypass']);
 
   constructor(
     upstreams: readonly Upstream[],
-    extra: { recordsDropped?: () => number; breakerStates?: () => Array<{ upstream: string; state: string }> } = {},
+    extra: {
+      recordsDropped?: () => number;
+      breakerStates?: () => Array<{ upstream: string; state: string }>;
+      /** Model names configured outside the upstreams (e.g. prices), also allowed as labels. */
+      models?: Iterable<string>;
+    } = {},
   ) {
     const r = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
+    this.modelLabel = new BoundedLabel(
+      upstreams.flatMap((u) => u.models.map((m) => m.id)),
+      extra.models ?? [],
+      ['none'],
+    );
+    this.destinationLabel = new BoundedLabel(
+      upstreams.map((u) => u.id),
+      ['none'],
+    );
+    // prom-client's default metric names already start with process_/nodejs_: the prefix is only ours.
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
     this.requests = new Counter({
       name: 'switchyard_requests_total',
       help: 'Requests by destination, model and status',
@@ -90,17 +112,17 @@ export class GatewayMetrics {
   }
 
   observe(ctx: RequestContext): void {
-    const destination = ctx.upstream ?? 'none';
-    const labels = { destination, model: ctx.model };
-    this.requests.inc({ ...labels, status: String(ctx.status) });
-    if (ctx.status >= 400 || ctx.errorCode) this.errors.inc({ ...labels, code: ctx.errorCode ?? String(ctx.status) });
+    const labels = { destination: this.destinationLabel.of(ctx.upstream ?? 'none'), model: this.modelLabel.of(ctx.model || 'none') };
+    this.requests.inc({ ...labels, status: statusLabel(ctx.status) });
+    if (ctx.status >= 400 || ctx.errorCode)
+      this.errors.inc({ ...labels, code: ctx.errorCode ? this.codeLabel.of(ctx.errorCode) : statusLabel(ctx.status) });
     if (ctx.totalMs !== undefined) this.latency.observe(labels, ctx.totalMs);
     if (ctx.ttftMs !== undefined) this.ttft.observe(labels, ctx.ttftMs);
     if (ctx.usage) {
       this.tokens.inc({ ...labels, direction: 'prompt' }, ctx.usage.prompt_tokens);
       this.tokens.inc({ ...labels, direction: 'completion' }, ctx.usage.completion_tokens);
     }
-    if (ctx.cache) this.cache.inc({ outcome: ctx.cache });
+    if (ctx.cache) this.cache.inc({ outcome: this.cacheLabel.of(ctx.cache) });
   }
 
   text(): Promise<string> {

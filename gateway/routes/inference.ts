@@ -2,13 +2,13 @@
 import type { Context, Hono } from 'hono';
 import type { GatewayEnv, GatewayServices } from '../services.js';
 import { methodGuard } from './method-guard.js';
+import { admit, decide } from './admission.js';
 import { onAbort } from '../core/abort.js';
 import type { Decision } from '../core/decision.js';
 import { dispatch } from '../core/dispatch.js';
 import { runCascade } from '../cascade/run-cascade.js';
 import { GatewayError } from '../core/errors.js';
 import { parseInferenceRequest, type InferenceRequest } from '../core/inference-request.js';
-import { modelAllowed } from '../core/principal.js';
 import { readJsonBody } from '../core/read-body.js';
 import type { RequestContext } from '../core/request-context.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
@@ -19,6 +19,8 @@ import { unmask } from '../policy/detectors.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
+
+const MAX_RECORDED_MODEL_CHARS = 256;
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
   { path: '/v1/chat/completions', endpoint: 'chat.completions' },
@@ -37,11 +39,14 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
   const ctx = c.get('ctx');
   ctx.endpoint = endpoint;
   const { json, bytes } = await readJsonBody(c.req.raw, s.config.server.body_limit_bytes);
+  // What is known of a request refused by validation still goes into its record. Capped: the name is the client's,
+  // and records and log lines must not grow with it (routing uses request.model).
+  if (typeof json['model'] === 'string') ctx.model = json['model'].slice(0, MAX_RECORDED_MODEL_CHARS);
   const request = parseInferenceRequest(endpoint, json, bytes, s.config.server.limits);
-  ctx.model = request.model;
+  ctx.model = request.model.slice(0, MAX_RECORDED_MODEL_CHARS);
   ctx.stream = request.stream;
   await admit(s, ctx, request);
-  const decision = await decide(c, s, ctx, request);
+  const decision = await decide(s, ctx, request, c.req.raw.headers);
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new AbortController();
@@ -89,30 +94,6 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
       s.complete(ctx);
     },
   });
-}
-
-/** Step: the key may use the model, and rate limits admit the token estimate (reconciled with usage at the end). */
-async function admit(s: GatewayServices, ctx: RequestContext, request: InferenceRequest): Promise<void> {
-  if (!modelAllowed(ctx.principal, request.model)) {
-    throw new GatewayError(`Your key may not use the model \`${request.model}\`.`, { status: 403, code: 'model_not_allowed', param: 'model' });
-  }
-  // Limits reserve only the declared output: an assumed allowance would make small tpm limits refuse short requests.
-  const grant = await s.rateLimiter.check(ctx.principal, request.tokens.prompt + (request.tokens.declaredOutput ?? 0));
-  if (grant) {
-    Object.assign(ctx.headers, grant.headers);
-    (ctx.finalizers ??= []).push((done) => void s.rateLimiter.reconcile(grant, done.usage?.total_tokens ?? grant.estimate));
-  }
-}
-
-/** Step: the router's decision, then cost caps and budgets applied to it. */
-async function decide(c: Context<GatewayEnv>, s: GatewayServices, ctx: RequestContext, request: InferenceRequest): Promise<Decision> {
-  const decided = await s.router.decide({ request, headers: c.req.raw.headers, principal: ctx.principal });
-  const decision = await s.budgets.apply(decided, ctx, request);
-  ctx.ruleId = decision.ruleId;
-  ctx.policyVersion = decision.policyVersion;
-  ctx.tags = decision.tags;
-  ctx.headers['x-switchyard-policy'] = decision.ruleId;
-  return decision;
 }
 
 function answerFromCache(s: GatewayServices, ctx: RequestContext, request: InferenceRequest, decision: Decision, stored: JsonObject): Response {

@@ -39,7 +39,11 @@ export function startRecords(
   const sink =
     rc.sink === 'jsonl' ? new JsonlSink(rc.dir, rc.max_file_bytes) : redis ? new RedisStreamSink(redis, rc.redis_stream, rc.max_len) : undefined;
   const queue = sink ? new RecordQueue(sink, rc.queue_max) : undefined;
-  const metrics = new GatewayMetrics(upstreams, { recordsDropped: () => queue?.dropped ?? 0, breakerStates });
+  const metrics = new GatewayMetrics(upstreams, {
+    recordsDropped: () => queue?.dropped ?? 0,
+    breakerStates,
+    models: Object.keys(config.prices.models),
+  });
   const zoneOf = (id: string) => upstreams.find((u) => u.id === id)?.zone ?? null;
   return {
     queue,
