@@ -4,6 +4,7 @@ import { keySchema, redisSchema, tenantSchema } from '../auth/auth-config.js';
 import { pricesSchema, recordsSchema } from '../records/records-config.js';
 import { resilienceSchema } from '../resilience/resilience-config.js';
 import { cacheSchema } from '../cache/cache-config.js';
+import { budgetFaultSchema } from '../budget/budget-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -115,6 +116,8 @@ export const configSchema = z
     /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
     policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
     prices: pricesSchema.default(() => pricesSchema.parse({})),
+    /** How spend budgets (defined in the policy file) behave when their store is slow or down. */
+    budgets: budgetFaultSchema.default(() => budgetFaultSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();

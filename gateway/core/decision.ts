@@ -44,6 +44,11 @@ export interface Decision {
   /** Reversible redaction: mask -> original, put back into the answer inside the gateway only. */
   unmask?: ReadonlyMap<string, string>;
   trace: readonly string[];
+  /**
+   * Checked by dispatch before each fallback candidate (not the first, which the budget guard already admitted):
+   * false skips it (over a cap or budget at its own price, or a paid destination under `no_paid_fallback`).
+   */
+  admitFallback?: (candidate: RouteCandidate) => Promise<boolean>;
 }
 
 export interface CostRules {
@@ -55,6 +60,8 @@ export interface CostRules {
   budgets: ReadonlyArray<{ id: string; counter: string; dayUsd?: number; monthUsd?: number }>;
   onBudget: 'downgrade' | 'reject';
   budgetDowngrade: readonly RouteCandidate[];
+  /** A fallback may not go to a destination that costs money (rule `cost.no_paid_fallback`). */
+  noPaidFallback?: boolean;
 }
 
 export interface Router {

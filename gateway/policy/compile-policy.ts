@@ -161,6 +161,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       budgets,
       onBudget: policy.on_budget_exceeded.action,
       budgetDowngrade: allowed(policy.on_budget_exceeded.downgrade_to ?? []),
+      noPaidFallback: cap?.no_paid_fallback,
     };
   };
 

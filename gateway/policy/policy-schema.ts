@@ -45,7 +45,9 @@ export const ruleSchema = z
     /** Per-request cost cap (estimated before sending from prompt size and max_tokens). */
     cost: z
       .strictObject({
-        max_request_usd: z.number().positive(),
+        max_request_usd: z.number().positive().optional(),
+        /** A fallback never goes to a destination that costs money (edge at edge_per_m 0 stays allowed). */
+        no_paid_fallback: z.boolean().default(false),
         on_exceed: z.enum(['downgrade', 'reject']).default('reject'),
         /** Where a downgraded request goes (e.g. the edge, or a cheaper model's upstream). */
         downgrade_to: z.array(z.string().min(1)).min(1).optional(),
