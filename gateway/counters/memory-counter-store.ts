@@ -1,6 +1,12 @@
 /** CounterStore in process memory (the embedded default): atomic because JS runs one reservation at a time. */
 import type { CounterReservation, CounterSettlement, CounterStore, HoldOptions, ReserveResult } from './counter-store.js';
 
+/**
+ * Settled ids remembered at most: in one process no command can land late, so the markers only guard against a
+ * repeated call soon after; without a cap a busy gateway would keep one per request for `rememberUntil` (30 min).
+ */
+const MAX_REMEMBERED = 10_000;
+
 export class MemoryCounterStore implements CounterStore {
   private readonly counters = new Map<string, { value: number; expiresAt: number }>();
   private sweeps = 0;
@@ -59,7 +65,22 @@ export class MemoryCounterStore implements CounterStore {
       if (delta !== 0 && (delta > 0 || this.counters.has(a.key))) await this.adjust(a.key, delta, a.expiresAt);
     }
     this.holds.delete(id);
-    this.done.set(id, { state: 'settled', until: opts.rememberUntil });
+    this.remember(id, 'settled', opts.rememberUntil);
+  }
+
+  private remember(id: string, state: 'settled' | 'expired', until: number): void {
+    this.done.delete(id);
+    this.done.set(id, { state, until });
+    // Insertion order is age order: drop the oldest markers past the cap.
+    for (const old of this.done.keys()) {
+      if (this.done.size <= MAX_REMEMBERED) break;
+      this.done.delete(old);
+    }
+  }
+
+  /** Sizes of the internal maps, for tests that check nothing grows without bound. */
+  get sizes(): { counters: number; holds: number; remembered: number } {
+    return { counters: this.counters.size, holds: this.holds.size, remembered: this.done.size };
   }
 
   async adjust(key: string, delta: number, expiresAt: number): Promise<void> {
@@ -82,7 +103,7 @@ export class MemoryCounterStore implements CounterStore {
       if (h.until > now) continue;
       for (const [key, amount] of h.amounts) if (this.counters.has(key)) this.counters.get(key)!.value -= amount;
       this.holds.delete(id);
-      this.done.set(id, { state: 'expired', until: now + Math.max(h.remember, 0) });
+      this.remember(id, 'expired', now + Math.max(h.remember, 0));
     }
     for (const [id, d] of this.done) if (d.until <= now) this.done.delete(id);
   }

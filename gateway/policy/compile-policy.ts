@@ -43,6 +43,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   ];
   const rules = policy.rules.map(compileRule);
   // Tags are case-insensitive everywhere: header, metadata, key defaults, detectors, tag rules and rule matches.
+  const budgetMatchers = policy.budgets.map((b) => ({ budget: b, re: globRe(b.match) })); // compiled once, not per request
   const tagRules = new Map(Object.entries(policy.tags).map(([name, rule]) => [name.toLowerCase(), rule]));
 
   /** Step 1: the request's data classes, from key defaults, the tags header, metadata and content detectors. */
@@ -151,9 +152,9 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   ): CostRules | undefined => {
     const allowed = (ids: readonly string[]) => toCandidates(ids, serving).filter((c) => !edgeOnly || c.zone === 'edge');
     const scopeId = (scope: 'key' | 'tenant') => (scope === 'key' ? input.principal.keyId : input.principal.tenant);
-    const budgets = policy.budgets
-      .filter((b) => globRe(b.match).test(scopeId(b.scope)))
-      .map((b) => ({ id: b.id, counter: `budget:${b.id}:${scopeId(b.scope)}`, dayUsd: b.day_usd, monthUsd: b.month_usd }));
+    const budgets = budgetMatchers
+      .filter(({ budget, re }) => re.test(scopeId(budget.scope)))
+      .map(({ budget: b }) => ({ id: b.id, counter: `budget:${b.id}:${scopeId(b.scope)}`, dayUsd: b.day_usd, monthUsd: b.month_usd }));
     const cap = rule?.cost;
     if (!cap && budgets.length === 0) return undefined;
     return {

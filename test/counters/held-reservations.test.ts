@@ -95,6 +95,19 @@ describe('self-healing', () => {
   });
 });
 
+describe('memory: bounded bookkeeping', () => {
+  it('remembers at most 10,000 settled ids and holds nothing after settling 25,000 requests', async () => {
+    const s = new MemoryCounterStore();
+    const exp = EXP();
+    for (let i = 0; i < 25_000; i++) {
+      await s.reserveHeld(`r${i}`, [{ key: 'k', amount: 2, limit: 1e12, expiresAt: exp }], hold());
+      await s.settle(`r${i}`, [{ key: 'k', amount: 1, expiresAt: exp }], hold());
+    }
+    expect(await s.get(['k'])).toEqual([25_000]);
+    expect(s.sizes).toEqual({ counters: 1, holds: 0, remembered: 10_000 });
+  });
+});
+
 describe('redis: counter equals actual spend under random command timeouts (CLIENT PAUSE)', () => {
   it('holds/settles with random pauses, retries and abandoned requests', async () => {
     const admin = new Redis(redis.url, { maxRetriesPerRequest: 0 });
