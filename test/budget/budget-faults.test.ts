@@ -175,13 +175,15 @@ describe('budgets with Redis killed under load', () => {
       expect((await send(gws[0]!, 0)).status).toBe(200);
       await redis.kill();
       const pending: Array<Promise<Outcome>> = [];
-      const until = Date.now() + 5_000;
-      for (let i = 0; Date.now() < until; i++) {
-        pending.push(send(gws[i % 2]!, i));
-        await new Promise((r) => setTimeout(r, 50)); // pacing the load (20 req/s), not waiting for a condition
+      const start = Date.now();
+      // 20 req/s on a schedule: a late timer (a busy machine) sends the requests that are due at once.
+      while (Date.now() - start < 5_000) {
+        const due = Math.min(100, Math.floor((Date.now() - start) / 50) + 1);
+        while (pending.length < due) pending.push(send(gws[pending.length % 2]!, pending.length));
+        await new Promise((r) => setTimeout(r, 10)); // pacing the load, not waiting for a condition
       }
       const outcomes = await Promise.all(pending);
-      expect(outcomes.length).toBeGreaterThanOrEqual(80);
+      expect(outcomes.length).toBeGreaterThanOrEqual(95);
       expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
       expect(await faultCount(gws, 'fail_open')).toBeGreaterThan(0);
     } finally {
