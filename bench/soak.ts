@@ -7,17 +7,19 @@
  *   npm run bench:soak                      # 180 s
  *   BENCH_SOAK_S=600 npm run bench:soak     # the 10-minute soak
  *   BENCH_SOAK_CLIENTS=8 BENCH_SOAK_SAMPLE_S=10
+ *   BENCH_SOAK_UPSTREAM=fake                # the edge off, a fake cloud in its own process: the gateway alone
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGatewayProcess } from './lib/processes.js';
+import { startFakeUpstreamProcess, startGatewayProcess } from './lib/processes.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 
 const DURATION_S = Number(process.env['BENCH_SOAK_S'] ?? 180);
 const CLIENTS = Number(process.env['BENCH_SOAK_CLIENTS'] ?? 8);
 const SAMPLE_S = Number(process.env['BENCH_SOAK_SAMPLE_S'] ?? 10);
 const BASELINE_S = 60;
+const FAKE = process.env['BENCH_SOAK_UPSTREAM'] === 'fake';
 
 /** Resident set size of a process in MB (VmRSS from /proc). */
 function rssMb(pid: number): number {
@@ -92,10 +94,12 @@ async function main(): Promise<void> {
   console.log(
     `soak: ${DURATION_S} s, ${CLIENTS} clients, sampling every ${SAMPLE_S} s; starting the gateway (builds the default edge model once)...`,
   );
+  const fake = FAKE ? await startFakeUpstreamProcess() : undefined;
   const gw = await startGatewayProcess(
     (port) =>
       [
         `server: { port: ${port} }`,
+        ...(fake ? ['edge: { enabled: false }', `upstreams: [{ id: cloud, url: "${fake.url}", models: [soak-model] }]`] : []),
         'logging: { level: warn }',
         'records: { sink: none }',
         `policies: { file: "${policy}" }`,
@@ -151,9 +155,15 @@ async function main(): Promise<void> {
       growth_from_third_pct: Math.round((end / mid - 1) * 1000) / 10,
     };
     console.log(`\n${JSON.stringify(verdict)}`);
-    writeResults(DURATION_S >= 600 ? 'soak-10min' : 'soak', { config: { DURATION_S, CLIENTS, SAMPLE_S }, verdict, samples });
+    if (fake) console.log('(gateway alone: edge off, fake cloud upstream in its own process)');
+    writeResults(`${FAKE ? 'soak-gateway-only' : 'soak'}${DURATION_S >= 600 ? '-10min' : ''}`, {
+      config: { DURATION_S, CLIENTS, SAMPLE_S },
+      verdict,
+      samples,
+    });
   } finally {
     await gw.stop();
+    await fake?.stop();
   }
 }
 
