@@ -108,7 +108,7 @@ export function buildServices(config: GatewayConfig, deps: GatewayDeps): Gateway
     router: deps.router ?? new CatalogRouter(catalog, config.resilience.hedge),
     auth: new Authenticator(config.keys),
     rateLimiter: new RateLimiter(counters, config.tenants, logger),
-    budgets: new BudgetGuard(counters, config.prices),
+    budgets: new BudgetGuard(counters, config.prices, config.budgets, logger),
     resilience,
     cache: config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes)),
     flights: new SingleFlight(),

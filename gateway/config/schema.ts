@@ -5,6 +5,7 @@ import { pricesSchema, recordsSchema } from '../records/records-config.js';
 import { resilienceSchema } from '../resilience/resilience-config.js';
 import { batchSchema } from '../batch/batch-config.js';
 import { cacheSchema } from '../cache/cache-config.js';
+import { budgetFaultSchema } from '../budget/budget-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -123,6 +124,8 @@ export const configSchema = z
     prices: pricesSchema.default(() => pricesSchema.parse({})),
     /** The Batch API (/v1/files, /v1/batches): lines fill idle edge capacity. */
     batch: batchSchema.default(() => batchSchema.parse({})),
+    /** How spend budgets (defined in the policy file) behave when their store is slow or down. */
+    budgets: budgetFaultSchema.default(() => budgetFaultSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();

@@ -46,6 +46,11 @@ export interface Decision {
   /** Edge-first cascade: answer on `first`, score, escalate to `escalate` below the threshold (both privacy-filtered). */
   cascade?: CascadePlan;
   trace: readonly string[];
+  /**
+   * Checked by dispatch before each fallback candidate (not the first, which the budget guard already admitted):
+   * false skips it (over a cap or budget at its own price, or a paid destination under `no_paid_fallback`).
+   */
+  admitFallback?: (candidate: RouteCandidate) => Promise<boolean>;
 }
 
 export interface CascadePlan {
@@ -64,6 +69,8 @@ export interface CostRules {
   budgets: ReadonlyArray<{ id: string; counter: string; dayUsd?: number; monthUsd?: number }>;
   onBudget: 'downgrade' | 'reject';
   budgetDowngrade: readonly RouteCandidate[];
+  /** A fallback may not go to a destination that costs money (rule `cost.no_paid_fallback`). */
+  noPaidFallback?: boolean;
 }
 
 export interface Router {

@@ -151,9 +151,11 @@ export async function dispatch(input: DispatchInput): Promise<UpstreamResult> {
     usable.length < allowed.length ? circuitOpen(allowed.find((c) => !usable.includes(c))!.upstream.id) : undefined;
   for (let i = 0; i < usable.length; i++) {
     if (input.signal.aborted) break;
+    // Budgets and caps are checked at each fallback's own price (the first candidate was admitted before dispatch).
+    if (i > 0 && decision.admitFallback && !(await decision.admitFallback(usable[i]!))) continue;
     if (i > 0) ctx.fallbackUsed = true;
     try {
-      if (decision.hedge && i + 1 < usable.length) {
+      if (decision.hedge && i + 1 < usable.length && (!decision.admitFallback || (await decision.admitFallback(usable[i + 1]!)))) {
         const p95 = resilience.firstByte(usable[i]!.upstream.id).p95();
         return await hedged(input, usable[i]!, usable[i + 1]!, Math.max(resilience.config.hedge_min_ms, p95 ?? resilience.config.hedge_default_ms));
       }

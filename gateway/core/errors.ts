@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   upstream_connect_timeout: 'an upstream did not accept the connection in time',
   upstream_first_byte_timeout: 'an upstream sent no first byte in time',
   upstream_idle_timeout: 'an upstream stream went quiet mid-answer',
+  budget_unavailable: 'spend budgets could not be checked (store down) and budgets.on_store_error is fail_closed (Retry-After set)',
   edge_unavailable: 'the edge model is not loaded (or its worker died)',
   edge_kv_exhausted: 'the edge KV cache cannot hold the request',
   edge_deadline: "the edge could not finish within the request's budget",

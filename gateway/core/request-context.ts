@@ -39,6 +39,8 @@ export interface RequestContext {
   cascadeScore?: number;
   /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
   headers: Record<string, string>;
+  /** Set when the budget store failed for this request: served unenforced (fail_open) or refused (fail_closed). */
+  budgetFault?: 'fail_open' | 'fail_closed';
   /** Run once when the request has ended (e.g. reconciling estimates with actual usage). */
   finalizers?: Array<(ctx: RequestContext) => void>;
 }

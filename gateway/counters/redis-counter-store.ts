@@ -1,6 +1,6 @@
 /** CounterStore on Redis, shared by gateway replicas: one Lua script checks every limit, then increments all or none. */
 import { Redis } from 'ioredis';
-import type { CounterReservation, CounterStore, ReserveResult } from './counter-store.js';
+import type { CounterReservation, CounterSettlement, CounterStore, HoldOptions, ReserveResult } from './counter-store.js';
 
 // KEYS: counters. ARGV: n, then per key: amount, limit, expiresAt(ms). Returns {1, v1..vn} or {0, index, current}.
 const RESERVE = `
@@ -28,9 +28,78 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return v
 `;
 
+// Held reservations. Per id: a hash `hold:<id>` (counter key -> amount), a member of the sorted set `holds` scored by
+// its release time, and after settling a marker `done:<id>` ('settled' | 'expired'). Every call first releases holds
+// past their time (refunds them), so a gateway that died mid-request cannot leave spend reserved for ever. Counter
+// keys of a hold are stored fully prefixed (this touches keys not passed in KEYS: fine on a single Redis, not Cluster).
+const RELEASE_EXPIRED = `
+local function release_expired(prefix, index)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local ids = redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, 64)
+  for _, hid in ipairs(ids) do
+    local hk = prefix .. 'hold:' .. hid
+    local f = redis.call('HGETALL', hk)
+    local remember = tonumber(redis.call('HGET', hk, '__remember') or '900000')
+    for j = 1, #f, 2 do
+      if f[j] ~= '__remember' and redis.call('EXISTS', f[j]) == 1 then redis.call('DECRBY', f[j], f[j + 1]) end
+    end
+    redis.call('DEL', hk)
+    redis.call('ZREM', index, hid)
+    redis.call('SET', prefix .. 'done:' .. hid, 'expired', 'PX', math.max(remember, 1))
+  end
+end
+`;
+
+// KEYS: hold, done, index, counters... ARGV: prefix, id, holdUntil, rememberMs, n, then per counter: amount, limit,
+// expiresAt. Returns {1, v...} (reserved), {2} (already held or settled: a no-op) or {0, index, current}.
+const RESERVE_HELD = `${RELEASE_EXPIRED}
+release_expired(ARGV[1], KEYS[3])
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {2} end
+local n = tonumber(ARGV[5])
+for i = 1, n do
+  local v = tonumber(redis.call('GET', KEYS[3 + i]) or '0')
+  if v + tonumber(ARGV[6 + (i - 1) * 3]) > tonumber(ARGV[7 + (i - 1) * 3]) then return {0, i - 1, v} end
+end
+local out = {1}
+for i = 1, n do
+  local amount = ARGV[6 + (i - 1) * 3]
+  out[#out + 1] = redis.call('INCRBY', KEYS[3 + i], amount)
+  redis.call('PEXPIREAT', KEYS[3 + i], ARGV[8 + (i - 1) * 3])
+  redis.call('HINCRBY', KEYS[1], KEYS[3 + i], amount)
+end
+redis.call('HSET', KEYS[1], '__remember', ARGV[4])
+-- The hash outlives its release time by a day at most, so nothing is kept for ever even if no call ever sweeps.
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[3]) + 86400000)
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return out
+`;
+
+// KEYS: hold, done, index, counters... ARGV: prefix, id, rememberMs, n, then per counter: actual amount, expiresAt.
+const SETTLE = `${RELEASE_EXPIRED}
+release_expired(ARGV[1], KEYS[3])
+if redis.call('GET', KEYS[2]) == 'settled' then return 0 end
+local n = tonumber(ARGV[4])
+for i = 1, n do
+  local held = tonumber(redis.call('HGET', KEYS[1], KEYS[3 + i]) or '0')
+  local delta = tonumber(ARGV[5 + (i - 1) * 2]) - held
+  -- A refund does not recreate a counter whose window already ended.
+  if delta > 0 or (delta < 0 and redis.call('EXISTS', KEYS[3 + i]) == 1) then
+    redis.call('INCRBY', KEYS[3 + i], delta)
+    redis.call('PEXPIREAT', KEYS[3 + i], ARGV[6 + (i - 1) * 2])
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('SET', KEYS[2], 'settled', 'PX', ARGV[3])
+return 1
+`;
+
 type WithCommands = Redis & {
   swReserve(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
   swAdjust(key: string, delta: number, expiresAt: number): Promise<number>;
+  swReserveHeld(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  swSettle(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
 export interface RedisCounterOptions {
@@ -56,6 +125,8 @@ export class RedisCounterStore implements CounterStore {
     redis.on('error', () => undefined); // surfaced per command; the client reconnects by itself
     redis.defineCommand('swReserve', { lua: RESERVE });
     redis.defineCommand('swAdjust', { lua: ADJUST, numberOfKeys: 1 });
+    redis.defineCommand('swReserveHeld', { lua: RESERVE_HELD });
+    redis.defineCommand('swSettle', { lua: SETTLE });
     this.redis = redis as WithCommands;
   }
 
@@ -65,6 +136,34 @@ export class RedisCounterStore implements CounterStore {
     const r = await this.redis.swReserve(keys.length, ...keys, ...args);
     if (r[0] === 1) return { ok: true, values: r.slice(1).map(Number) };
     return { ok: false, index: Number(r[1]), current: Number(r[2]) };
+  }
+
+  private holdKeys(id: string): string[] {
+    return [`${this.prefix}hold:${id}`, `${this.prefix}done:${id}`, `${this.prefix}holds`];
+  }
+
+  async reserveHeld(id: string, items: readonly CounterReservation[], opts: HoldOptions): Promise<ReserveResult> {
+    const keys = [...this.holdKeys(id), ...items.map((i) => this.prefix + i.key)];
+    const remember = Math.max(1, Math.round(opts.rememberUntil - opts.holdUntil));
+    const args = [
+      this.prefix,
+      id,
+      Math.round(opts.holdUntil),
+      remember,
+      items.length,
+      ...items.flatMap((i) => [Math.round(i.amount), Math.round(i.limit), Math.round(i.expiresAt)]),
+    ];
+    const r = await this.redis.swReserveHeld(keys.length, ...keys, ...args);
+    if (r[0] === 1) return { ok: true, values: r.slice(1).map(Number) };
+    if (r[0] === 2) return { ok: true, values: await this.get(items.map((i) => i.key)) };
+    return { ok: false, index: Number(r[1]), current: Number(r[2]) };
+  }
+
+  async settle(id: string, actual: readonly CounterSettlement[], opts: HoldOptions): Promise<void> {
+    const keys = [...this.holdKeys(id), ...actual.map((a) => this.prefix + a.key)];
+    const remember = Math.max(1, Math.round(opts.rememberUntil - Date.now()));
+    const args = [this.prefix, id, remember, actual.length, ...actual.flatMap((a) => [Math.round(a.amount), Math.round(a.expiresAt)])];
+    await this.redis.swSettle(keys.length, ...keys, ...args);
   }
 
   async adjust(key: string, delta: number, expiresAt: number): Promise<void> {

@@ -19,6 +19,7 @@ export class GatewayMetrics {
   private readonly destinationLabel: BoundedLabel;
   private readonly codeLabel = new BoundedLabel(Object.keys(ERROR_CODES));
   private readonly cacheLabel = new BoundedLabel(['hit', 'miss', 'bypass']);
+  private readonly budgetFaults: Counter;
 
   constructor(
     upstreams: readonly Upstream[],
@@ -75,6 +76,12 @@ export class GatewayMetrics {
       registers: r,
     });
     this.cache = new Counter({ name: 'switchyard_cache_total', help: 'Result cache outcomes', labelNames: ['outcome'], registers: r });
+    this.budgetFaults = new Counter({
+      name: 'switchyard_budget_store_faults_total',
+      help: 'Requests whose spend budget could not be checked (store down): served unenforced (fail_open) or refused (fail_closed)',
+      labelNames: ['mode'],
+      registers: r,
+    });
     registerEdgeGauges(this.registry, upstreams);
     new Gauge({
       name: 'switchyard_upstream_in_flight',
@@ -123,6 +130,7 @@ export class GatewayMetrics {
       this.tokens.inc({ ...labels, direction: 'completion' }, ctx.usage.completion_tokens);
     }
     if (ctx.cache) this.cache.inc({ outcome: this.cacheLabel.of(ctx.cache) });
+    if (ctx.budgetFault) this.budgetFaults.inc({ mode: ctx.budgetFault });
   }
 
   text(): Promise<string> {

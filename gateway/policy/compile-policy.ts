@@ -42,12 +42,15 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
     ...policy.detectors.map((d) => ({ name: d.name, tag: d.tag, pattern: new RegExp(d.pattern, 'g') })),
   ];
   const rules = policy.rules.map(compileRule);
+  // Tags are case-insensitive everywhere: header, metadata, key defaults, detectors, tag rules and rule matches.
+  const budgetMatchers = policy.budgets.map((b) => ({ budget: b, re: globRe(b.match) })); // compiled once, not per request
+  const tagRules = new Map(Object.entries(policy.tags).map(([name, rule]) => [name.toLowerCase(), rule]));
 
   /** Step 1: the request's data classes, from key defaults, the tags header, metadata and content detectors. */
   const tagsOf = (input: RouteInput) => {
-    const tags = new Set<string>(input.principal.defaultTags);
+    const tags = new Set<string>(input.principal.defaultTags.map((t) => t.toLowerCase()));
     const add = (list: string | null | undefined) => {
-      for (const t of (list ?? '').split(',')) if (t.trim()) tags.add(t.trim());
+      for (const t of (list ?? '').split(',')) if (t.trim()) tags.add(t.trim().toLowerCase());
     };
     add(input.headers.get('x-switchyard-tags'));
     add(input.request.metadata?.['tags']);
@@ -125,7 +128,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
     let reversible = false;
     let allowed = candidates;
     for (const t of tags) {
-      const tr = policy.tags[t];
+      const tr = tagRules.get(t);
       if (!tr) continue;
       if (tr.route === 'edge-only') edgeOnly = true;
       else if (tr.route === 'redact') {
@@ -149,9 +152,9 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   ): CostRules | undefined => {
     const allowed = (ids: readonly string[]) => toCandidates(ids, serving).filter((c) => !edgeOnly || c.zone === 'edge');
     const scopeId = (scope: 'key' | 'tenant') => (scope === 'key' ? input.principal.keyId : input.principal.tenant);
-    const budgets = policy.budgets
-      .filter((b) => globRe(b.match).test(scopeId(b.scope)))
-      .map((b) => ({ id: b.id, counter: `budget:${b.id}:${scopeId(b.scope)}`, dayUsd: b.day_usd, monthUsd: b.month_usd }));
+    const budgets = budgetMatchers
+      .filter(({ budget, re }) => re.test(scopeId(budget.scope)))
+      .map(({ budget: b }) => ({ id: b.id, counter: `budget:${b.id}:${scopeId(b.scope)}`, dayUsd: b.day_usd, monthUsd: b.month_usd }));
     const cap = rule?.cost;
     if (!cap && budgets.length === 0) return undefined;
     return {
@@ -161,6 +164,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       budgets,
       onBudget: policy.on_budget_exceeded.action,
       budgetDowngrade: allowed(policy.on_budget_exceeded.downgrade_to ?? []),
+      noPaidFallback: cap?.no_paid_fallback,
     };
   };
 
@@ -228,7 +232,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         // Tagged (sensitive) content is cached only where a rule says so explicitly.
         cache: hit?.cache
           ? { enabled: hit.cache.enabled, ttlSeconds: hit.cache.ttl_seconds }
-          : { enabled: input.request.temperature === 0 && ![...tags].some((t) => t in policy.tags), ttlSeconds: 300 },
+          : { enabled: input.request.temperature === 0 && ![...tags].some((t) => tagRules.has(t)), ttlSeconds: 300 },
         hedge: hit?.hedge,
         deadline: budget ? Date.now() + budget : undefined,
         cost: costRulesOf(hit, input, edgeOnly, serving),

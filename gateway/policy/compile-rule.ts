@@ -27,7 +27,10 @@ export function compileRule(rule: PolicyRule): CompiledRule {
   any(m.tenants, (i) => i.principal.tenant);
   any(m.keys, (i) => i.principal.keyId);
   const { tags, metadata, headers, max_bytes, min_bytes } = m;
-  if (tags) checks.push((_i, t) => tags.some((x) => t.has(x)));
+  if (tags) {
+    const wanted = tags.map((x) => x.toLowerCase()); // request tags arrive lower-cased
+    checks.push((_i, t) => wanted.some((x) => t.has(x)));
+  }
   if (metadata) checks.push((i) => Object.entries(metadata).every(([k, v]) => i.request.metadata?.[k] === v));
   if (headers) checks.push((i) => Object.entries(headers).every(([k, v]) => i.headers.get(k) === v));
   if (max_bytes !== undefined) checks.push((i) => i.request.bytes <= max_bytes);

@@ -3,7 +3,7 @@ import type { Decision, RouteInput, Router } from '../core/decision.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import { parseYamlFile } from '../config/load-config.js';
 import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
-import { policySchema } from './policy-schema.js';
+import { policySchemaFor } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
 
 export interface PolicyStatus {
@@ -21,13 +21,12 @@ async function versionOf(text: string): Promise<string> {
 }
 
 export async function compileText(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<CompiledPolicy> {
-  const policy = parseYamlFile(text, source, policySchema);
-  for (const r of policy.rules) {
-    const ids = [...(r.route ?? []), ...(r.split ?? []).flatMap((s) => s.route), ...(r.overflow?.to ?? []), ...(r.cost?.downgrade_to ?? [])].flatMap(
-      (d) => (typeof d === 'string' ? [d] : d.pool),
-    );
-    for (const id of ids) if (!catalog.upstream(id)) throw new Error(`${source}: rules.${r.id}: unknown upstream '${id}'`);
-  }
+  // Every rejection (schema, bad regex, unknown upstream) is `file:line: field: message`, from the CLI, startup and reload.
+  const policy = parseYamlFile(
+    text,
+    source,
+    policySchemaFor((id) => catalog.upstream(id) !== undefined),
+  );
   return compilePolicy(policy, await versionOf(text), catalog, live);
 }
 

@@ -45,7 +45,9 @@ export const ruleSchema = z
     /** Per-request cost cap (estimated before sending from prompt size and max_tokens). */
     cost: z
       .strictObject({
-        max_request_usd: z.number().positive(),
+        max_request_usd: z.number().positive().optional(),
+        /** A fallback never goes to a destination that costs money (edge at edge_per_m 0 stays allowed). */
+        no_paid_fallback: z.boolean().default(false),
         on_exceed: z.enum(['downgrade', 'reject']).default('reject'),
         /** Where a downgraded request goes (e.g. the edge, or a cheaper model's upstream). */
         downgrade_to: z.array(z.string().min(1)).min(1).optional(),
@@ -77,9 +79,18 @@ export const ruleSchema = z
   })
   .refine((r) => (r.route === undefined) !== (r.split === undefined), { message: 'a rule needs exactly one of route or split', path: ['route'] });
 
+/** A custom detector's pattern must compile as the detector uses it (flag g); the issue names the field. */
+const detectorPattern = z.string().superRefine((pattern, ctx) => {
+  try {
+    new RegExp(pattern, 'g');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+  }
+});
+
 export const policySchema = z.strictObject({
   version: z.literal(1),
-  detectors: z.array(z.strictObject({ name: z.string().regex(/^[a-z0-9_]+$/), pattern: z.string().min(1), tag: z.string().min(1) })).default([]),
+  detectors: z.array(z.strictObject({ name: z.string().regex(/^[a-z0-9_]+$/), pattern: detectorPattern.min(1), tag: z.string().min(1) })).default([]),
   /** Built-in detectors to turn off by name. */
   disable_detectors: z.array(z.string()).default([]),
   tags: z.record(z.string(), tagRuleSchema).default({}),
@@ -104,4 +115,26 @@ export const policySchema = z.strictObject({
 });
 
 export type Policy = z.infer<typeof policySchema>;
+
+/**
+ * The policy schema plus a check that every destination it names is a configured upstream, so an unknown upstream is
+ * reported like any other field error: `file:line: rules[2].route[0]: unknown upstream 'cloud-c'`.
+ */
+export function policySchemaFor(isUpstream: (id: string) => boolean) {
+  return policySchema.superRefine((p, ctx) => {
+    const check = (id: string, path: Array<string | number>) => {
+      if (!isUpstream(id)) ctx.addIssue({ code: 'custom', path, message: `unknown upstream '${id}'` });
+    };
+    const destinations = (dests: ReadonlyArray<string | { pool: string[] }>, path: Array<string | number>) =>
+      dests.forEach((d, j) => (typeof d === 'string' ? check(d, [...path, j]) : d.pool.forEach((id, k) => check(id, [...path, j, 'pool', k]))));
+    p.rules.forEach((r, i) => {
+      destinations(r.route ?? [], ['rules', i, 'route']);
+      r.split?.forEach((s, k) => destinations(s.route, ['rules', i, 'split', k, 'route']));
+      r.overflow?.to.forEach((id, j) => check(id, ['rules', i, 'overflow', 'to', j]));
+      r.cost?.downgrade_to?.forEach((id, j) => check(id, ['rules', i, 'cost', 'downgrade_to', j]));
+    });
+    for (const [tag, t] of Object.entries(p.tags)) if (t.route === 'cloud') t.upstreams.forEach((id, j) => check(id, ['tags', tag, 'upstreams', j]));
+    p.on_budget_exceeded.downgrade_to?.forEach((id, j) => check(id, ['on_budget_exceeded', 'downgrade_to', j]));
+  });
+}
 export type PolicyRule = z.infer<typeof ruleSchema>;

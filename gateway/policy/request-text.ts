@@ -1,10 +1,18 @@
-/** The user-visible text of a request and its redaction: what detectors scan and what `redact` rewrites. */
+/** The text-bearing fields of a request and their redaction: what detectors scan and what `redact` rewrites. */
 import type { JsonObject, JsonValue } from '../core/types.js';
 import { redact, scan, type DetectorSpec } from './detectors.js';
 
-const TEXT_FIELDS = ['messages', 'prompt', 'input'] as const;
+/**
+ * Every field that carries text a client wrote and an upstream receives: messages (with tool results and assistant
+ * tool-call arguments), prompt / suffix / input, the end-user id, tool and legacy function definitions (descriptions,
+ * parameter schemas), predicted output, metadata values and response_format schemas.
+ */
+const TEXT_FIELDS = ['messages', 'prompt', 'suffix', 'input', 'user', 'tools', 'functions', 'prediction', 'metadata', 'response_format'] as const;
 
-/** All user-visible text of a request (chat messages, prompt, input). */
+/** Keys whose values are protocol words, not text: never rewritten (a masked `role` or `type` breaks the request). */
+const STRUCTURAL_KEYS = new Set(['role', 'type']);
+
+/** All text of a request's text-bearing fields. */
 export function requestText(body: JsonObject): string {
   const parts: string[] = [];
   const walk = (v: JsonValue | undefined) => {
@@ -21,7 +29,7 @@ export function redactBody(body: JsonObject, detectors: readonly DetectorSpec[],
   const fix = (v: JsonValue): JsonValue => {
     if (typeof v === 'string') return redact(v, scan(v, detectors), masks);
     if (Array.isArray(v)) return v.map(fix);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'role' || k === 'type' ? x : fix(x)]));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, STRUCTURAL_KEYS.has(k) ? x : fix(x)]));
     return v;
   };
   const out: JsonObject = { ...body };
