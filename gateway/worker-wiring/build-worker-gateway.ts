@@ -1,0 +1,62 @@
+/** Composes the gateway for one Worker isolate: the same createGateway as Node, with Worker-safe pieces in every seam. */
+import type { Hono } from 'hono';
+import { createGateway, type GatewayEnv } from '../app.js';
+import { ConfigError } from '../config/load-config.js';
+import { ModelCatalog } from '../core/model-catalog.js';
+import type { Upstream } from '../core/upstream.js';
+import { EncryptedCache } from '../cache/encrypted-cache.js';
+import { MemoryCache } from '../cache/memory-cache.js';
+import { PolicyRouter } from '../policy/policy-router.js';
+import type { RecordSink } from '../records/record-queue.js';
+import { toRecord } from '../records/request-record.js';
+import { LiveStats } from '../resilience/live-stats.js';
+import { FetchUpstream } from '../upstreams/openai/fetch-upstream.js';
+import { AnalyticsEngineSink } from './analytics-engine-sink.js';
+import { createConsoleLogger } from './console-logger.js';
+import { LogLineSink } from './log-line-sink.js';
+import { parseWorkerConfig } from './worker-config.js';
+import { stringBindings, workerEnvSchema } from './worker-env.js';
+
+export const POLICY_SOURCE = 'SWITCHYARD_POLICY';
+
+export async function buildWorkerGateway(rawEnv: Record<string, unknown>): Promise<Hono<GatewayEnv>> {
+  const parsedEnv = workerEnvSchema.safeParse(rawEnv);
+  if (!parsedEnv.success) {
+    throw new ConfigError(parsedEnv.error.issues.map((i) => `Worker binding ${i.path.join('.')}: ${i.message}`).join('\n'));
+  }
+  const env = parsedEnv.data;
+  const config = parseWorkerConfig(env.SWITCHYARD_CONFIG, stringBindings(rawEnv), env.SWITCHYARD_ALLOW_NO_KEYS === 'true');
+  const logger = createConsoleLogger(config.logging.level);
+  const upstreams: Upstream[] = config.upstreams.map((u) => new FetchUpstream(u));
+  const live = new LiveStats();
+  const router = env.SWITCHYARD_POLICY
+    ? await PolicyRouter.create(env.SWITCHYARD_POLICY, POLICY_SOURCE, new ModelCatalog(upstreams), live).catch((err: unknown) => {
+        throw new ConfigError(err instanceof Error ? err.message : String(err));
+      })
+    : undefined;
+  const memory = config.cache.backend === 'off' ? undefined : new MemoryCache(config.cache.max_entries, config.cache.max_bytes);
+  const cache =
+    memory && config.cache.encryption_key
+      ? await EncryptedCache.create(memory, config.cache.encryption_key).catch((err: unknown) => {
+          throw new ConfigError(`SWITCHYARD_CONFIG: cache.encryption_key: ${err instanceof Error ? err.message : String(err)}`);
+        })
+      : memory;
+  // Records are written as the request ends (both sinks are synchronous calls): no queue, no timer after the response.
+  const sink: RecordSink | undefined =
+    config.records.sink === 'none' ? undefined : env.RECORDS ? new AnalyticsEngineSink(env.RECORDS) : new LogLineSink();
+  const zoneOf = (id: string) => upstreams.find((u) => u.id === id)?.zone ?? null;
+  return createGateway(config, {
+    upstreams,
+    logger,
+    live,
+    cache,
+    router,
+    policyStatus: router ? () => router.current : undefined,
+    // No breakerFactory and no counters: the defaults are the clock-checked breaker and in-memory counters (per isolate).
+    onComplete: sink
+      ? (ctx) => {
+          void sink.write([toRecord(ctx, zoneOf, config.prices)]).catch(() => undefined);
+        }
+      : undefined,
+  });
+}
