@@ -3,9 +3,9 @@
  * bindings by worker-wiring/. Built once per isolate; breakers, cache and counters live as long as the isolate does.
  */
 import type { ExecutionContext, Hono } from 'hono';
-import type { GatewayEnv } from './app.js';
+import { createGateway, type GatewayEnv } from './app.js';
 import { GatewayError } from './core/errors.js';
-import { buildWorkerGateway } from './worker-wiring/build-worker-gateway.js';
+import { workerDeps } from './worker-wiring/worker-deps.js';
 
 let built: { key: string; app: Promise<Hono<GatewayEnv>> } | undefined;
 
@@ -13,7 +13,7 @@ let built: { key: string; app: Promise<Hono<GatewayEnv>> } | undefined;
 function appFor(env: Record<string, unknown>): Promise<Hono<GatewayEnv>> {
   const key = `${String(env['SWITCHYARD_CONFIG'])}\u0000${String(env['SWITCHYARD_POLICY'])}`;
   if (built?.key !== key) {
-    const app = buildWorkerGateway(env);
+    const app = workerDeps(env).then(({ config, deps }) => createGateway(config, deps));
     // A failed build is logged once per attempt and retried on the next request (the bindings may be fixed by then).
     app.catch((err: unknown) => {
       console.error(

@@ -1,6 +1,6 @@
-/** Composes the gateway for one Worker isolate: the same createGateway as Node, with Worker-safe pieces in every seam. */
-import type { Hono } from 'hono';
-import { createGateway, type GatewayEnv } from '../app.js';
+/** The Worker's config and GatewayDeps, from its bindings: Worker-safe pieces in every seam (the entry builds the app). */
+import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayDeps } from '../services.js';
 import { ConfigError } from '../config/load-config.js';
 import { ModelCatalog } from '../core/model-catalog.js';
 import type { Upstream } from '../core/upstream.js';
@@ -9,7 +9,9 @@ import { MemoryCache } from '../cache/memory-cache.js';
 import { PolicyRouter } from '../policy/policy-router.js';
 import type { RecordSink } from '../records/record-queue.js';
 import { toRecord } from '../records/request-record.js';
+import { ClockBreaker } from '../resilience/clock-breaker.js';
 import { LiveStats } from '../resilience/live-stats.js';
+import { MemoryCounterStore } from '../counters/memory-counter-store.js';
 import { FetchUpstream } from '../upstreams/openai/fetch-upstream.js';
 import { AnalyticsEngineSink } from './analytics-engine-sink.js';
 import { createConsoleLogger } from './console-logger.js';
@@ -19,7 +21,12 @@ import { stringBindings, workerEnvSchema } from './worker-env.js';
 
 export const POLICY_SOURCE = 'SWITCHYARD_POLICY';
 
-export async function buildWorkerGateway(rawEnv: Record<string, unknown>): Promise<Hono<GatewayEnv>> {
+export interface WorkerGatewayParts {
+  config: GatewayConfig;
+  deps: GatewayDeps;
+}
+
+export async function workerDeps(rawEnv: Record<string, unknown>): Promise<WorkerGatewayParts> {
   const parsedEnv = workerEnvSchema.safeParse(rawEnv);
   if (!parsedEnv.success) {
     throw new ConfigError(parsedEnv.error.issues.map((i) => `Worker binding ${i.path.join('.')}: ${i.message}`).join('\n'));
@@ -45,18 +52,22 @@ export async function buildWorkerGateway(rawEnv: Record<string, unknown>): Promi
   const sink: RecordSink | undefined =
     config.records.sink === 'none' ? undefined : env.RECORDS ? new AnalyticsEngineSink(env.RECORDS) : new LogLineSink();
   const zoneOf = (id: string) => upstreams.find((u) => u.id === id)?.zone ?? null;
-  return createGateway(config, {
+  const deps: GatewayDeps = {
     upstreams,
     logger,
     live,
     cache,
     router,
     policyStatus: router ? () => router.current : undefined,
-    // No breakerFactory and no counters: the defaults are the clock-checked breaker and in-memory counters (per isolate).
+    // Timers do not run between requests on Workers: breakers check the clock on each call instead (opossum never half-opens there).
+    breakerFactory: (id) => new ClockBreaker(id, config.resilience.breaker),
+    // Rate limits and budgets count per isolate (no TCP for Redis); README says what that means for limits.
+    counters: new MemoryCounterStore(),
     onComplete: sink
       ? (ctx) => {
           void sink.write([toRecord(ctx, zoneOf, config.prices)]).catch(() => undefined);
         }
       : undefined,
-  });
+  };
+  return { config, deps };
 }
