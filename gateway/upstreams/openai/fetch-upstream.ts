@@ -151,8 +151,17 @@ export class FetchUpstream implements Upstream {
     if (expired === 'total') return deadlineError(this.id);
     if (expired === 'first_byte') return upstreamTransportError(this.id, { code: 'UND_ERR_HEADERS_TIMEOUT', cause: err }, phase);
     if (expired === 'idle') return upstreamTransportError(this.id, { code: 'UND_ERR_BODY_TIMEOUT', cause: err }, phase);
+    // Node's fetch carries the socket error as `cause.code`; workerd only says it in the message.
+    const causeCode = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
     const message = err instanceof Error ? err.message : String(err);
-    const code = /refused/i.test(message) ? 'ECONNREFUSED' : /not found|dns|resolve/i.test(message) ? 'ENOTFOUND' : 'ECONNRESET';
+    const code =
+      typeof causeCode === 'string'
+        ? causeCode
+        : /refused/i.test(message)
+          ? 'ECONNREFUSED'
+          : /not found|dns|resolve/i.test(message)
+            ? 'ENOTFOUND'
+            : 'ECONNRESET';
     return upstreamTransportError(this.id, Object.assign(new Error(message), { code }), phase);
   }
 
