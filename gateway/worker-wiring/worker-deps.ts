@@ -14,6 +14,8 @@ import { LiveStats } from '../resilience/live-stats.js';
 import { MemoryCounterStore } from '../counters/memory-counter-store.js';
 import { FetchUpstream } from '../upstreams/openai/fetch-upstream.js';
 import { AnalyticsEngineSink } from './analytics-engine-sink.js';
+import { CacheApiStore } from './cache-api-store.js';
+import { TieredCache } from './tiered-cache.js';
 import { createConsoleLogger } from './console-logger.js';
 import { LogLineSink } from './log-line-sink.js';
 import { parseWorkerConfig } from './worker-config.js';
@@ -42,12 +44,13 @@ export async function workerDeps(rawEnv: Record<string, unknown>): Promise<Worke
       })
     : undefined;
   const memory = config.cache.backend === 'off' ? undefined : new MemoryCache(config.cache.max_entries, config.cache.max_bytes);
+  const tiers = memory && env.SWITCHYARD_SHARED_CACHE === 'cache-api' ? new TieredCache(memory, await CacheApiStore.open()) : memory;
   const cache =
-    memory && config.cache.encryption_key
-      ? await EncryptedCache.create(memory, config.cache.encryption_key).catch((err: unknown) => {
+    tiers && config.cache.encryption_key
+      ? await EncryptedCache.create(tiers, config.cache.encryption_key).catch((err: unknown) => {
           throw new ConfigError(`SWITCHYARD_CONFIG: cache.encryption_key: ${err instanceof Error ? err.message : String(err)}`);
         })
-      : memory;
+      : tiers;
   // Records are written as the request ends (both sinks are synchronous calls): no queue, no timer after the response.
   const sink: RecordSink | undefined =
     config.records.sink === 'none' ? undefined : env.RECORDS ? new AnalyticsEngineSink(env.RECORDS) : new LogLineSink();

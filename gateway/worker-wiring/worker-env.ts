@@ -18,6 +18,8 @@ export const workerEnvSchema = z.looseObject({
   SWITCHYARD_POLICY: z.string().optional(),
   /** Serve without virtual keys. A deployed Worker is public, so this is for `wrangler dev` on loopback only. */
   SWITCHYARD_ALLOW_NO_KEYS: z.enum(['true', 'false']).default('false'),
+  /** A second cache tier shared by the isolates of a data center (the Workers Cache API; needs a custom domain). */
+  SWITCHYARD_SHARED_CACHE: z.enum(['off', 'cache-api']).default('off'),
   /** When bound, request records go to Analytics Engine instead of a log line. */
   RECORDS: analyticsEngine.optional(),
 });

@@ -42,9 +42,16 @@ beforeAll(async () => {
     keys: [{ id: 'tester', sha256: createHash('sha256').update(KEY).digest('hex') }],
     resilience: { retries: 0, breaker: { volume_threshold: 2, error_threshold_pct: 50, reset_ms: 600_000 } },
     logging: { level: 'warn' },
+    // One entry near (in the isolate) so the cache test can see the far tier (the Workers Cache API) answer.
+    cache: { max_entries: 1 },
   };
   // JSON is YAML: the config var holds the same document a Node config file would.
-  worker = await startWranglerDev({ SWITCHYARD_CONFIG: JSON.stringify(config), SWITCHYARD_POLICY: POLICY, CLOUD_KEY: CLOUD_SECRET });
+  worker = await startWranglerDev({
+    SWITCHYARD_CONFIG: JSON.stringify(config),
+    SWITCHYARD_POLICY: POLICY,
+    SWITCHYARD_SHARED_CACHE: 'cache-api',
+    CLOUD_KEY: CLOUD_SECRET,
+  });
   console.log(`wrangler dev cold start to first answer: ${worker.coldStartMs} ms`);
   client = new OpenAI({ apiKey: KEY, baseURL: `${worker.url}/v1`, maxRetries: 0, timeout: 30_000 });
 }, 120_000);
@@ -144,18 +151,22 @@ describe('the Worker in workerd', () => {
     expect(codes.slice(2)).toEqual(['upstream_circuit_open', 'upstream_circuit_open']);
   });
 
-  it('answers a repeated deterministic request from the in-isolate cache', async () => {
-    const ask = () =>
-      client.chat.completions
-        .create({ model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'user', content: 'cache me on the worker' }] })
-        .withResponse();
-    const first = await ask();
+  it('answers repeated deterministic requests from the cache: the isolate LRU, then the shared Cache API tier', async () => {
+    const ask = (content: string) =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'user', content }] }).withResponse();
+    const first = await ask('cache me on the worker');
     const served = cloud.served;
-    const second = await ask();
+    const again = await ask('cache me on the worker');
     expect(first.response.headers.get('x-switchyard-cache')).toBe('miss');
-    expect(second.response.headers.get('x-switchyard-cache')).toBe('hit');
-    expect(second.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
+    expect(again.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(again.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
     expect(cloud.served).toBe(served);
+    // A second question takes the isolate's only slot; the first is then answered by the Cache API tier.
+    expect((await ask('another cacheable question')).response.headers.get('x-switchyard-cache')).toBe('miss');
+    const far = await ask('cache me on the worker');
+    expect(far.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(far.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
+    expect(cloud.served).toBe(served + 1);
   });
 
   it('answers errors in the OpenAI shape with the right status', async () => {
@@ -185,10 +196,10 @@ describe('the Worker in workerd', () => {
         .split('\n')
         .filter((l) => l.includes('"switchyard_record"'))
         .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Logged);
-    // 12 requests above named a model (the bad key and the invalid JSON did not get that far); wrangler relays with a lag.
-    await waitUntil(() => records().length >= 12, { timeoutMs: 20_000, message: `records so far: ${records().length}` });
-    expect(records().length).toBe(12);
-    expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(12);
+    // 14 requests above named a model (the bad key and the invalid JSON did not get that far); wrangler relays with a lag.
+    await waitUntil(() => records().length >= 14, { timeoutMs: 20_000, message: `records so far: ${records().length}` });
+    expect(records().length).toBe(14);
+    expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(14);
     expect(records().some((r) => r.switchyard_record.zone === 'edge' && r.switchyard_record.tags.includes('pii'))).toBe(true);
   });
 });
