@@ -26,6 +26,17 @@ function appFor(env: Record<string, unknown>): Promise<Hono<GatewayEnv>> {
   return built.app;
 }
 
+/**
+ * workerd tears a request down when its client goes away mid-stream without cancelling the response body, so the
+ * gateway's stream end (record, finalizers, upstream abort) would never run. Piping through a TransformStream under
+ * waitUntil turns the disconnect into a cancel of the gateway's stream, which runs all of that.
+ */
+function keepStreamAccounted(res: Response, ctx: ExecutionContext): Response {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  ctx.waitUntil(res.body!.pipeTo(writable).catch(() => undefined));
+  return new Response(readable, res);
+}
+
 export default {
   async fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
     let app: Hono<GatewayEnv>;
@@ -38,6 +49,7 @@ export default {
         code: 'internal_error',
       }).toResponse();
     }
-    return app.fetch(request, env, ctx);
+    const res = await app.fetch(request, env, ctx);
+    return res.body && (res.headers.get('content-type') ?? '').startsWith('text/event-stream') ? keepStreamAccounted(res, ctx) : res;
   },
 };

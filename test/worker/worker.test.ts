@@ -107,6 +107,24 @@ describe('the Worker in workerd', () => {
     expect(usage?.completion_tokens).toBeGreaterThan(0);
   });
 
+  it('a client going away mid-stream cancels the upstream request (at the next chunk: workerd notices on write)', async () => {
+    // 6 events 400 ms apart: a stream that would run ~2.4 s if nobody cancelled it.
+    cloud.setFault({ chunkDelayMs: 400, times: 1 });
+    const abortedBefore = cloud.aborted;
+    const servedBefore = cloud.served;
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'abort me' }] },
+      { signal: controller.signal },
+    );
+    const it = stream[Symbol.asyncIterator]();
+    expect((await it.next()).done).toBe(false);
+    controller.abort();
+    await waitUntil(() => cloud.aborted > abortedBefore, { timeoutMs: 20_000, message: 'the upstream request was not cancelled' });
+    await waitUntil(() => cloud.inFlight === 0, { timeoutMs: 10_000 });
+    expect(cloud.served).toBe(servedBefore);
+  });
+
   it('keeps a request the policy tags pii on the edge: the cloud never sees it, streaming or not', async () => {
     const secret = 'write to jane.doe@example.com about invoice 4411';
     const before = chatsReaching(cloud).length;
@@ -196,10 +214,12 @@ describe('the Worker in workerd', () => {
         .split('\n')
         .filter((l) => l.includes('"switchyard_record"'))
         .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Logged);
-    // 14 requests above named a model (the bad key and the invalid JSON did not get that far); wrangler relays with a lag.
-    await waitUntil(() => records().length >= 14, { timeoutMs: 20_000, message: `records so far: ${records().length}` });
-    expect(records().length).toBe(14);
-    expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(14);
+    // 15 requests above named a model (the bad key and the invalid JSON did not get that far); wrangler relays with a lag.
+    await waitUntil(() => records().length >= 15, { timeoutMs: 20_000, message: `records so far: ${records().length}` });
+    expect(records().length).toBe(15);
+    expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(15);
     expect(records().some((r) => r.switchyard_record.zone === 'edge' && r.switchyard_record.tags.includes('pii'))).toBe(true);
+    // The stream the client abandoned is accounted too (worker.ts keeps the request alive long enough to record it).
+    expect(records().filter((r) => r.switchyard_record.status === 499)).toHaveLength(1);
   });
 });

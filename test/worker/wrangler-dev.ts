@@ -40,7 +40,10 @@ function envLine(name: string, value: string): string {
   return `${name}="${v.replace(/\n/g, '\\n')}"`;
 }
 
-export async function startWranglerDev(vars: Record<string, string>, opts: { readyTimeoutMs?: number } = {}): Promise<WranglerDev> {
+export async function startWranglerDev(
+  vars: Record<string, string>,
+  opts: { readyTimeoutMs?: number; extraArgs?: string[] } = {},
+): Promise<WranglerDev> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-worker-'));
   const envFile = join(dir, 'worker.env');
   writeFileSync(
@@ -68,6 +71,7 @@ export async function startWranglerDev(vars: Record<string, string>, opts: { rea
       '--persist-to',
       join(dir, 'state'),
       '--show-interactive-dev-session=false',
+      ...(opts.extraArgs ?? []),
     ],
     { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
