@@ -62,6 +62,8 @@ afterAll(async () => {
 });
 
 const chatsReaching = (f: FakeOpenAI) => f.requests.filter((r) => r.path === '/chat/completions');
+// Counted by content: in a parallel run another test's gateway can dial a port this fake was given after they freed it.
+const asked = (f: FakeOpenAI, text: string) => chatsReaching(f).filter((r) => JSON.stringify(r.body).includes(text)).length;
 
 describe('the Worker in workerd', () => {
   it('runs on the compatibility date wrangler.toml declares (the bundled workerd accepts it, no fallback)', () => {
@@ -111,7 +113,6 @@ describe('the Worker in workerd', () => {
     // 6 events 400 ms apart: a stream that would run ~2.4 s if nobody cancelled it.
     cloud.setFault({ chunkDelayMs: 400, times: 1 });
     const abortedBefore = cloud.aborted;
-    const servedBefore = cloud.served;
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
       { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'abort me' }] },
@@ -122,12 +123,11 @@ describe('the Worker in workerd', () => {
     controller.abort();
     await waitUntil(() => cloud.aborted > abortedBefore, { timeoutMs: 20_000, message: 'the upstream request was not cancelled' });
     await waitUntil(() => cloud.inFlight === 0, { timeoutMs: 10_000 });
-    expect(cloud.served).toBe(servedBefore);
+    expect(asked(cloud, 'abort me')).toBe(1);
   });
 
   it('keeps a request the policy tags pii on the edge: the cloud never sees it, streaming or not', async () => {
     const secret = 'write to jane.doe@example.com about invoice 4411';
-    const before = chatsReaching(cloud).length;
     const { data, response } = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: secret }] })
       .withResponse();
@@ -149,7 +149,7 @@ describe('the Worker in workerd', () => {
     edge.clearFault();
     expect(refused).toBeInstanceOf(APIError);
     expect((refused as APIError).status).toBeGreaterThanOrEqual(500);
-    expect(chatsReaching(cloud).length).toBe(before);
+    expect(asked(edge, 'jane.doe@example.com')).toBe(2);
     expect(JSON.stringify(cloud.requests)).not.toContain('jane.doe@example.com');
     expect(JSON.stringify(cloud.requests)).not.toContain('tagged by header only');
   });
@@ -173,18 +173,18 @@ describe('the Worker in workerd', () => {
     const ask = (content: string) =>
       client.chat.completions.create({ model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'user', content }] }).withResponse();
     const first = await ask('cache me on the worker');
-    const served = cloud.served;
     const again = await ask('cache me on the worker');
     expect(first.response.headers.get('x-switchyard-cache')).toBe('miss');
     expect(again.response.headers.get('x-switchyard-cache')).toBe('hit');
     expect(again.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
-    expect(cloud.served).toBe(served);
+    expect(asked(cloud, 'cache me on the worker')).toBe(1);
     // A second question takes the isolate's only slot; the first is then answered by the Cache API tier.
     expect((await ask('another cacheable question')).response.headers.get('x-switchyard-cache')).toBe('miss');
     const far = await ask('cache me on the worker');
     expect(far.response.headers.get('x-switchyard-cache')).toBe('hit');
     expect(far.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
-    expect(cloud.served).toBe(served + 1);
+    expect(asked(cloud, 'cache me on the worker')).toBe(1);
+    expect(asked(cloud, 'another cacheable question')).toBe(1);
   });
 
   it('answers errors in the OpenAI shape with the right status', async () => {
