@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // Bundles the Worker exactly as a deploy would (`wrangler deploy --dry-run`, offline, no login) into a temporary
 // directory, fails on any `node:` import left in the bundle, and prints the bundle's size and what takes the room.
+// Then it loads the bundle and builds the gateway from wrangler.toml's [vars] (secrets as placeholders), so a config or
+// policy that would be rejected deployed fails here, before `wrangler deploy` replaces the version that works.
 // Part of `npm test`: a Node-only import reachable from gateway/worker.ts fails here (wrangler refuses to resolve it
 // without nodejs_compat, and this scan catches anything that slips through as an external import).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -61,6 +64,29 @@ try {
     console.error(`worker bundle: node: imports in the bundle (Workers run without nodejs_compat): ${[...nodeImports].join(', ')}`);
     process.exit(1);
   }
+  await checkBindings(join(out, files[0]));
 } finally {
   rmSync(out, { recursive: true, force: true });
+}
+
+/** Builds the gateway from the bundle and wrangler.toml's vars, as the first request after a deploy would. */
+async function checkBindings(bundle) {
+  const { unstable_readConfig } = await import('wrangler');
+  const vars = unstable_readConfig({ config: join(root, 'wrangler.toml') }).vars ?? {};
+  const env = { ...vars };
+  // Secrets live in Cloudflare, not in wrangler.toml: every `${NAME}` the vars use gets a placeholder.
+  for (const text of Object.values(vars)) {
+    if (typeof text !== 'string') continue;
+    for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) env[m[1]] ??= 'placeholder-secret';
+  }
+  const asModule = bundle.replace(/\.m?js$/, '.check.mjs');
+  copyFileSync(bundle, asModule);
+  const { default: worker } = await import(pathToFileURL(asModule).href);
+  const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} };
+  const res = await worker.fetch(new Request('http://check.invalid/healthz'), env, ctx);
+  if (res.status !== 200) {
+    console.error(`worker bundle: the gateway does not start from wrangler.toml's [vars] (status ${res.status}); the reason is logged above`);
+    process.exit(1);
+  }
+  console.log(`worker bundle: wrangler.toml's [vars] build a working gateway (${Object.keys(vars).join(', ')})`);
 }
