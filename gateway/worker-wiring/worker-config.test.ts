@@ -17,7 +17,9 @@ describe('Worker config', () => {
   it('reads ${NAME} from string bindings (secrets)', () => {
     const c = parseWorkerConfig(UPSTREAM.replace('models', 'api_key: ${KEY}\n    models'), { KEY: 'sk-1' }, true);
     expect(c.upstreams[0]?.api_key).toBe('sk-1');
-    expect(() => parseWorkerConfig(UPSTREAM.replace('models', 'api_key: ${KEY}\n    models'), {}, true)).toThrow(/not set: KEY/);
+    expect(() => parseWorkerConfig(UPSTREAM.replace('models', 'api_key: ${KEY}\n    models'), {}, true)).toThrow(
+      /SWITCHYARD_CONFIG:4: environment variable KEY is not set/,
+    );
   });
 
   it('refuses what a Worker cannot do, each by name', () => {
@@ -45,7 +47,7 @@ describe('Worker config', () => {
       SWITCHYARD_ALLOW_NO_KEYS: 'true',
       SWITCHYARD_POLICY: 'version: 1\nrules:\n  - id: r\n    route: [nowhere]\n',
     };
-    await expect(workerDeps(env)).rejects.toThrow(/SWITCHYARD_POLICY: rules\.r: unknown upstream 'nowhere'/);
+    await expect(workerDeps(env)).rejects.toThrow(/SWITCHYARD_POLICY:4: rules\[0\]\.route\[0\]: unknown upstream 'nowhere'/);
     await expect(workerDeps({ ...env, SWITCHYARD_POLICY: 'version: 1\nrules:\n  - id: r\n    route: 7\n' })).rejects.toThrow(
       /^SWITCHYARD_POLICY:4: rules\[0\]\.route/,
     );

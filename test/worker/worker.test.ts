@@ -214,10 +214,12 @@ describe('the Worker in workerd', () => {
         .split('\n')
         .filter((l) => l.includes('"switchyard_record"'))
         .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Logged);
-    // 15 requests above named a model (the bad key and the invalid JSON did not get that far); wrangler relays with a lag.
-    await waitUntil(() => records().length >= 15, { timeoutMs: 20_000, message: `records so far: ${records().length}` });
-    expect(records().length).toBe(15);
-    expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(15);
+    // Every inference request above leaves one record, the bad key (401) and the invalid JSON (400) included;
+    // wrangler relays with a lag.
+    await waitUntil(() => records().length >= 17, { timeoutMs: 20_000, message: `records so far: ${records().length}` });
+    expect(records().length).toBe(17);
+    expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(17);
+    expect(records().filter((r) => r.switchyard_record.status === 401)).toHaveLength(1);
     expect(records().some((r) => r.switchyard_record.zone === 'edge' && r.switchyard_record.tags.includes('pii'))).toBe(true);
     // The stream the client abandoned is accounted too (worker.ts keeps the request alive long enough to record it).
     expect(records().filter((r) => r.switchyard_record.status === 499)).toHaveLength(1);
