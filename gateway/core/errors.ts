@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   // 404/405/413/415: the route
   model_not_found: 'no upstream serves the model',
   unknown_url: 'no such path',
+  response_not_found: 'previous_response_id names no stored response (expired, never stored, or another tenant)',
   method_not_allowed: 'wrong method for the path',
   request_too_large: 'body over server.body_limit_bytes',
   unsupported_media_type: 'content-type is not JSON',

@@ -6,6 +6,8 @@ export interface RequestContext {
   id: string;
   startedAt: number;
   endpoint: Endpoint;
+  /** Which protocol the client spoke: chat (the OpenAI endpoints), responses (/v1/responses) or messages (/v1/messages). */
+  front?: 'chat' | 'responses' | 'messages';
   model: string;
   stream: boolean;
   principal: Principal;
