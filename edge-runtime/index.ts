@@ -8,7 +8,18 @@ import type { EngineOptionsInput } from './engine/engine-options.js';
 import type { EngineHandle } from './worker/engine-handle.js';
 
 export type { EngineHandle } from './worker/engine-handle.js';
-export type { EngineErrorReason, EngineRequest, EngineSampling, EngineStats, FinishReason, FromEngine, TokenLogprob } from './engine/protocol.js';
+export type {
+  ChatTool,
+  ChatTurn,
+  EngineErrorReason,
+  EngineRequest,
+  EngineSampling,
+  EngineStats,
+  FinishReason,
+  FromEngine,
+  OutputConstraint,
+  TokenLogprob,
+} from './engine/protocol.js';
 export { ENGINE_DEFAULTS, type EngineOptionsInput } from './engine/engine-options.js';
 export type { WeightFormat } from './graph/linear.js';
 export { buildModelFolder, parameterCount } from './model/build-model.js';

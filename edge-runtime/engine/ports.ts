@@ -1,11 +1,11 @@
 /** What the engine core needs from the tokenizer and the sampler; adapters bind the concrete rooms to these. */
-import type { EngineSampling } from './protocol.js';
+import type { ChatTool, ChatTurn, EngineSampling, OutputConstraint } from './protocol.js';
 import type { TextSink } from './request-state.js';
 
 export interface TokenizerPort {
   readonly eosIds: readonly number[];
-  /** Renders chat messages with the model's chat template, generation prompt appended, and encodes them. */
-  encodeChat(messages: ReadonlyArray<{ role: string; content: string }>): number[];
+  /** Renders chat messages (and tools) with the model's chat template, generation prompt appended, and encodes them. */
+  encodeChat(messages: readonly ChatTurn[], tools?: readonly ChatTool[]): number[];
   /** Encodes a raw completion prompt (adding BOS where the tokenizer config says so). */
   encodeText(text: string): number[];
   /** A fresh detokenizer + stop-string matcher for one choice. */
@@ -28,6 +28,28 @@ export interface SamplerPort {
   sample(
     logits: Float32Array,
     p: EngineSampling,
-    ctx: { promptTokens: readonly number[]; outputCounts: Map<number, number>; rng: () => number; topLogprobs: number | undefined },
+    ctx: {
+      promptTokens: readonly number[];
+      outputCounts: Map<number, number>;
+      rng: () => number;
+      topLogprobs: number | undefined;
+      /** Bitmask of allowed tokens (bit i of word i>>5), from a grammar; absent = every token allowed. */
+      allowed?: Int32Array;
+    },
   ): SampleResult;
+}
+
+/** Where constrained decoding comes from: a matcher per sequence for a request's OutputConstraint. */
+export interface GrammarPort {
+  /** Compiles (cached) and returns a fresh matcher at the grammar's start; rejects when the constraint cannot be enforced. */
+  matcher(c: OutputConstraint): Promise<TokenMatcher>;
+}
+
+export interface TokenMatcher {
+  /** Allowed next tokens as a bitmask. */
+  nextMask(): Promise<Int32Array>;
+  /** Advances on a sampled token; false if the grammar rejects it. */
+  accept(token: number): boolean;
+  isTerminated(): boolean;
+  dispose(): void;
 }

@@ -7,6 +7,8 @@ import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { EngineCore } from '../engine/engine-core.js';
 import type { EngineOptions } from '../engine/engine-options.js';
 import { PagedModelRunner } from '../engine/model-runner.js';
+import { XGrammarConstraints } from '../grammar/xgrammar-constraints.js';
+import { tokenVocabulary } from '../grammar/token-vocabulary.js';
 
 export interface CreatedEngine {
   core: EngineCore;
@@ -39,6 +41,8 @@ export async function createEngine(opts: EngineOptions & { prefixCaching?: boole
     modelId: opts.modelId,
     maxContext: spec.maxContext,
     limits: { maxNumSeqs: opts.maxNumSeqs, maxBatchedTokens: opts.maxBatchedTokens },
+    // xgrammar starts lazily, on the first request that asks for constrained output.
+    grammar: new XGrammarConstraints(tokenVocabulary(spec.tokenizerJson, spec.vocab), spec.vocab, tokenizer.eosIds),
   });
   return { core, runner, kv, tokenizer, maxContext: spec.maxContext };
 }
