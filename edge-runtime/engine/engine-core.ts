@@ -72,7 +72,13 @@ export class EngineCore {
       (err: unknown) => {
         this.compiling.delete(req.id);
         this.cancelledEarly.delete(req.id);
-        emit({ type: 'error', id: req.id, reason: 'invalid_value', param: 'response_format', message: err instanceof Error ? err.message : String(err) });
+        emit({
+          type: 'error',
+          id: req.id,
+          reason: 'invalid_value',
+          param: 'response_format',
+          message: err instanceof Error ? err.message : String(err),
+        });
       },
     );
     this.compiling.set(req.id, pending);

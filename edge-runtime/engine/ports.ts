@@ -1,5 +1,5 @@
 /** What the engine core needs from the tokenizer and the sampler; adapters bind the concrete rooms to these. */
-import type { ChatTool, ChatTurn, EngineSampling, OutputConstraint } from './protocol.js';
+import type { ChatTool, ChatTurn, EngineSampling } from './protocol.js';
 import type { TextSink } from './request-state.js';
 
 export interface TokenizerPort {
@@ -39,17 +39,4 @@ export interface SamplerPort {
   ): SampleResult;
 }
 
-/** Where constrained decoding comes from: a matcher per sequence for a request's OutputConstraint. */
-export interface GrammarPort {
-  /** Compiles (cached) and returns a fresh matcher at the grammar's start; rejects when the constraint cannot be enforced. */
-  matcher(c: OutputConstraint): Promise<TokenMatcher>;
-}
-
-export interface TokenMatcher {
-  /** Allowed next tokens as a bitmask. */
-  nextMask(): Promise<Int32Array>;
-  /** Advances on a sampled token; false if the grammar rejects it. */
-  accept(token: number): boolean;
-  isTerminated(): boolean;
-  dispose(): void;
-}
+export type { GrammarPort, TokenMatcher } from './grammar-port.js';

@@ -1,7 +1,7 @@
 /** Per-request bookkeeping inside the engine: its sequences (one per choice), and how text leaves them. */
 import type { EngineRequest, FromEngine, TokenLogprob } from './protocol.js';
 import type { Sequence } from '../scheduler/sequence.js';
-import type { TokenMatcher } from './ports.js';
+import type { TokenMatcher } from './grammar-port.js';
 
 /** Per choice: turns token ids into safe text (whole UTF-8 characters, stop strings withheld). */
 export interface TextSink {

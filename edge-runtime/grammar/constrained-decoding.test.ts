@@ -22,19 +22,19 @@ const leaf: fc.Arbitrary<JsonSchema> = fc.oneof(
     .map(({ lo, hi }) => ({ type: 'integer', minimum: -(10 ** lo - 1), maximum: 10 ** hi - 1 })),
   fc.constant({ type: 'boolean' }),
   fc.constant({ type: 'null' }),
-  fc.uniqueArray(fc.oneof(fc.stringMatching(/^[a-z ]{1,6}$/), fc.integer({ min: -99, max: 99 })), { minLength: 1, maxLength: 4 }).map((e) => ({ enum: e })),
+  fc
+    .uniqueArray(fc.oneof(fc.stringMatching(/^[a-z ]{1,6}$/), fc.integer({ min: -99, max: 99 })), { minLength: 1, maxLength: 4 })
+    .map((e) => ({ enum: e })),
 );
 
 const schemaArb: fc.Arbitrary<JsonSchema> = fc.letrec<{ node: JsonSchema; object: JsonSchema; array: JsonSchema }>((tie) => ({
   node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('object'), tie('array')),
-  object: fc
-    .uniqueArray(fc.tuple(name, tie('node'), fc.boolean()), { minLength: 1, maxLength: 4, selector: ([k]) => k })
-    .map((props) => ({
-      type: 'object',
-      properties: Object.fromEntries(props.map(([k, s]) => [k, s])),
-      required: props.filter(([, , req]) => req).map(([k]) => k),
-      additionalProperties: false,
-    })),
+  object: fc.uniqueArray(fc.tuple(name, tie('node'), fc.boolean()), { minLength: 1, maxLength: 4, selector: ([k]) => k }).map((props) => ({
+    type: 'object',
+    properties: Object.fromEntries(props.map(([k, s]) => [k, s])),
+    required: props.filter(([, , req]) => req).map(([k]) => k),
+    additionalProperties: false,
+  })),
   array: fc
     .tuple(tie('node'), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }))
     .map(([items, min, extra]) => ({ type: 'array', items, minItems: min, maxItems: min + extra })),

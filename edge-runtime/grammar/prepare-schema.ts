@@ -43,7 +43,8 @@ export function prepareSchema(schema: Schema, path = 'schema'): Schema {
     out['properties'] = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sub(v, `${path}.properties.${k}`)]));
   }
   const required = out['required'];
-  if (required !== undefined && !(Array.isArray(required) && required.every((r) => typeof r === 'string'))) fail(`${path}.required`, 'must be a list of names');
+  if (required !== undefined && !(Array.isArray(required) && required.every((r) => typeof r === 'string')))
+    fail(`${path}.required`, 'must be a list of names');
   for (const k of ['items', 'additionalProperties', 'not']) if (out[k] !== undefined) out[k] = sub(out[k], `${path}.${k}`);
   for (const k of ['anyOf', 'oneOf', 'allOf', 'prefixItems']) {
     const list = out[k];
@@ -61,7 +62,12 @@ export function prepareSchema(schema: Schema, path = 'schema'): Schema {
   for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems']) {
     if (out[k] !== undefined && typeof out[k] !== 'number') fail(`${path}.${k}`, 'must be a number');
   }
-  if (type === 'string' && out['pattern'] === undefined && out['format'] === undefined && (out['minLength'] !== undefined || out['maxLength'] !== undefined)) {
+  if (
+    type === 'string' &&
+    out['pattern'] === undefined &&
+    out['format'] === undefined &&
+    (out['minLength'] !== undefined || out['maxLength'] !== undefined)
+  ) {
     const min = Math.max(0, Math.floor(Number(out['minLength'] ?? 0)));
     const max = out['maxLength'] === undefined ? '' : String(Math.floor(Number(out['maxLength'])));
     out['pattern'] = `^[\\u0020\\u0021\\u0023-\\u005b\\u005d-\\u007e]{${min},${max}}$`;

@@ -52,7 +52,10 @@ export class XGrammarConstraints implements GrammarPort {
     p.catch(() => this.compiled.delete(key));
     while (this.compiled.size > MAX_COMPILED) {
       const oldest = this.compiled.keys().next().value as string;
-      void this.compiled.get(oldest)?.then((g) => g.dispose(), () => undefined);
+      void this.compiled.get(oldest)?.then(
+        (g) => g.dispose(),
+        () => undefined,
+      );
       this.compiled.delete(oldest);
     }
     return p;

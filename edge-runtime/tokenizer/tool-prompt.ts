@@ -15,11 +15,10 @@ export function templateReadsTools(template: string): boolean {
 
 function toolsPreamble(tools: readonly ChatTool[]): string {
   const list = tools.map((t) => JSON.stringify(t)).join('\n');
+  // Short on purpose: small edge models have small contexts, and forced calls are enforced by the grammar anyway.
   return (
-    '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' +
-    `You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n${list}\n</tools>\n\n` +
-    'For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n' +
-    `${TOOL_CALL_OPEN}\n{"name": <function-name>, "arguments": <args-json-object>}\n${TOOL_CALL_CLOSE}`
+    `# Tools\n<tools>\n${list}\n</tools>\n` +
+    `To call a function, reply with ${TOOL_CALL_OPEN}{"name": <function-name>, "arguments": <args-json-object>}${TOOL_CALL_CLOSE}`
   );
 }
 
