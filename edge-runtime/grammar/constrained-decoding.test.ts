@@ -10,35 +10,7 @@ import { createEngine, type CreatedEngine } from '../worker/create-engine.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 import type { EngineRequest, FromEngine, OutputConstraint } from '../engine/protocol.js';
 import { testModel } from '../testing/test-models.js';
-
-type JsonSchema = Record<string, unknown>;
-
-const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,7}$/);
-const leaf: fc.Arbitrary<JsonSchema> = fc.oneof(
-  fc.record({ type: fc.constant('string'), maxLength: fc.integer({ min: 0, max: 8 }) }),
-  // Bounds of the form -(10^a - 1) .. 10^b - 1 (see the xgrammar note in docs/notes/protocols.md).
-  fc
-    .record({ lo: fc.integer({ min: 0, max: 3 }), hi: fc.integer({ min: 1, max: 4 }) })
-    .map(({ lo, hi }) => ({ type: 'integer', minimum: -(10 ** lo - 1), maximum: 10 ** hi - 1 })),
-  fc.constant({ type: 'boolean' }),
-  fc.constant({ type: 'null' }),
-  fc
-    .uniqueArray(fc.oneof(fc.stringMatching(/^[a-z ]{1,6}$/), fc.integer({ min: -99, max: 99 })), { minLength: 1, maxLength: 4 })
-    .map((e) => ({ enum: e })),
-);
-
-const schemaArb: fc.Arbitrary<JsonSchema> = fc.letrec<{ node: JsonSchema; object: JsonSchema; array: JsonSchema }>((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('object'), tie('array')),
-  object: fc.uniqueArray(fc.tuple(name, tie('node'), fc.boolean()), { minLength: 1, maxLength: 4, selector: ([k]) => k }).map((props) => ({
-    type: 'object',
-    properties: Object.fromEntries(props.map(([k, s]) => [k, s])),
-    required: props.filter(([, , req]) => req).map(([k]) => k),
-    additionalProperties: false,
-  })),
-  array: fc
-    .tuple(tie('node'), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }))
-    .map(([items, min, extra]) => ({ type: 'array', items, minItems: min, maxItems: min + extra })),
-})).object;
+import { randomSchema } from '../testing/random-schemas.js';
 
 let engines: CreatedEngine[] = [];
 
@@ -79,7 +51,7 @@ describe('constrained decoding (xgrammar masks in the sampler)', () => {
   it('every completion under a random schema parses and validates (random-weight models, greedy and sampled)', async () => {
     let completions = 0;
     await fc.assert(
-      fc.asyncProperty(schemaArb, fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 1e9 }), async (schema, which, seed) => {
+      fc.asyncProperty(randomSchema, fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 1e9 }), async (schema, which, seed) => {
         const e = engines[which]!;
         const validator = new Validator(schema as Schema, '2020-12', false);
         for (const temperature of [0, 1]) {

@@ -6,11 +6,13 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { Validator, type Schema } from '@cfworker/json-schema';
+import fc from 'fast-check';
 import OpenAI from 'openai';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_ID } from '../../edge-runtime/index.js';
+import { randomSchema } from '../../edge-runtime/testing/random-schemas.js';
 import type { EdgeUpstream } from '../../gateway/upstreams/edge/edge-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -106,6 +108,39 @@ describe('tools and structured output on the edge', () => {
     expect(finish).toBe('tool_calls');
     expect(valid(weather, JSON.parse(args))).toBe(true);
   }, 120_000);
+
+  it('property: for random tool schemas, forced tool calls (required / named, streamed or not) have valid arguments', async () => {
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(randomSchema, fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 1e6 }), async (schema, named, stream, seed) => {
+        // The default model's context is 1024 byte-level tokens: the schema is rendered into the prompt.
+        fc.pre(JSON.stringify(schema).length < 360);
+        const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'f', parameters: schema } }];
+        const body = {
+          model: M,
+          messages: [{ role: 'user' as const, content: 'call f' }],
+          tools,
+          tool_choice: named ? ({ type: 'function', function: { name: 'f' } } as const) : ('required' as const),
+          max_tokens: 300,
+          seed,
+          temperature: 1,
+        };
+        let args = '';
+        if (stream) {
+          for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) {
+            for (const t of chunk.choices[0]?.delta?.tool_calls ?? []) args += t.function?.arguments ?? '';
+          }
+        } else {
+          const c = (await openai.chat.completions.create(body)).choices[0]!.message.tool_calls?.[0];
+          args = c?.type === 'function' ? c.function.arguments : '';
+        }
+        expect(valid(schema, JSON.parse(args)), `${args} against ${JSON.stringify(schema)}`).toBe(true);
+        checked++;
+      }),
+      { numRuns: 16 },
+    );
+    expect(checked).toBeGreaterThan(8);
+  }, 240_000);
 
   it('chat completions: auto gives valid tool calls or plain text, never a malformed call', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'weather', parameters: weather } }];
