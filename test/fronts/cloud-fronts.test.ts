@@ -220,6 +220,26 @@ describe('/v1/messages with the @anthropic-ai/sdk', () => {
     cloud.clearFault();
   });
 
+  it("a stream that fails part-way ends with each protocol's error event, raised by each SDK", async () => {
+    cloud.setFault({ cutAfterChunks: 1 });
+    try {
+      const r = await openai.responses.create({ model: 'm', input: 'will be cut', stream: true });
+      const seen: string[] = [];
+      const err = await (async () => {
+        for await (const e of r) seen.push(e.type);
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(seen).toContain('response.output_text.delta');
+      expect(seen).not.toContain('response.completed');
+
+      const s = anthropic.messages.stream({ model: 'm', max_tokens: 16, messages: [{ role: 'user', content: 'will be cut' }] });
+      const aerr = await s.finalMessage().catch((e: unknown) => e);
+      expect(aerr).toBeInstanceOf(Anthropic.APIError);
+    } finally {
+      cloud.clearFault();
+    }
+  });
+
   it('records say which front a request came through', async () => {
     await waitUntil(() => done.some((c) => c.front === 'messages') && done.some((c) => c.front === 'responses'), { timeoutMs: 5000 });
     expect(done.filter((c) => c.front === 'messages').every((c) => c.endpoint === 'chat.completions')).toBe(true);
