@@ -4,10 +4,15 @@
  *   JSON strings) and byte sequences that decode to U+FFFD (so the length check fails), so it is rewritten to a
  *   `pattern` of printable ASCII without quote or backslash: a subset of what the schema allows, always valid;
  * - `type: [a, b]` aborts the WASM module ("Type should be a string"), so it becomes `anyOf` of one type each;
+ * - string enums where one value extends a later one admit endless extensions: strings are sorted;
+ * - integer ranges are over-approximated by its range regex (maximum 120 admits 121..129): small ranges become enums;
  * - any other malformed keyword would also abort inside WASM, so the shape is checked here first, naming the path.
  */
 
 type Schema = Record<string, unknown>;
+
+/** Integer ranges up to this many values become an enum (exact); larger ones keep xgrammar's range. */
+const SMALL_INTEGER_RANGE = 256;
 
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'object', 'array']);
 
@@ -61,6 +66,25 @@ export function prepareSchema(schema: Schema, path = 'schema'): Schema {
   if (out['enum'] !== undefined && !(Array.isArray(out['enum']) && out['enum'].length > 0)) fail(`${path}.enum`, 'must be a non-empty list');
   for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems']) {
     if (out[k] !== undefined && typeof out[k] !== 'number') fail(`${path}.${k}`, 'must be a number');
+  }
+  // After one enum string that extends another listed after it ("xa" before "x"), xgrammar keeps allowing the
+  // longer one's characters ("xaa..."); listed shortest-prefix first it is exact. Enum order has no meaning in JSON
+  // Schema, so strings are sorted (a prefix sorts before its extensions).
+  if (Array.isArray(out['enum'])) {
+    const values = out['enum'] as unknown[];
+    const strings = values.filter((v): v is string => typeof v === 'string').sort();
+    out['enum'] = [...strings, ...values.filter((v) => typeof v !== 'string')];
+  }
+  // xgrammar's range regex over-approximates some bounds (maximum 120 also admits 121..129); a small range is
+  // written out as the exact list of its integers instead.
+  if (type === 'integer' && out['enum'] === undefined && typeof out['minimum'] === 'number' && typeof out['maximum'] === 'number') {
+    const lo = Math.ceil(out['minimum']);
+    const hi = Math.floor(out['maximum']);
+    if (hi >= lo && hi - lo < SMALL_INTEGER_RANGE) {
+      out['enum'] = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+      delete out['minimum'];
+      delete out['maximum'];
+    }
   }
   if (
     type === 'string' &&
