@@ -9,6 +9,8 @@ import type { EngineHandle } from './worker/engine-handle.js';
 
 export type { EngineHandle } from './worker/engine-handle.js';
 export type {
+  ChatTool,
+  ChatTurn,
   EngineErrorReason,
   EngineLoadReport,
   EngineRequest,
@@ -16,6 +18,7 @@ export type {
   EngineStats,
   FinishReason,
   FromEngine,
+  OutputConstraint,
   TokenLogprob,
 } from './engine/protocol.js';
 export { ENGINE_DEFAULTS, type EngineOptionsInput } from './engine/engine-options.js';

@@ -10,6 +10,9 @@ import { buildServices, type GatewayDeps, type GatewayEnv } from './services.js'
 import { adminRoutes } from './routes/admin.js';
 import { explainRoutes } from './routes/explain.js';
 import { inferenceRoutes } from './routes/inference.js';
+import { messagesRoutes } from './routes/messages.js';
+import { responsesRoutes } from './routes/responses.js';
+import { anthropicErrorResponse } from './fronts/messages-response.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { operatorRoutes } from './routes/operator.js';
@@ -58,7 +61,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       services.auth.enabled &&
       (path.startsWith('/v1/') || path.startsWith('/admin') || (path === '/metrics' && config.server.metrics_auth)) // /dashboard: routes/operator.ts (cookie sessions)
     ) {
-      ctx.principal = await services.auth.authenticate(c.req.header('authorization'));
+      // Anthropic's clients present their key as x-api-key; it is checked exactly like a Bearer key.
+      const apiKey = c.req.header('x-api-key');
+      ctx.principal = await services.auth.authenticate(c.req.header('authorization') ?? (apiKey ? `Bearer ${apiKey}` : undefined));
       if (!path.startsWith('/v1/') && ctx.principal.role !== 'admin') {
         throw new GatewayError('This endpoint needs an admin key.', { status: 403, code: 'admin_required' });
       }
@@ -83,6 +88,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
       ctx.errorCode = e.code;
       if (ctx.model || ctx.recorded) services.complete(ctx);
     }
+    // Anthropic's clients read Anthropic-shaped errors (their SDK raises its own error classes from them).
+    if (c.req.path.startsWith('/v1/messages')) return anthropicErrorResponse(e, ctx?.headers);
     return e.toResponse(ctx?.headers);
   });
 
@@ -91,6 +98,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono<Ga
   healthRoutes(app, services);
   modelRoutes(app, services);
   inferenceRoutes(app, services);
+  responsesRoutes(app, services);
+  messagesRoutes(app, services);
   operatorRoutes(app, services);
   adminRoutes(app, services);
   explainRoutes(app, services);

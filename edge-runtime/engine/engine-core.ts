@@ -4,7 +4,7 @@
  */
 import type { EngineLoadReport, EngineRequest, EngineStats, FinishReason, FromEngine } from './protocol.js';
 import type { PagedModelRunner } from './model-runner.js';
-import type { SamplerPort, TokenizerPort } from './ports.js';
+import type { GrammarPort, SamplerPort, TokenMatcher, TokenizerPort } from './ports.js';
 import { RequestState, type ChoiceState } from './request-state.js';
 import { Scheduler, type SchedulerLimits } from '../scheduler/scheduler.js';
 import { Sequence } from '../scheduler/sequence.js';
@@ -23,6 +23,8 @@ export interface EngineCoreOptions {
   now?: () => number;
   /** Reported in stats as-is. */
   load?: EngineLoadReport;
+  /** Constrained decoding (response_format, forced tool calls); requests with a constraint are refused without it. */
+  grammar?: GrammarPort;
 }
 
 export interface KvStatsSource {
@@ -43,6 +45,8 @@ export class EngineCore {
   private lastStepEndedAt = 0;
   /** EMA of generated / max tokens over finished sequences: how much of max_tokens requests really use. */
   private outputRatioEma = 1;
+  /** Admissions waiting for their grammar to compile; the loop keeps stepping (and awaits them) until they land. */
+  private readonly compiling = new Map<string, Promise<void>>();
 
   constructor(
     private readonly runner: PagedModelRunner,
@@ -57,15 +61,48 @@ export class EngineCore {
   }
 
   hasWork(): boolean {
-    return this.scheduler.hasWork();
+    return this.scheduler.hasWork() || this.compiling.size > 0;
   }
 
   submit(req: EngineRequest, emit: (m: FromEngine) => void): void {
+    const constraint = req.constraint;
+    if (!constraint) return this.admit(req, emit, []);
+    const grammar = this.opts.grammar;
+    if (!grammar) {
+      emit({ type: 'error', id: req.id, reason: 'invalid_value', param: 'response_format', message: 'This engine has no grammar support.' });
+      return;
+    }
+    // One matcher per choice; compiling is async (cached per schema), so admission happens when it is done.
+    const pending = Promise.all(Array.from({ length: req.n }, () => grammar.matcher(constraint))).then(
+      (matchers) => {
+        this.compiling.delete(req.id);
+        if (this.cancelledEarly.delete(req.id)) return matchers.forEach((m) => m.dispose());
+        this.admit(req, emit, matchers);
+      },
+      (err: unknown) => {
+        this.compiling.delete(req.id);
+        this.cancelledEarly.delete(req.id);
+        emit({
+          type: 'error',
+          id: req.id,
+          reason: 'invalid_value',
+          param: 'response_format',
+          message: err instanceof Error ? err.message : String(err),
+        });
+      },
+    );
+    this.compiling.set(req.id, pending);
+  }
+
+  private readonly cancelledEarly = new Set<string>();
+
+  private admit(req: EngineRequest, emit: (m: FromEngine) => void, matchers: TokenMatcher[]): void {
+    const release = () => matchers.forEach((m) => m.dispose());
     let prompt: number[];
     try {
       prompt =
         req.input.kind === 'chat'
-          ? this.tokenizer.encodeChat(req.input.messages)
+          ? this.tokenizer.encodeChat(req.input.messages, req.input.tools)
           : req.input.kind === 'text'
             ? this.tokenizer.encodeText(req.input.prompt)
             : req.input.ids;
@@ -76,6 +113,7 @@ export class EngineCore {
         reason: 'invalid_prompt',
         message: `Could not prepare the prompt: ${err instanceof Error ? err.message : String(err)}`,
       });
+      release();
       return;
     }
     if (req.input.kind === 'tokens' && prompt.some((t) => t < 0 || t >= this.tokenizer.vocabSize)) {
@@ -86,10 +124,12 @@ export class EngineCore {
         param: 'prompt',
         message: `Token ids must be in [0, ${this.tokenizer.vocabSize}).`,
       });
+      release();
       return;
     }
     if (prompt.length === 0) {
       emit({ type: 'error', id: req.id, reason: 'invalid_value', param: 'prompt', message: 'The prompt is empty.' });
+      release();
       return;
     }
     const limit = Math.min(this.opts.maxContext, this.poolTokens);
@@ -106,10 +146,12 @@ export class EngineCore {
         param: 'messages',
         message: `${which}. However, you requested ${prompt.length + wanted} tokens (${prompt.length} in the prompt, ${wanted} for the completion). Please reduce the prompt or max_tokens.`,
       });
+      release();
       return;
     }
     const maxTokens = req.maxTokens ?? limit - prompt.length;
     const state = new RequestState(req, prompt, maxTokens, emit);
+    state.matchers = matchers;
     this.requests.set(req.id, state);
     const seq = new Sequence(`${req.id}/0`, req.id, 0, prompt, this.now(), req.deadline);
     this.addChoice(state, seq, 0);
@@ -121,12 +163,17 @@ export class EngineCore {
   cancel(id: string): void {
     const state = this.requests.get(id);
     if (state) state.cancelled = true;
+    else if (this.compiling.has(id)) this.cancelledEarly.add(id);
   }
 
   /** Runs one iteration. Returns false when there was nothing to do. */
   async step(): Promise<boolean> {
     this.reap();
-    if (!this.scheduler.hasWork()) return false;
+    if (!this.scheduler.hasWork()) {
+      if (this.compiling.size === 0) return false;
+      await Promise.race(this.compiling.values());
+      return true;
+    }
     const began = this.now();
     const plan = this.scheduler.schedule();
     for (const c of plan.copies) this.runner.copyBlock(c.src, c.dst);
@@ -146,7 +193,8 @@ export class EngineCore {
         this.kv.commit(s.id, [s.tokens[s.computed]!]);
         s.computed++;
       }
-      for (let i = 0; i < seqs.length; i++) this.onLogits(seqs[i]!, rows[i]!);
+      const masks = await Promise.all(seqs.map((s) => this.maskFor(s)));
+      for (let i = 0; i < seqs.length; i++) this.onLogits(seqs[i]!, rows[i]!, masks[i]);
     }
     for (const chunk of plan.prefill) {
       const s = chunk.seq;
@@ -155,7 +203,7 @@ export class EngineCore {
       const [row] = await this.runner.forward([{ tokens, startPos: chunk.start, blockTable: this.kv.blockTable(s.id) }]);
       this.kv.commit(s.id, tokens);
       s.computed = chunk.end;
-      if (chunk.last) this.onLogits(s, row!);
+      if (chunk.last) this.onLogits(s, row!, await this.maskFor(s));
     }
     const ended = this.now();
     // Back-to-back steps: the period (step plus the loop's message handling in between) is what a queued request
@@ -210,6 +258,13 @@ export class EngineCore {
     };
   }
 
+  /** The grammar's mask for a sequence's next token (undefined when the request is unconstrained). */
+  private async maskFor(seq: Sequence): Promise<Int32Array | undefined> {
+    const owner = this.bySeq.get(seq);
+    const matcher = owner?.state.choices[owner.choice]?.matcher;
+    return matcher && !matcher.isTerminated() ? matcher.nextMask() : undefined;
+  }
+
   private addChoice(state: RequestState, seq: Sequence, index: number): ChoiceState {
     const choice: ChoiceState = {
       seq,
@@ -218,13 +273,14 @@ export class EngineCore {
       rng: this.sampler.rng(state.req.sampling.seed, index),
       finished: false,
       pendingLogprobs: [],
+      matcher: state.matchers[index],
     };
     state.choices[index] = choice;
     this.bySeq.set(seq, { state, choice: index });
     return choice;
   }
 
-  private onLogits(seq: Sequence, logits: Float32Array): void {
+  private onLogits(seq: Sequence, logits: Float32Array, mask?: Int32Array): void {
     const owner = this.bySeq.get(seq);
     if (!owner) return;
     const { state } = owner;
@@ -234,13 +290,14 @@ export class EngineCore {
         const child = new Sequence(`${state.req.id}/${i}`, state.req.id, i, seq.tokens, seq.arrival, seq.deadline);
         this.addChoice(state, child, i);
         this.scheduler.addFork(seq, child);
-        this.sampleInto(state, i, logits);
+        // Every choice's matcher is at the grammar's start, so the first choice's mask is theirs too.
+        this.sampleInto(state, i, logits, mask);
       }
     }
-    this.sampleInto(state, owner.choice, logits);
+    this.sampleInto(state, owner.choice, logits, mask);
   }
 
-  private sampleInto(state: RequestState, index: number, logits: Float32Array): void {
+  private sampleInto(state: RequestState, index: number, logits: Float32Array, mask?: Int32Array): void {
     const choice = state.choices[index]!;
     if (choice.finished || state.cancelled) return;
     const seq = choice.seq;
@@ -249,7 +306,10 @@ export class EngineCore {
       outputCounts: choice.counts,
       rng: choice.rng,
       topLogprobs: state.req.logprobs,
+      allowed: mask,
     });
+    // The grammar advances with the sampled token; once it is complete only EOS is allowed, which ends the choice.
+    const grammarDone = choice.matcher !== undefined && (!choice.matcher.accept(r.token) || choice.matcher.isTerminated());
     const now = this.now();
     seq.firstTokenAt ??= now;
     seq.tokens.push(r.token);
@@ -269,7 +329,7 @@ export class EngineCore {
       });
     }
     let reason: FinishReason | undefined;
-    if (isEos || out.stopped) reason = 'stop';
+    if (isEos || out.stopped || grammarDone) reason = 'stop';
     else if (seq.generated >= state.maxTokens) reason = 'length';
     if (reason) {
       this.finishChoice(state, index, reason, out.text + (out.stopped ? '' : choice.sink.flush()));
@@ -288,6 +348,7 @@ export class EngineCore {
     if (reason === 'stop' || reason === 'length') {
       this.outputRatioEma = 0.9 * this.outputRatioEma + 0.1 * Math.min(1, choice.seq.generated / Math.max(1, state.maxTokens));
     }
+    choice.matcher?.dispose();
     this.scheduler.remove(choice.seq);
     this.bySeq.delete(choice.seq);
     const logprobs = choice.pendingLogprobs.length > 0 ? choice.pendingLogprobs.splice(0) : undefined;
@@ -313,6 +374,7 @@ export class EngineCore {
           this.scheduler.remove(c.seq);
           this.bySeq.delete(c.seq);
         }
+        state.matchers.forEach((m) => m.dispose());
         this.requests.delete(state.req.id);
         continue;
       }

@@ -1,11 +1,11 @@
 /** What the engine core needs from the tokenizer and the sampler; adapters bind the concrete rooms to these. */
-import type { EngineSampling } from './protocol.js';
+import type { ChatTool, ChatTurn, EngineSampling } from './protocol.js';
 import type { TextSink } from './request-state.js';
 
 export interface TokenizerPort {
   readonly eosIds: readonly number[];
-  /** Renders chat messages with the model's chat template, generation prompt appended, and encodes them. */
-  encodeChat(messages: ReadonlyArray<{ role: string; content: string }>): number[];
+  /** Renders chat messages (and tools) with the model's chat template, generation prompt appended, and encodes them. */
+  encodeChat(messages: readonly ChatTurn[], tools?: readonly ChatTool[]): number[];
   /** Encodes a raw completion prompt (adding BOS where the tokenizer config says so). */
   encodeText(text: string): number[];
   /** A fresh detokenizer + stop-string matcher for one choice. */
@@ -28,6 +28,15 @@ export interface SamplerPort {
   sample(
     logits: Float32Array,
     p: EngineSampling,
-    ctx: { promptTokens: readonly number[]; outputCounts: Map<number, number>; rng: () => number; topLogprobs: number | undefined },
+    ctx: {
+      promptTokens: readonly number[];
+      outputCounts: Map<number, number>;
+      rng: () => number;
+      topLogprobs: number | undefined;
+      /** Bitmask of allowed tokens (bit i of word i>>5), from a grammar; absent = every token allowed. */
+      allowed?: Int32Array;
+    },
   ): SampleResult;
 }
+
+export type { GrammarPort, TokenMatcher } from './grammar-port.js';

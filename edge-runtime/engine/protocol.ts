@@ -12,10 +12,34 @@ export interface EngineSampling {
   logitBias?: Record<string, number>;
 }
 
+/** What a request may ask the engine to enforce on its output (the sampler masks every token the grammar forbids). */
+export type OutputConstraint =
+  /** Any JSON object (OpenAI's json_object mode). */
+  | { kind: 'json_object' }
+  /** JSON valid against a JSON Schema (given as JSON text, structured-clone friendly). */
+  | { kind: 'json_schema'; schema: string };
+
+/** A chat turn as chat templates read it; tool calls and tool results ride along for templates that render them. */
+export interface ChatTurn {
+  role: string;
+  content: string;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+  name?: string;
+}
+
+/** A function tool as chat templates expect it (the OpenAI shape, as Hugging Face templates read `tools`). */
+export interface ChatTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters: Record<string, unknown> };
+}
+
 export interface EngineRequest {
   id: string;
-  /** Chat messages (rendered with the model's chat template in the worker) or a raw prompt. */
-  input: { kind: 'chat'; messages: Array<{ role: string; content: string }> } | { kind: 'text'; prompt: string } | { kind: 'tokens'; ids: number[] };
+  /** Chat messages (rendered with the model's chat template in the worker, tools included) or a raw prompt. */
+  input: { kind: 'chat'; messages: ChatTurn[]; tools?: ChatTool[] } | { kind: 'text'; prompt: string } | { kind: 'tokens'; ids: number[] };
+  /** Output the sampler must keep to (constrained decoding); absent = free text. */
+  constraint?: OutputConstraint;
   sampling: EngineSampling;
   /** null: up to the context limit. */
   maxTokens: number | null;

@@ -1,6 +1,7 @@
 /** Per-request bookkeeping inside the engine: its sequences (one per choice), and how text leaves them. */
 import type { EngineRequest, FromEngine, TokenLogprob } from './protocol.js';
 import type { Sequence } from '../scheduler/sequence.js';
+import type { TokenMatcher } from './grammar-port.js';
 
 /** Per choice: turns token ids into safe text (whole UTF-8 characters, stop strings withheld). */
 export interface TextSink {
@@ -18,6 +19,8 @@ export interface ChoiceState {
   rng: () => number;
   finished: boolean;
   pendingLogprobs: TokenLogprob[];
+  /** The grammar this choice's tokens must keep to (constrained decoding), with the mask for its next token. */
+  matcher?: TokenMatcher;
 }
 
 export class RequestState {
@@ -25,6 +28,8 @@ export class RequestState {
   cancelled = false;
   completionTokens = 0;
   finishedChoices = 0;
+  /** One grammar matcher per choice, made at admission when the request has an output constraint. */
+  matchers: TokenMatcher[] = [];
 
   constructor(
     readonly req: EngineRequest,

@@ -70,4 +70,32 @@ describe('sampler', () => {
     expect(mass).toBeLessThanOrEqual(1 + 1e-6);
     expect(mass).toBeGreaterThan(0.9);
   });
+
+  it('a grammar mask leaves only allowed tokens, whatever the sampling settings', () => {
+    // Allow tokens 0, 4 and 7 only (bits 0, 4, 7 of word 0): the unmasked favourites 1 and 3 must never come out.
+    const allowed = Int32Array.from([(1 << 0) | (1 << 4) | (1 << 7)]);
+    const settings: EngineSampling[] = [
+      { ...base, temperature: 0 },
+      base,
+      { ...base, temperature: 2, topK: 5 },
+      { ...base, topP: 0.5 },
+      { ...base, minP: 0.5, repetitionPenalty: 1.5 },
+    ];
+    for (const p of settings) {
+      const rng = s.rng(3, 0);
+      const seen = new Set<number>();
+      for (let i = 0; i < 200; i++) {
+        const r = s.sample(logits, p, { promptTokens: [1, 3], outputCounts: new Map(), rng, topLogprobs: 2, allowed });
+        seen.add(r.token);
+        expect(Number.isFinite(r.logprob)).toBe(true);
+      }
+      for (const t of seen) expect([0, 4, 7]).toContain(t);
+    }
+    const greedy = s.sample(
+      logits,
+      { ...base, temperature: 0 },
+      { promptTokens: [], outputCounts: new Map(), rng: () => 0.5, topLogprobs: undefined, allowed },
+    );
+    expect(greedy.token).toBe(0);
+  });
 });

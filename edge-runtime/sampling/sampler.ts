@@ -19,12 +19,20 @@ export class Sampler implements SamplerPort {
   sample(
     logits: Float32Array,
     p: EngineSampling,
-    ctx: { promptTokens: readonly number[]; outputCounts: Map<number, number>; rng: () => number; topLogprobs: number | undefined },
+    ctx: {
+      promptTokens: readonly number[];
+      outputCounts: Map<number, number>;
+      rng: () => number;
+      topLogprobs: number | undefined;
+      allowed?: Int32Array;
+    },
   ): SampleResult {
     const V = logits.length;
     if (this.scratch.length !== V) this.scratch = new Float32Array(V);
     const x = this.scratch;
     x.set(logits);
+    // Constrained decoding: tokens the grammar forbids get no probability at all (before penalties, so nothing revives them).
+    if (ctx.allowed) applyMask(x, ctx.allowed);
     if (p.logitBias)
       for (const [tok, b] of Object.entries(p.logitBias)) {
         const i = Number(tok);
@@ -105,12 +113,27 @@ export class Sampler implements SamplerPort {
     let mass = 0;
     for (let k = 0; k < n; k++) mass += probs[k]!;
     let acc = r * mass;
+    let lastPositive = 0;
     for (let k = 0; k < n; k++) {
       acc -= probs[k]!;
       if (acc <= 0) return cands[k]!;
+      if (probs[k]! > 0) lastPositive = k;
     }
-    return cands[n - 1]!;
+    // Rounding left a sliver: the last token with any probability (never one a grammar masked out).
+    return cands[lastPositive]!;
   }
+}
+
+/** Sets every logit whose bit is clear in the bitmask (bit i of word i>>5) to -Infinity. */
+export function applyMask(x: Float32Array, allowed: Int32Array): void {
+  for (let w = 0; w < allowed.length; w++) {
+    const bits = allowed[w]!;
+    if (bits === -1) continue;
+    const base = w << 5;
+    for (let b = 0; b < 32 && base + b < x.length; b++) if (((bits >>> b) & 1) === 0) x[base + b] = -Infinity;
+  }
+  // Ids past the mask's width (a model wider than the grammar's vocabulary) are never allowed.
+  for (let i = allowed.length << 5; i < x.length; i++) x[i] = -Infinity;
 }
 
 /** Indices of the n largest values, descending (ties: lower id first); O(V log n). */

@@ -5,6 +5,8 @@ import type { TokenizerPort } from '../engine/ports.js';
 import type { TextSink } from '../engine/request-state.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
 import { StopMatcher } from './stop-matcher.js';
+import type { ChatTool, ChatTurn } from '../engine/protocol.js';
+import { templateReadsTools, withToolsInText } from './tool-prompt.js';
 
 export interface TokenizerConfig {
   chat_template?: string;
@@ -47,14 +49,20 @@ export class TextTokenizer implements TokenizerPort {
     return this.tok.decode(ids, { skip_special_tokens: true });
   }
 
-  renderChat(messages: ReadonlyArray<{ role: string; content: string }>): string {
+  renderChat(messages: readonly ChatTurn[], tools?: readonly ChatTool[]): string {
     if (!this.template) throw new Error('the model has no chat_template in tokenizer_config.json; use /v1/completions');
-    return this.template.render({ messages, add_generation_prompt: true, bos_token: this.bos ?? '', eos_token: this.eos ?? '' });
+    const special = { add_generation_prompt: true, bos_token: this.bos ?? '', eos_token: this.eos ?? '' };
+    const hasTools = (tools && tools.length > 0) || messages.some((m) => m.tool_calls || m.role === 'tool');
+    // Templates that know tools (Qwen, Llama 3.1, Hermes...) get them as Hugging Face passes them; others get the
+    // tools and calls written into the messages in the Hermes format the edge parses back.
+    if (!hasTools || templateReadsTools(this.config.chat_template ?? ''))
+      return this.template.render({ messages: messages as unknown as Record<string, unknown>[], tools: tools ? [...tools] : undefined, ...special });
+    return this.template.render({ messages: withToolsInText(messages, tools ?? []) as unknown as Record<string, unknown>[], ...special });
   }
 
-  encodeChat(messages: ReadonlyArray<{ role: string; content: string }>): number[] {
+  encodeChat(messages: readonly ChatTurn[], tools?: readonly ChatTool[]): number[] {
     // The template writes BOS itself where the model wants it.
-    return this.encode(this.renderChat(messages), false);
+    return this.encode(this.renderChat(messages, tools), false);
   }
 
   encodeText(text: string): number[] {

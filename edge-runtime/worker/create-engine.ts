@@ -9,6 +9,8 @@ import { EngineCore } from '../engine/engine-core.js';
 import type { EngineOptions } from '../engine/engine-options.js';
 import type { EngineLoadReport } from '../engine/protocol.js';
 import { PagedModelRunner } from '../engine/model-runner.js';
+import { XGrammarConstraints } from '../grammar/xgrammar-constraints.js';
+import { tokenVocabulary } from '../grammar/token-vocabulary.js';
 
 export interface CreatedEngine {
   core: EngineCore;
@@ -74,6 +76,8 @@ export async function createEngine(
     maxContext: spec.maxContext,
     limits: { maxNumSeqs: opts.maxNumSeqs, maxBatchedTokens: opts.maxBatchedTokens },
     load,
+    // xgrammar starts lazily, on the first request that asks for constrained output.
+    grammar: new XGrammarConstraints(tokenVocabulary(spec.tokenizerJson, spec.vocab), spec.vocab, tokenizer.eosIds),
   });
   return { core, runner, kv, tokenizer, maxContext: spec.maxContext, load };
 }

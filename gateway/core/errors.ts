@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   model_not_found: 'no upstream serves the model',
   unknown_url: 'no such path',
   not_found: 'no such file or batch for this tenant',
+  response_not_found: 'previous_response_id names no stored response (expired, never stored, or another tenant)',
   method_not_allowed: 'wrong method for the path',
   request_too_large: 'body over server.body_limit_bytes',
   unsupported_media_type: 'content-type is not JSON',

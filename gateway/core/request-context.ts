@@ -8,6 +8,8 @@ export interface RequestContext {
   endpoint: Endpoint;
   /** An inference path: the request is recorded and counted whatever happens, rejections included. */
   recorded?: boolean;
+  /** Which protocol the client spoke: chat (the OpenAI endpoints), responses (/v1/responses) or messages (/v1/messages). */
+  front?: 'chat' | 'responses' | 'messages';
   model: string;
   stream: boolean;
   principal: Principal;

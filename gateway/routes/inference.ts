@@ -19,6 +19,14 @@ import { unmask } from '../policy/detectors.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
+import type { Front } from '../fronts/front.js';
+
+/** The chat-completions face: answers go out exactly as the destinations gave them. */
+const CHAT_FRONT: Front = {
+  name: 'chat',
+  json: async (body, ctx) => jsonResponse(body, 200, ctx.headers),
+  stream: sseResponse,
+};
 
 const MAX_RECORDED_MODEL_CHARS = 256;
 
@@ -43,6 +51,19 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
   // and records and log lines must not grow with it (routing uses request.model).
   if (typeof json['model'] === 'string') ctx.model = json['model'].slice(0, MAX_RECORDED_MODEL_CHARS);
   const request = parseInferenceRequest(endpoint, json, bytes, s.config.server.limits);
+  return serveInference(c, s, request, CHAT_FRONT);
+}
+
+/**
+ * Admit, decide, cache, dispatch and respond for one parsed request. Other fronts (/v1/responses, /v1/messages)
+ * translate their bodies to chat completions and come through here, so policies, limits, budgets, cache and records
+ * apply identically; `front` turns the chat answer back into the client's protocol.
+ */
+export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices, request: InferenceRequest, front: Front): Promise<Response> {
+  const ctx = c.get('ctx');
+  const endpoint = request.endpoint;
+  ctx.endpoint = endpoint;
+  ctx.front = front.name;
   ctx.model = request.model.slice(0, MAX_RECORDED_MODEL_CHARS);
   ctx.stream = request.stream;
   await admit(s, ctx, request);
@@ -61,7 +82,7 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
     const hit = await s.cache?.get(key);
     if (hit) {
       detach();
-      return answerFromCache(s, ctx, request, decision, hit);
+      return answerFromCache(s, ctx, request, decision, hit, front);
     }
   }
   ctx.headers['x-switchyard-cache'] = ctx.cache;
@@ -80,9 +101,9 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
     ctx.usage = result.usage;
     ctx.ttftMs = Date.now() - ctx.startedAt;
     s.complete(ctx);
-    return jsonResponse(body, 200, ctx.headers);
+    return front.json(body, ctx);
   }
-  return sseResponse(result.events, ctx, {
+  return front.stream(result.events, ctx, {
     clientWantsUsage: request.wantsStreamUsage,
     abort: () => abort.abort(new Error('client disconnected')),
     onEnd: ({ cancelled }) => {
@@ -96,7 +117,14 @@ async function handle(c: Context<GatewayEnv>, s: GatewayServices, endpoint: Endp
   });
 }
 
-function answerFromCache(s: GatewayServices, ctx: RequestContext, request: InferenceRequest, decision: Decision, stored: JsonObject): Response {
+async function answerFromCache(
+  s: GatewayServices,
+  ctx: RequestContext,
+  request: InferenceRequest,
+  decision: Decision,
+  stored: JsonObject,
+  front: Front,
+): Promise<Response> {
   const { answer: hit, origin } = splitOrigin(stored);
   ctx.cache = 'hit';
   ctx.cachedFrom = origin;
@@ -105,9 +133,9 @@ function answerFromCache(s: GatewayServices, ctx: RequestContext, request: Infer
   ctx.ttftMs = Date.now() - ctx.startedAt;
   if (!ctx.stream) {
     s.complete(ctx);
-    return jsonResponse(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, 200, ctx.headers);
+    return front.json(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, ctx);
   }
-  return sseResponse(toAsync(replayAsChunks(hit)), ctx, {
+  return front.stream(toAsync(replayAsChunks(hit)), ctx, {
     clientWantsUsage: request.wantsStreamUsage,
     abort: () => undefined,
     onEnd: () => s.complete(ctx),

@@ -37,6 +37,8 @@ export interface RecordedRequest {
 export interface FakeOpenAIOptions {
   /** Fixed reply text; default `echo: <last user message>`. */
   reply?: string;
+  /** Arguments (JSON text) of the tool call the fake makes when a chat request offers tools; default '{}'. */
+  toolArguments?: string;
   /** Stream chunks per reply (content split into this many pieces). */
   chunks?: number;
   /** Keep a record of requests (default true; benches turn it off). */
@@ -70,6 +72,8 @@ const MAX_RECORDS = 10_000;
 function lastUserText(body: Record<string, unknown>): string {
   const msgs = body['messages'];
   if (Array.isArray(msgs)) {
+    const last = msgs[msgs.length - 1] as { role?: string; content?: unknown } | undefined;
+    if (last?.role === 'tool') return `tool said ${String(last.content)}`;
     for (let i = msgs.length - 1; i >= 0; i--) {
       const m = msgs[i] as { role?: string; content?: unknown };
       if (m?.role === 'user') return typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
@@ -77,6 +81,26 @@ function lastUserText(body: Record<string, unknown>): string {
   }
   const p = body['prompt'];
   return typeof p === 'string' ? p : JSON.stringify(p ?? '');
+}
+
+/**
+ * The tool call the fake answers with when a chat request offers tools and the last message is not a tool result:
+ * the named tool (tool_choice), else the first one. After a tool result it answers in text, echoing that result.
+ */
+function toolCallFor(
+  body: Record<string, unknown>,
+  args: string,
+  id: string,
+): { id: string; type: 'function'; function: { name: string; arguments: string } } | undefined {
+  const tools = body['tools'];
+  if (!Array.isArray(tools) || tools.length === 0 || body['tool_choice'] === 'none') return undefined;
+  const msgs = body['messages'];
+  const last = Array.isArray(msgs) ? (msgs[msgs.length - 1] as { role?: string } | undefined) : undefined;
+  if (last?.role === 'tool') return undefined;
+  const choice = body['tool_choice'] as { function?: { name?: string } } | undefined;
+  const first = tools[0] as { function?: { name?: string } };
+  const name = choice?.function?.name ?? first.function?.name ?? 'tool';
+  return { id: `call_${id}`, type: 'function', function: { name, arguments: args } };
 }
 
 /** Deterministic token count: words, at least one. */
@@ -195,6 +219,45 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     const input = lastUserText(body);
     const text = opts.reply ?? `echo: ${input}`;
+    const call = chat ? toolCallFor(body, opts.toolArguments ?? '{}', id) : undefined;
+    if (call) {
+      const u = { prompt_tokens: countTokens(input), completion_tokens: 5, total_tokens: countTokens(input) + 5 };
+      if (body['stream'] !== true) {
+        const message = { role: 'assistant', content: null, refusal: null, tool_calls: [call] };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id,
+            object: 'chat.completion',
+            created,
+            model,
+            choices: [{ index: 0, message, logprobs: null, finish_reason: 'tool_calls' }],
+            usage: u,
+          }),
+        );
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const base = { id, object: 'chat.completion.chunk', created, model };
+      const args = call.function.arguments;
+      const half = Math.floor(args.length / 2);
+      const deltas = [
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
+        },
+        { tool_calls: [{ index: 0, function: { arguments: args.slice(0, half) } }] },
+        { tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] },
+      ];
+      for (const delta of deltas)
+        res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'tool_calls' }] })}\n\n`);
+      const so = body['stream_options'] as { include_usage?: boolean } | undefined;
+      if (so?.include_usage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: u })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     const usage = { prompt_tokens: countTokens(input), completion_tokens: countTokens(text), total_tokens: countTokens(input) + countTokens(text) };
     if (body['stream'] !== true) {
       const choice = chat

@@ -3,7 +3,8 @@ import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult, UpstreamStatus } from '../../core/upstream.js';
 import type { EngineErrorReason, EngineHandle, EngineStats, FromEngine } from '../../../edge-runtime/index.js';
-import { toEngineRequest } from './openai-to-engine.js';
+import { toEngineCall } from './openai-to-engine.js';
+import { ToolOutput, type ToolPlan } from './edge-tools.js';
 import { EventQueue } from './event-queue.js';
 import { abortError, onAbort } from '../../core/abort.js';
 
@@ -94,7 +95,7 @@ export class EdgeUpstream implements Upstream {
     }
     await this.waitLoaded(call);
     const id = `${call.requestId}#${++this.seq}`;
-    const request = toEngineRequest(id, call);
+    const { request, plan } = toEngineCall(id, call);
     const queue = new EventQueue<Msg>();
     this.inFlight++;
     let closed = false;
@@ -131,10 +132,10 @@ export class EdgeUpstream implements Upstream {
     const chat = call.endpoint === 'chat.completions';
     const respId = `${chat ? 'chatcmpl' : 'cmpl'}-${id.replace(/[^A-Za-z0-9]/g, '').slice(-24)}`;
     if (call.stream) {
-      return { kind: 'stream', events: this.stream(queue, { respId, created, model, chat, n: request.n, finish, upstream: this.id }) };
+      return { kind: 'stream', events: this.stream(queue, { respId, created, model, chat, n: request.n, finish, upstream: this.id, plan }) };
     }
     try {
-      return { kind: 'json', ...(await collect(queue, { respId, created, model, chat, n: request.n, promptTokens, upstream: this.id })) };
+      return { kind: 'json', ...(await collect(queue, { respId, created, model, chat, n: request.n, promptTokens, upstream: this.id, plan })) };
     } finally {
       finish();
     }
@@ -142,11 +143,12 @@ export class EdgeUpstream implements Upstream {
 
   private async *stream(
     queue: EventQueue<Msg>,
-    o: { respId: string; created: number; model: string; chat: boolean; n: number; finish: () => void; upstream: string },
+    o: { respId: string; created: number; model: string; chat: boolean; n: number; finish: () => void; upstream: string; plan: ToolPlan },
   ): AsyncGenerator<string> {
     const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
     const base = { id: o.respId, object, created: o.created, model: o.model };
     const started = new Set<number>();
+    const outputs = new Map<number, ToolOutput>();
     let ended = false;
     try {
       for (;;) {
@@ -164,11 +166,21 @@ export class EdgeUpstream implements Upstream {
           }
           const lp = m.logprobs && m.logprobs.length > 0 ? logprobsJson(m.logprobs, o.chat) : null;
           if (o.chat) {
-            const delta: JsonObject = started.has(m.index) ? {} : { role: 'assistant' };
-            started.add(m.index);
-            if (m.text) delta['content'] = m.text;
-            if (m.type === 'delta' || m.text || !('content' in delta)) {
-              yield JSON.stringify({ ...base, choices: [{ index: m.index, delta, logprobs: lp, finish_reason: reason }] });
+            // Text goes through the choice's tool reader: content, or tool_calls deltas (forced calls, parsed calls).
+            let out = outputs.get(m.index);
+            if (!out) outputs.set(m.index, (out = new ToolOutput(o.plan)));
+            const deltas = m.text ? out.push(m.text) : [];
+            if (m.type === 'finish') deltas.push(...out.end());
+            if (deltas.length === 0 && m.type === 'finish') deltas.push({});
+            const end = m.type === 'finish' && reason === 'stop' && out.calledTools ? 'tool_calls' : reason;
+            for (const [k, d] of deltas.entries()) {
+              const delta: JsonObject = started.has(m.index) ? d : { role: 'assistant', ...d };
+              started.add(m.index);
+              const last = k === deltas.length - 1;
+              yield JSON.stringify({
+                ...base,
+                choices: [{ index: m.index, delta, logprobs: k === 0 ? lp : null, finish_reason: last ? end : null }],
+              });
             }
           } else {
             yield JSON.stringify({ ...base, choices: [{ index: m.index, text: m.text, logprobs: lp, finish_reason: reason }] });
@@ -186,6 +198,16 @@ export class EdgeUpstream implements Upstream {
       o.finish();
     }
   }
+}
+
+/** A chat choice from a choice's whole text, read for tool calls per the request's plan. */
+function chatChoice(plan: ToolPlan, text: string, index: number, reason: 'stop' | 'length', logprobs: JsonValue): JsonObject {
+  const out = new ToolOutput(plan);
+  out.push(text);
+  const m = out.message();
+  const message: JsonObject = { role: 'assistant', content: m.content, refusal: null };
+  if (m.calls.length > 0) message['tool_calls'] = m.calls as unknown as JsonValue;
+  return { index, message, logprobs, finish_reason: m.calls.length > 0 && reason === 'stop' ? 'tool_calls' : reason };
 }
 
 function finishReason(r: string): 'stop' | 'length' {
@@ -227,7 +249,7 @@ function logprobsJson(lps: NonNullable<Extract<Msg, { type: 'delta' }>['logprobs
 
 async function collect(
   queue: EventQueue<Msg>,
-  o: { respId: string; created: number; model: string; chat: boolean; n: number; promptTokens: number; upstream: string },
+  o: { respId: string; created: number; model: string; chat: boolean; n: number; promptTokens: number; upstream: string; plan: ToolPlan },
 ): Promise<{ body: JsonObject; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } }> {
   const texts = Array.from({ length: o.n }, () => '');
   const reasons: Array<'stop' | 'length'> = Array.from({ length: o.n }, () => 'stop');
@@ -258,12 +280,7 @@ async function collect(
     } else if (m.type === 'done') {
       const choices = texts.map((text, index) =>
         o.chat
-          ? {
-              index,
-              message: { role: 'assistant', content: text, refusal: null },
-              logprobs: wantLogprobs ? logprobsJson(lps[index]!, true) : null,
-              finish_reason: reasons[index]!,
-            }
+          ? chatChoice(o.plan, text, index, reasons[index]!, wantLogprobs ? logprobsJson(lps[index]!, true) : null)
           : { index, text, logprobs: wantLogprobs ? logprobsJson(lps[index]!, false) : null, finish_reason: reasons[index]! },
       );
       const body: JsonObject = {

@@ -4,7 +4,8 @@ import { GatewayError } from '../../core/errors.js';
 import { chatRequestSchema, completionRequestSchema, type ChatRequest, type CompletionRequest } from '../../core/request-schemas.js';
 import { validate } from '../../core/validate.js';
 import type { UpstreamCall } from '../../core/upstream.js';
-import type { EngineRequest } from '../../../edge-runtime/index.js';
+import type { ChatTurn, EngineRequest } from '../../../edge-runtime/index.js';
+import { toolPlan, type ToolPlan } from './edge-tools.js';
 
 /** vLLM's sampling extensions the edge honours; the OpenAI fields were validated by the gateway's own schemas. */
 const edgeExtensions = z.looseObject({
@@ -39,7 +40,29 @@ function messageText(content: unknown, i: number): string {
   throw badParam('Message content must be a string or an array of text parts.', `messages[${i}].content`);
 }
 
+/** A chat message as the template sees it: text, plus the tool calls / tool result ids that ride along. */
+function chatTurn(m: ChatRequest['messages'][number], i: number): ChatTurn {
+  const turn: ChatTurn = { role: m.role === 'developer' ? 'system' : m.role, content: messageText(m.content, i) };
+  const calls = (m as { tool_calls?: unknown }).tool_calls;
+  if (Array.isArray(calls) && calls.length > 0) {
+    turn.tool_calls = calls.map((c: { id?: unknown; function?: { name?: unknown; arguments?: unknown } }) => ({
+      id: String(c.id ?? ''),
+      type: 'function' as const,
+      function: { name: String(c.function?.name ?? ''), arguments: typeof c.function?.arguments === 'string' ? c.function.arguments : '{}' },
+    }));
+  }
+  const callId = (m as { tool_call_id?: unknown }).tool_call_id;
+  if (typeof callId === 'string') turn.tool_call_id = callId;
+  if (m.name) turn.name = m.name;
+  return turn;
+}
+
 export function toEngineRequest(id: string, call: UpstreamCall): EngineRequest {
+  return toEngineCall(id, call).request;
+}
+
+/** The engine request and the plan for tools / structured output (how the output is read back). */
+export function toEngineCall(id: string, call: UpstreamCall): { request: EngineRequest; plan: ToolPlan } {
   const b = call.body;
   // The same schemas as the gateway's routes (one set of limits), plus the edge's own extensions and capabilities.
   const ext = validate(edgeExtensions, b);
@@ -47,13 +70,11 @@ export function toEngineRequest(id: string, call: UpstreamCall): EngineRequest {
   let logprobs: number | undefined;
   let common: CompletionRequest | ChatRequest;
   let maxTokens: number | null | undefined;
+  let plan: ToolPlan = { tools: [], mode: 'free' };
   if (call.endpoint === 'chat.completions') {
     const chat = validate(chatRequestSchema, b);
-    if (Array.isArray(chat['tools']) && chat['tools'].length > 0) throw badParam('The edge model does not support tool calls.', 'tools');
-    input = {
-      kind: 'chat',
-      messages: chat.messages.map((m, i) => ({ role: m.role === 'developer' ? 'system' : m.role, content: messageText(m.content, i) })),
-    };
+    plan = toolPlan(b);
+    input = { kind: 'chat', messages: chat.messages.map(chatTurn), ...(plan.tools.length > 0 ? { tools: plan.tools } : {}) };
     if (chat.logprobs === true) logprobs = chat.top_logprobs ?? 0;
     maxTokens = chat.max_completion_tokens ?? chat.max_tokens;
     common = chat;
@@ -72,9 +93,10 @@ export function toEngineRequest(id: string, call: UpstreamCall): EngineRequest {
   const n = common.n ?? 1;
   if (n > MAX_EDGE_CHOICES) throw badParam(`The edge model serves at most ${MAX_EDGE_CHOICES} choices per request (n).`, 'n');
   const stop = common.stop == null ? [] : typeof common.stop === 'string' ? [common.stop] : common.stop;
-  return {
+  const request: EngineRequest = {
     id,
     input,
+    ...(plan.constraint ? { constraint: plan.constraint } : {}),
     sampling: {
       temperature: common.temperature ?? 1,
       topP: common.top_p ?? 1,
@@ -92,4 +114,5 @@ export function toEngineRequest(id: string, call: UpstreamCall): EngineRequest {
     logprobs,
     deadline: call.deadline,
   };
+  return { request, plan };
 }
