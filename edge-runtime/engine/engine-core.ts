@@ -301,6 +301,8 @@ export class EngineCore {
     const choice = state.choices[index]!;
     if (choice.finished || state.cancelled) return;
     const seq = choice.seq;
+    // ignore_eos / min_tokens: EOS cannot be sampled (vLLM masks it the same way), so the choice runs on.
+    if (state.req.ignoreEos === true || seq.generated < (state.req.minTokens ?? 0)) for (const eos of this.tokenizer.eosIds) logits[eos] = -Infinity;
     const r = this.sampler.sample(logits, state.req.sampling, {
       promptTokens: state.promptTokens,
       outputCounts: choice.counts,
@@ -357,10 +359,17 @@ export class EngineCore {
     if (state.finishedChoices >= state.req.n) {
       this.requests.delete(state.req.id);
       const p = state.promptTokens.length;
+      // Prompt tokens served from the prefix cache (first choice's admission), as OpenAI reports cached tokens.
+      const cached = Math.min(p, state.choices[0]?.seq.cachedTokens ?? 0);
       state.emit({
         type: 'done',
         id: state.req.id,
-        usage: { prompt_tokens: p, completion_tokens: state.completionTokens, total_tokens: p + state.completionTokens },
+        usage: {
+          prompt_tokens: p,
+          completion_tokens: state.completionTokens,
+          total_tokens: p + state.completionTokens,
+          prompt_tokens_details: { cached_tokens: cached },
+        },
       });
     }
   }

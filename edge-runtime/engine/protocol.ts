@@ -49,6 +49,10 @@ export interface EngineRequest {
   logprobs?: number;
   /** Absolute deadline (ms since epoch): a request that cannot make it is ended with finish `deadline`. */
   deadline?: number;
+  /** Keep generating past EOS up to maxTokens (fixed-length benchmarks, as vLLM's ignore_eos). */
+  ignoreEos?: boolean;
+  /** EOS is not sampled before this many tokens (vLLM's min_tokens). */
+  minTokens?: number;
 }
 
 export interface TokenLogprob {
@@ -116,6 +120,10 @@ export type FromEngine =
   | { type: 'accepted'; id: string; promptTokens: number }
   | { type: 'delta'; id: string; index: number; text: string; tokens: number; logprobs?: TokenLogprob[] }
   | { type: 'finish'; id: string; index: number; reason: FinishReason; text: string; logprobs?: TokenLogprob[] }
-  | { type: 'done'; id: string; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } }
+  | {
+      type: 'done';
+      id: string;
+      usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details?: { cached_tokens: number } };
+    }
   | { type: 'error'; id: string; reason: EngineErrorReason; message: string; param?: string }
   | { type: 'stats'; nonce: number; stats: EngineStats };

@@ -48,7 +48,9 @@ describe('edge through the gateway', () => {
     }
     expect(text).toBe(r.choices[0]!.message.content);
     expect(finish).toBe('length');
-    expect(usage).toEqual(r.usage);
+    // Same counts; only the cached-token detail differs (the second request hits the first one's prefix blocks).
+    const counts = (u: typeof r.usage | null) => ({ p: u?.prompt_tokens, c: u?.completion_tokens, t: u?.total_tokens });
+    expect(counts(usage)).toEqual(counts(r.usage));
   });
 
   it('serves /v1/completions and lists the edge model', async () => {
@@ -134,5 +136,31 @@ describe('edge through the gateway', () => {
       },
       { timeoutMs: 20_000 },
     );
+  });
+
+  it('vLLM benchmark extras: ignore_eos runs to max_tokens, min_tokens holds EOS back, cached prompt tokens are reported', async () => {
+    const eos = '258'; // the tiny model's EOS id; a +100 bias makes it the next token whenever it is allowed
+    const body = (extra: Record<string, unknown>) => ({
+      model: 'tiny-edge',
+      messages: user('count to ten'),
+      max_tokens: 24,
+      logit_bias: { [eos]: 100 },
+      ...extra,
+    });
+    const plain = await gw.client.chat.completions.create(body({}));
+    expect(plain.usage!.completion_tokens).toBeLessThanOrEqual(1); // EOS at once
+    const ignoring = await gw.client.chat.completions.create(body({ ignore_eos: true }) as never);
+    expect(ignoring.usage!.completion_tokens).toBe(24);
+    expect(ignoring.choices[0]!.finish_reason).toBe('length');
+    const atLeast = await gw.client.chat.completions.create(body({ min_tokens: 7 }) as never);
+    expect(atLeast.usage!.completion_tokens).toBe(8); // 7 held back, then EOS (counted as the 8th token)
+    expect(atLeast.choices[0]!.finish_reason).toBe('stop');
+    // The same 60-token prompt twice: the second is served from the prefix cache (whole 16-token blocks).
+    const long = 'the quick brown fox jumps over the lazy dog again and again ';
+    const first = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user(long), max_tokens: 2, temperature: 0 });
+    const again = await gw.client.chat.completions.create({ model: 'tiny-edge', messages: user(long), max_tokens: 2, temperature: 0 });
+    const cached = (u: unknown) => (u as { prompt_tokens_details?: { cached_tokens: number } }).prompt_tokens_details?.cached_tokens ?? -1;
+    expect(cached(first.usage)).toBe(0);
+    expect(cached(again.usage)).toBeGreaterThanOrEqual(16);
   });
 });

@@ -13,6 +13,8 @@ const edgeExtensions = z.looseObject({
   min_p: z.number().min(0).max(1).nullish(),
   repetition_penalty: z.number().positive().max(10).nullish(),
   logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+  ignore_eos: z.boolean().nullish(),
+  min_tokens: z.number().int().min(0).nullish(),
 });
 
 /** Choices per request the edge batches at most (each choice is a sequence in the running batch). */
@@ -113,6 +115,8 @@ export function toEngineCall(id: string, call: UpstreamCall): { request: EngineR
     n,
     logprobs,
     deadline: call.deadline,
+    ...(ext.ignore_eos ? { ignoreEos: true } : {}),
+    ...(ext.min_tokens ? { minTokens: ext.min_tokens } : {}),
   };
   return { request, plan };
 }
