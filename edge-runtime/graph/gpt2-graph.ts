@@ -3,7 +3,7 @@
  * each layer's K/V path being Concat(past, new, axis=2) so the engine can rewrite it into the paged form.
  */
 import { GraphBuilder } from './graph-builder.js';
-import { linear, type LinearOptions } from './linear.js';
+import { embedding, linear, type LinearOptions } from './linear.js';
 import { additiveMask } from './attention-mask.js';
 import { transpose, type Gpt2Shape, type Gpt2Weights } from './gpt2-weights.js';
 
@@ -44,7 +44,7 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
   };
 
   let x = g.o('Add', [
-    g.o('Gather', [g.float('transformer.wte.weight', [V, D], w.wte), ids], { axis: 0 }),
+    embedding(g, ids, 'transformer.wte.weight', w.wte, V, D, lin),
     g.o('Gather', [g.float('transformer.wpe.weight', [s.maxPositions, D], w.wpe), pos], { axis: 0 }),
   ]);
   w.layers.forEach((lw, l) => {

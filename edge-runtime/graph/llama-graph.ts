@@ -4,11 +4,20 @@
  * Concat(past, new, axis=2) so the engine can rewrite it into the paged form.
  */
 import { GraphBuilder } from './graph-builder.js';
-import { linear, type LinearOptions } from './linear.js';
+import { embedding, linear, type LinearOptions } from './linear.js';
 import { additiveMask } from './attention-mask.js';
 import { ropeTables, type LlamaShape, type LlamaWeights } from './llama-weights.js';
 
-export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptions): Uint8Array {
+/** Projections that may carry a bias (Qwen2 has q/k/v biases; Llama's attention_bias / mlp_bias add the others). */
+export type LlamaBiases = Partial<Record<'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down', Float32Array>>;
+
+/** What a converted checkpoint adds to built weights: biases per layer and rotary tables with rope scaling applied. */
+export interface LlamaGraphExtras {
+  biases?: LlamaBiases[];
+  rope?: { cos: Float32Array; sin: Float32Array };
+}
+
+export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights & LlamaGraphExtras, lin: LinearOptions): Uint8Array {
   const g = new GraphBuilder('switchyard-llama');
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
   const half = HD / 2;
@@ -40,7 +49,7 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
   // The mask repeated for the G query heads that share a K/V head ([B, 1, G*S, T]): built once, used by every layer.
   const groupMask = H === KV ? mask : g.o('Tile', [mask, c.maskTile]);
 
-  const tables = ropeTables(s);
+  const tables = w.rope ?? ropeTables(s);
   const cosT = g.float('rope.cos', [s.maxPositions, half], tables.cos);
   const sinT = g.float('rope.sin', [s.maxPositions, half], tables.sin);
   const cos = g.o('Unsqueeze', [g.o('Gather', [cosT, pos], { axis: 0 }), c.ax1]);
@@ -58,14 +67,20 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     return g.o('Mul', [g.o('Mul', [x, inv]), g.float(name, [D], weight)]);
   };
 
-  let x = g.o('Gather', [g.float('model.embed_tokens.weight', [V, D], w.embed), ids], { axis: 0 });
+  let x = embedding(g, ids, 'model.embed_tokens.weight', w.embed, V, D, lin);
   w.layers.forEach((lw, l) => {
     const p = `model.layers.${l}`;
+    const bias = w.biases?.[l] ?? {};
+    const proj = (y: string, key: keyof LlamaBiases, name: string, W: Float32Array, K: number, N: number) => {
+      const out = linear(g, y, `${p}.${name}`, W, K, N, lin);
+      const b = bias[key];
+      return b ? g.o('Add', [out, g.float(`${p}.${name}.bias`, [N], b)]) : out;
+    };
     const h = rms(x, `${p}.input_layernorm.weight`, lw.inNorm);
     const heads = (y: string, shape: string) => g.o('Transpose', [g.o('Reshape', [y, shape])], { perm: [0, 2, 1, 3] });
-    const q = rope(heads(linear(g, h, `${p}.self_attn.q_proj`, lw.wq, D, H * HD, lin), c.qShape));
-    const k = rope(heads(linear(g, h, `${p}.self_attn.k_proj`, lw.wk, D, KV * HD, lin), c.kvShape));
-    const v = heads(linear(g, h, `${p}.self_attn.v_proj`, lw.wv, D, KV * HD, lin), c.kvShape);
+    const q = rope(heads(proj(h, 'q', 'self_attn.q_proj', lw.wq, D, H * HD), c.qShape));
+    const k = rope(heads(proj(h, 'k', 'self_attn.k_proj', lw.wk, D, KV * HD), c.kvShape));
+    const v = heads(proj(h, 'v', 'self_attn.v_proj', lw.wv, D, KV * HD), c.kvShape);
     const presentK = g.o('Concat', [`past_key_values.${l}.key`, k], { axis: 2 }, `present.${l}.key`);
     const presentV = g.o('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
     // Grouped-query attention without copying K/V per query head: query head h = kv * G + j (HF's repeat_kv order),
@@ -75,12 +90,12 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights, lin: LinearOptio
     const attnG = g.o('MatMul', [g.o('Softmax', [scores], { axis: -1 }), presentV]);
     const attn = H === KV ? attnG : g.o('Reshape', [attnG, c.repShape]);
     const merged = g.o('Reshape', [g.o('Transpose', [attn], { perm: [0, 2, 1, 3] }), c.mergeShape]);
-    x = g.o('Add', [x, linear(g, merged, `${p}.self_attn.o_proj`, lw.wo, H * HD, D, lin)]);
+    x = g.o('Add', [x, proj(merged, 'o', 'self_attn.o_proj', lw.wo, H * HD, D)]);
     const h2 = rms(x, `${p}.post_attention_layernorm.weight`, lw.postNorm);
-    const gate = linear(g, h2, `${p}.mlp.gate_proj`, lw.wg, D, s.intermediate, lin);
-    const up = linear(g, h2, `${p}.mlp.up_proj`, lw.wu, D, s.intermediate, lin);
+    const gate = proj(h2, 'gate', 'mlp.gate_proj', lw.wg, D, s.intermediate);
+    const up = proj(h2, 'up', 'mlp.up_proj', lw.wu, D, s.intermediate);
     const act = g.o('Mul', [g.o('Mul', [gate, g.o('Sigmoid', [gate])]), up]);
-    x = g.o('Add', [x, linear(g, act, `${p}.mlp.down_proj`, lw.wd, s.intermediate, D, lin)]);
+    x = g.o('Add', [x, proj(act, 'down', 'mlp.down_proj', lw.wd, s.intermediate, D)]);
     g.output(presentK, 'float32', ['batch_size', KV, 'total_sequence_length', HD]);
     g.output(presentV, 'float32', ['batch_size', KV, 'total_sequence_length', HD]);
   });

@@ -1,0 +1,137 @@
+/**
+ * Hugging Face checkpoint folder -> model folder the edge runtime serves (and transformers.js loads): config.json,
+ * tokenizer files, onnx/model.onnx | model_quantized.onnx | model_q4.onnx built by our own graph builders from the
+ * checkpoint's tensors. Written into a temporary folder and renamed, so a failed run leaves nothing half-written.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { WeightFormat } from '../graph/linear.js';
+import { buildLlamaGraph } from '../graph/llama-graph.js';
+import { buildGpt2Graph } from '../graph/gpt2-graph.js';
+import { Checkpoint } from './checkpoint.js';
+import { archFromConfig, ropeTablesFrom, type ArchSpec } from './hf-config.js';
+import { loadGpt2Weights, loadLlamaWeights, unusedTensors } from './load-weights.js';
+import { silentProgress, type Progress } from './progress.js';
+import { CheckpointError } from './safetensors.js';
+import { writeTokenizerFiles } from './tokenizer-files.js';
+import { linearOptionsFor, variantFile } from './variants.js';
+
+export interface ConvertOptions {
+  from: string;
+  to: string;
+  quant: WeightFormat[];
+  /** Overrides the MatMulNBits accuracy level of the quantized variants (0: fp32 activations, for exact tests). */
+  accuracyLevel?: number;
+  int8Kernel?: 'dequantize' | 'nbits';
+  /** Caps the context (and the rotary / position tables) below the config's maximum. */
+  maxContext?: number;
+  progress?: Progress;
+}
+
+export interface ConvertResult {
+  dir: string;
+  arch: ArchSpec;
+  files: Partial<Record<WeightFormat, { path: string; bytes: number; ms: number }>>;
+  notes: string[];
+}
+
+export function readCheckpointConfig(from: string): { raw: Record<string, unknown>; path: string } {
+  const path = join(from, 'config.json');
+  if (!existsSync(path)) throw new CheckpointError(`${path}: missing (a checkpoint folder needs config.json)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CheckpointError(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${path}: not a JSON object`);
+  return { raw: raw as Record<string, unknown>, path };
+}
+
+export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertResult> {
+  const progress = opts.progress ?? silentProgress;
+  const from = resolve(opts.from);
+  const to = resolve(opts.to);
+  if (from === to) throw new CheckpointError(`${to}: --to must differ from --from (the checkpoint folder is never overwritten)`);
+  if (existsSync(to) && readdirSync(to).some((f) => f.endsWith('.safetensors'))) {
+    throw new CheckpointError(`${to}: holds .safetensors files; refusing to replace what looks like a checkpoint`);
+  }
+  const { raw, path: cfgPath } = readCheckpointConfig(from);
+  const arch = archFromConfig(raw, cfgPath, { maxContext: opts.maxContext });
+  const notes = [...arch.notes];
+  const ck = await Checkpoint.open(from);
+  const tmp = `${to}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    const layerTensors = arch.family === 'llama' ? 9 : 12;
+    progress.start('read tensors', arch.shape.layers * layerTensors + 3);
+    const onTensor = () => progress.tick();
+    let graph: (format: WeightFormat) => Uint8Array;
+    let used: Set<string>;
+    if (arch.family === 'llama') {
+      const loaded = await loadLlamaWeights(ck, arch.shape, arch.tieWordEmbeddings, onTensor);
+      used = loaded.used;
+      if (loaded.tied) notes.push('tied embeddings: lm_head is the embedding table');
+      if (loaded.weights.biases?.some((b) => Object.keys(b).length > 0)) notes.push('linear biases included');
+      const weights = { ...loaded.weights, rope: ropeTablesFrom(arch.rope, arch.shape.maxPositions) };
+      if (arch.rope.kind !== 'default') notes.push(`rope scaling: ${arch.rope.kind}`);
+      graph = (format) => buildLlamaGraph(arch.shape, weights, linearOptionsFor(format, opts));
+    } else {
+      const trained = (raw['n_positions'] as number | undefined) ?? arch.shape.maxPositions;
+      const loaded = await loadGpt2Weights(ck, arch.shape, trained, onTensor);
+      used = loaded.used;
+      graph = (format) => buildGpt2Graph(arch.shape, loaded.weights, linearOptionsFor(format, opts));
+    }
+    progress.done();
+    const unused = unusedTensors(ck, used);
+    if (unused.length > 0) {
+      const where = ck.info(unused[0]!)?.file ?? ck.dir;
+      throw new CheckpointError(
+        `${where}: tensor '${unused[0]}'${unused.length > 1 ? ` and ${unused.length - 1} more` : ''} not used by the ${arch.modelType} graph: the checkpoint has parts this converter does not build`,
+      );
+    }
+    await mkdir(join(tmp, 'onnx'), { recursive: true });
+    const files: ConvertResult['files'] = {};
+    progress.start('build onnx', opts.quant.length);
+    for (const format of opts.quant) {
+      const t0 = performance.now();
+      const bytes = graph(format);
+      // protobuf caps a message at 2 GiB; bigger models need external data, which this writer does not emit yet.
+      if (bytes.length >= 2 ** 31)
+        throw new CheckpointError(`${to}: the ${format} model is ${bytes.length} bytes, over ONNX's 2 GiB single-file limit`);
+      const path = join(to, 'onnx', variantFile(format));
+      await writeFile(join(tmp, 'onnx', variantFile(format)), bytes);
+      files[format] = { path, bytes: bytes.length, ms: performance.now() - t0 };
+      progress.tick();
+    }
+    progress.done(opts.quant.join(', '));
+    await writeTokenizerFiles(from, tmp, { bos: raw['bos_token_id'], eos: raw['eos_token_id'], pad: raw['pad_token_id'] });
+    await writeFile(join(tmp, 'config.json'), JSON.stringify(outputConfig(raw, arch, from, notes), null, 2));
+    await rm(to, { recursive: true, force: true });
+    await rename(tmp, to);
+    for (const f of Object.values(files)) f.bytes = (await stat(f.path)).size;
+    return { dir: to, arch, files, notes };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await ck.close();
+  }
+}
+
+/** The checkpoint's config with what the converted graph fixed made explicit (head_dim, KV heads, context, dtype). */
+function outputConfig(raw: Record<string, unknown>, arch: ArchSpec, from: string, notes: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw, torch_dtype: 'float32' };
+  delete out['quantization_config'];
+  if (arch.family === 'llama') {
+    Object.assign(out, {
+      head_dim: arch.shape.headDim,
+      num_key_value_heads: arch.shape.kvHeads,
+      max_position_embeddings: arch.shape.maxPositions,
+    });
+  } else {
+    Object.assign(out, { n_positions: arch.shape.maxPositions, n_ctx: arch.shape.maxPositions });
+  }
+  out['switchyard'] = { converted_from: basename(from), notes };
+  return out;
+}
