@@ -63,8 +63,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
   const ck = await Checkpoint.open(from);
   const tmp = `${to}.tmp-${process.pid}-${Date.now()}`;
   try {
-    const layerTensors = arch.family === 'llama' ? 9 : 12;
-    progress.start('read tensors', arch.shape.layers * layerTensors + 3);
+    progress.start('read tensors', ck.names().length);
     const onTensor = () => progress.tick();
     let graph: (format: WeightFormat) => Uint8Array;
     let used: Set<string>;
