@@ -75,15 +75,27 @@ export class Checkpoint {
     return this.where.get(name)?.tensors.get(name);
   }
 
-  /** Reads a tensor, checking its shape when one is expected (the config decides what a tensor must look like). */
-  async read(name: string, expectShape?: number[]): Promise<Float32Array> {
+  /**
+   * Checks, without reading data, that a tensor exists with a readable dtype and (when given) the shape the config
+   * implies; returns the file holding it.
+   */
+  check(name: string, expectShape?: number[]): SafetensorsFile {
     const f = this.where.get(name);
     if (!f) throw new CheckpointError(`${this.dir}: no tensor '${name}' in ${this.files.map((x) => x.path.split('/').pop()).join(', ')}`);
-    const t = f.tensors.get(name)!;
+    const t = f.check(name);
     if (expectShape && (t.shape.length !== expectShape.length || t.shape.some((d, i) => d !== expectShape[i]))) {
       throw new CheckpointError(`${f.path}: tensor '${name}' has shape [${t.shape.join(', ')}] but config.json implies [${expectShape.join(', ')}]`);
     }
-    return f.read(name);
+    return f;
+  }
+
+  /** Reads a tensor, checking its shape when one is expected (the config decides what a tensor must look like). */
+  async read(name: string, expectShape?: number[]): Promise<Float32Array> {
+    return this.check(name, expectShape).read(name);
+  }
+
+  readSync(name: string, expectShape?: number[]): Float32Array {
+    return this.check(name, expectShape).readSync(name);
   }
 
   async close(): Promise<void> {

@@ -4,14 +4,15 @@
  * checkpoint's tensors. Written into a temporary folder and renamed, so a failed run leaves nothing half-written.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { WeightFormat } from '../graph/linear.js';
-import { buildLlamaGraph } from '../graph/llama-graph.js';
-import { buildGpt2Graph } from '../graph/gpt2-graph.js';
+import { buildLlamaGraphInto } from '../graph/llama-graph.js';
+import { buildGpt2GraphInto } from '../graph/gpt2-graph.js';
 import { Checkpoint } from './checkpoint.js';
 import { archFromConfig, ropeTablesFrom, type ArchSpec } from './hf-config.js';
-import { loadGpt2Weights, loadLlamaWeights, unusedTensors } from './load-weights.js';
+import { lazyGpt2Weights, lazyLlamaWeights, unusedTensors } from './load-weights.js';
+import { StreamingGraphBuilder } from './streaming-onnx-writer.js';
 import { silentProgress, type Progress } from './progress.js';
 import { CheckpointError } from './safetensors.js';
 import { writeTokenizerFiles } from './tokenizer-files.js';
@@ -63,25 +64,23 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
   const ck = await Checkpoint.open(from);
   const tmp = `${to}.tmp-${process.pid}-${Date.now()}`;
   try {
-    progress.start('read tensors', ck.names().length);
-    const onTensor = () => progress.tick();
-    let graph: (format: WeightFormat) => Uint8Array;
+    let build: (format: WeightFormat, g: StreamingGraphBuilder) => void;
     let used: Set<string>;
+    const onTensor = () => progress.tick();
     if (arch.family === 'llama') {
-      const loaded = await loadLlamaWeights(ck, arch.shape, arch.tieWordEmbeddings, onTensor);
-      used = loaded.used;
-      if (loaded.tied) notes.push('tied embeddings: lm_head is the embedding table');
-      if (loaded.weights.biases?.some((b) => Object.keys(b).length > 0)) notes.push('linear biases included');
-      const weights = { ...loaded.weights, rope: ropeTablesFrom(arch.rope, arch.shape.maxPositions) };
+      const lazy = lazyLlamaWeights(ck, arch.shape, arch.tieWordEmbeddings, onTensor);
+      used = lazy.used;
+      if (lazy.tied) notes.push('tied embeddings: lm_head is the embedding table');
+      if (lazy.weights.biases?.some((b) => Object.keys(b).length > 0)) notes.push('linear biases included');
       if (arch.rope.kind !== 'default') notes.push(`rope scaling: ${arch.rope.kind}`);
-      graph = (format) => buildLlamaGraph(arch.shape, weights, linearOptionsFor(format, opts));
+      const weights = Object.assign(lazy.weights, { rope: ropeTablesFrom(arch.rope, arch.shape.maxPositions) });
+      build = (format, g) => void buildLlamaGraphInto(g, arch.shape, weights, linearOptionsFor(format, opts));
     } else {
       const trained = (raw['n_positions'] as number | undefined) ?? arch.shape.maxPositions;
-      const loaded = await loadGpt2Weights(ck, arch.shape, trained, onTensor);
-      used = loaded.used;
-      graph = (format) => buildGpt2Graph(arch.shape, loaded.weights, linearOptionsFor(format, opts));
+      const lazy = lazyGpt2Weights(ck, arch.shape, trained, onTensor);
+      used = lazy.used;
+      build = (format, g) => void buildGpt2GraphInto(g, arch.shape, lazy.weights, linearOptionsFor(format, opts));
     }
-    progress.done();
     const unused = unusedTensors(ck, used);
     if (unused.length > 0) {
       const where = ck.info(unused[0]!)?.file ?? ck.dir;
@@ -91,24 +90,28 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
     }
     await mkdir(join(tmp, 'onnx'), { recursive: true });
     const files: ConvertResult['files'] = {};
-    progress.start('build onnx', opts.quant.length);
     for (const format of opts.quant) {
       const t0 = performance.now();
-      const bytes = graph(format);
+      // Tensors are read as the graph takes them (one progress tick each), then the file is streamed out.
+      progress.start(`${format}: read + build`, used.size);
+      const g = new StreamingGraphBuilder(arch.family === 'llama' ? 'switchyard-llama' : 'switchyard-gpt2');
+      build(format, g);
+      progress.done();
       // protobuf caps a message at 2 GiB; bigger models need external data, which this writer does not emit yet.
-      if (bytes.length >= 2 ** 31)
-        throw new CheckpointError(`${to}: the ${format} model is ${bytes.length} bytes, over ONNX's 2 GiB single-file limit`);
-      const path = join(to, 'onnx', variantFile(format));
-      await writeFile(join(tmp, 'onnx', variantFile(format)), bytes);
-      files[format] = { path, bytes: bytes.length, ms: performance.now() - t0 };
-      progress.tick();
+      if (g.payloadBytes() >= 2 ** 31 - 2 ** 24) {
+        throw new CheckpointError(
+          `${to}: the ${format} model would be ~${(g.payloadBytes() / 2 ** 30).toFixed(1)} GiB, over ONNX's 2 GiB single-file limit`,
+        );
+      }
+      const name = variantFile(format);
+      const bytes = await g.writeTo(join(tmp, 'onnx', name));
+      files[format] = { path: join(to, 'onnx', name), bytes, ms: performance.now() - t0 };
+      progress.note(`${format}: wrote onnx/${name} (${(bytes / 1e6).toFixed(1)} MB)`);
     }
-    progress.done(opts.quant.join(', '));
     await writeTokenizerFiles(from, tmp, { bos: raw['bos_token_id'], eos: raw['eos_token_id'], pad: raw['pad_token_id'] });
     await writeFile(join(tmp, 'config.json'), JSON.stringify(outputConfig(raw, arch, from, notes), null, 2));
     await rm(to, { recursive: true, force: true });
     await rename(tmp, to);
-    for (const f of Object.values(files)) f.bytes = (await stat(f.path)).size;
     return { dir: to, arch, files, notes };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * tensor is read from its own byte range when asked for, so a multi-GB checkpoint never sits in memory whole.
  * F32, F16 and BF16 are widened to Float32Array; anything else is refused with the file and tensor named.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 
@@ -93,8 +94,8 @@ export class SafetensorsFile {
     }
   }
 
-  /** Reads one tensor, widened to float32. */
-  async read(name: string): Promise<Float32Array> {
+  /** Checks that a tensor can be read (present, a float dtype, byte size matching its shape); returns its info. */
+  check(name: string): TensorInfo & { dtype: FloatDtype; count: number } {
     const t = this.tensors.get(name);
     if (!t) throw new CheckpointError(`${this.path}: no tensor '${name}'`);
     if (!(t.dtype in BYTES))
@@ -108,14 +109,34 @@ export class SafetensorsFile {
         `${this.path}: tensor '${name}' holds ${t.end - t.begin} bytes but ${dtype} [${t.shape.join(', ')}] needs ${count * BYTES[dtype]}`,
       );
     }
-    if (dtype === 'F32') {
-      const out = new Float32Array(count);
+    return { ...t, dtype, count };
+  }
+
+  /** Reads one tensor, widened to float32. */
+  async read(name: string): Promise<Float32Array> {
+    const t = this.check(name);
+    if (t.dtype === 'F32') {
+      const out = new Float32Array(t.count);
       await this.readInto(new Uint8Array(out.buffer), t.begin);
       return out;
     }
-    const half = new Uint16Array(count);
+    const half = new Uint16Array(t.count);
     await this.readInto(new Uint8Array(half.buffer), t.begin);
-    return dtype === 'BF16' ? bf16ToF32(half) : f16ToF32(half);
+    return t.dtype === 'BF16' ? bf16ToF32(half) : f16ToF32(half);
+  }
+
+  /** The same, synchronously: graph builders are synchronous and pull each tensor only when they place it. */
+  readSync(name: string): Float32Array {
+    const t = this.check(name);
+    const out = t.dtype === 'F32' ? new Float32Array(t.count) : new Uint16Array(t.count);
+    const dst = new Uint8Array(out.buffer);
+    for (let off = 0; off < dst.length;) {
+      const n = readSync(this.fh.fd, dst, off, Math.min(CHUNK, dst.length - off), t.begin + off);
+      if (n === 0) throw new CheckpointError(`${this.path}: unexpected end of file`);
+      off += n;
+    }
+    if (out instanceof Float32Array) return out;
+    return t.dtype === 'BF16' ? bf16ToF32(out) : f16ToF32(out);
   }
 
   private async readInto(dst: Uint8Array, position: number): Promise<void> {

@@ -18,7 +18,11 @@ export interface LlamaGraphExtras {
 }
 
 export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights & LlamaGraphExtras, lin: LinearOptions): Uint8Array {
-  const g = new GraphBuilder('switchyard-llama');
+  return buildLlamaGraphInto(new GraphBuilder('switchyard-llama'), s, w, lin).encode();
+}
+
+/** Adds the graph to `g`: a streaming builder can then write a big model without encoding it whole in memory. */
+export function buildLlamaGraphInto<G extends GraphBuilder>(g: G, s: LlamaShape, w: LlamaWeights & LlamaGraphExtras, lin: LinearOptions): G {
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
   const half = HD / 2;
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
@@ -103,5 +107,5 @@ export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights & LlamaGraphExtra
   // The LM head is quantized like every other linear layer: it is the largest matrix of a small model.
   linear(g, final, 'lm_head', w.lmHead, D, V, lin, 'logits');
   g.output('logits', 'float32', ['batch_size', 'sequence_length', V]);
-  return g.encode();
+  return g;
 }

@@ -72,12 +72,11 @@ export function quantizeRowsBlockwise(
       let m = 0;
       for (let k = k0; k < k1; k++) m = Math.max(m, Math.abs(rows[row + k]!));
       const s = m > 0 ? m / qmax : 1;
-      const inv = 1 / s;
       scales[n * blocks + b] = s;
       const out = (n * blocks + b) * blob;
       for (let i = 0; i < Q4_BLOCK; i++) {
         const k = k0 + i;
-        const q = k < k1 ? Math.max(-qmax, Math.min(qmax, Math.round(rows[row + k]! * inv))) + zp : zp;
+        const q = k < k1 ? Math.max(-qmax, Math.min(qmax, Math.round(rows[row + k]! / s))) + zp : zp;
         if (bits === 8) packed[out + i] = q;
         else packed[out + (i >> 1)]! |= q << ((i & 1) * 4);
       }

@@ -1,0 +1,90 @@
+/**
+ * Writes a model built with the project's GraphBuilder straight to a file, without encoding it in memory first: the
+ * builder keeps each initializer's bytes aside (a placeholder goes into the graph), the small skeleton is encoded by
+ * protobufjs, and the file is written as skeleton fields followed by each initializer's field with its bytes. Protobuf
+ * allows a message's fields in any order and a length-delimited field's length is known up front (byte sizes are), so
+ * the output parses exactly like `encode()`'s. Peak memory is the weights themselves, not weights + encoded copy.
+ */
+import { open } from 'node:fs/promises';
+import { GraphBuilder } from '../graph/graph-builder.js';
+import { onnx, type O } from '../graph/onnx.js';
+
+const EMPTY = new Uint8Array(0);
+
+export class StreamingGraphBuilder extends GraphBuilder {
+  private readonly payloads = new Map<string, Uint8Array>();
+
+  override float(name: string, dims: number[], data: Float32Array): string {
+    this.payloads.set(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return super.raw(name, onnx.TensorProto.DataType.FLOAT, dims, EMPTY);
+  }
+
+  override raw(name: string, dataType: number, dims: number[], bytes: Uint8Array): string {
+    this.payloads.set(name, bytes);
+    return super.raw(name, dataType, dims, EMPTY);
+  }
+
+  /** Bytes the finished file will have. */
+  payloadBytes(): number {
+    let n = 0;
+    for (const p of this.payloads.values()) n += p.length;
+    return n;
+  }
+
+  /** Writes the model to `path`; returns its size in bytes. */
+  async writeTo(path: string): Promise<number> {
+    const model = onnx.ModelProto.decode(this.encode());
+    const graph = model.graph!;
+    const inits = graph.initializer ?? [];
+    graph.initializer = [];
+    const modelHead = onnx.ModelProto.encode({ ...model, graph: undefined }).finish();
+    const graphHead = onnx.GraphProto.encode(graph).finish();
+    // Each initializer: field 5 of GraphProto, holding a TensorProto whose raw_data (field 9) follows its other fields.
+    const parts = inits.map((t) => {
+      const raw = this.payloads.get(t.name ?? '') ?? EMPTY;
+      const head = onnx.TensorProto.encode({ ...(t as O.ITensorProto), rawData: undefined }).finish();
+      const bodyLen = head.length + (raw.length > 0 ? 1 + varintLen(raw.length) + raw.length : 0);
+      return { head, raw, bodyLen };
+    });
+    const graphLen = graphHead.length + parts.reduce((a, p) => a + 1 + varintLen(p.bodyLen) + p.bodyLen, 0);
+    const fh = await open(path, 'w');
+    let written = 0;
+    const write = async (b: Uint8Array) => {
+      for (let off = 0; off < b.length;) {
+        const { bytesWritten } = await fh.write(b, off, Math.min(b.length - off, 1 << 30));
+        off += bytesWritten;
+      }
+      written += b.length;
+    };
+    try {
+      await write(modelHead);
+      await write(Uint8Array.from([(7 << 3) | 2, ...varint(graphLen)]));
+      await write(graphHead);
+      for (const p of parts) {
+        await write(Uint8Array.from([(5 << 3) | 2, ...varint(p.bodyLen)]));
+        await write(p.head);
+        if (p.raw.length > 0) {
+          await write(Uint8Array.from([(9 << 3) | 2, ...varint(p.raw.length)]));
+          await write(p.raw);
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+    return written;
+  }
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
+}
+
+function varintLen(n: number): number {
+  return varint(n).length;
+}
