@@ -74,7 +74,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       if (lazy.weights.biases?.some((b) => Object.keys(b).length > 0)) notes.push('linear biases included');
       if (arch.rope.kind !== 'default') notes.push(`rope scaling: ${arch.rope.kind}`);
       const weights = Object.assign(lazy.weights, { rope: ropeTablesFrom(arch.rope, arch.shape.maxPositions) });
-      build = (format, g) => void buildLlamaGraphInto(g, arch.shape, weights, linearOptionsFor(format, opts));
+      build = (format, g) => void buildLlamaGraphInto(g, arch.shape, weights, { ...linearOptionsFor(format, opts), weightsAsRows: true });
     } else {
       const trained = (raw['n_positions'] as number | undefined) ?? arch.shape.maxPositions;
       const lazy = lazyGpt2Weights(ck, arch.shape, trained, onTensor);

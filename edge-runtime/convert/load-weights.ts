@@ -2,17 +2,33 @@
  * A checkpoint's tensors, by their Hugging Face names, as the weight structs our graph builders take. Every tensor is
  * checked first (present, readable dtype, shape from config.json) without reading data; the weights are then lazy:
  * each is read from disk when the builder places it, so only the graph being written holds memory, never the whole
- * checkpoint as well. HF linear weights are [out, in]; the builders take [in, out] (x @ W), so Llama projections are
- * transposed on read. GPT-2's Conv1D weights are already [in, out].
+ * checkpoint as well. Llama projections stay in HF's [out, in] layout (the graph is built with `weightsAsRows`, which
+ * the blockwise kernels take as they are); GPT-2's Conv1D weights are already the builders' [in, out].
  */
 import type { LlamaShape, LlamaWeights, LlamaLayerWeights } from '../graph/llama-weights.js';
 import type { LlamaBiases, LlamaGraphExtras } from '../graph/llama-graph.js';
 import type { Gpt2Shape, Gpt2Weights, Gpt2LayerWeights } from '../graph/gpt2-weights.js';
-import { transposeMatrix } from '../graph/quantize.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './safetensors.js';
 
 export type OnTensor = (name: string) => void;
+
+/**
+ * V8 collects large typed arrays late (their memory is outside its heap), so the transients of one big tensor (read,
+ * transposed, quantized) would pile up under the next ones. A collection before each big read keeps peak memory near
+ * the output's own size. Exposed once, on first use.
+ */
+let gc: (() => void) | undefined;
+function collectBefore(bytes: number): void {
+  if (bytes < 8 << 20) return;
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
 
 /** An object whose properties read their tensor on access. */
 function lazy<T>(defs: Record<string, () => Float32Array>): T {
@@ -21,6 +37,7 @@ function lazy<T>(defs: Record<string, () => Float32Array>): T {
   return o as T;
 }
 
+/** `weights` holds linear weights as [out, in] rows: build its graph with `weightsAsRows: true`. */
 export interface LazyLlama {
   weights: LlamaWeights & LlamaGraphExtras;
   tied: boolean;
@@ -35,16 +52,14 @@ export function lazyLlamaWeights(ck: Checkpoint, s: LlamaShape, tieConfig: boole
     ck.check(name, shape);
     used.add(name);
     return () => {
+      collectBefore(shape.reduce((a, b) => a * b, 4));
       const t = ck.readSync(name, shape);
       onTensor(name);
       return t;
     };
   };
-  /** HF [out, in] -> [in, out]. */
-  const linearW = (name: string, out: number, inp: number) => {
-    const read = plan(name, [out, inp]);
-    return () => transposeMatrix(read(), out, inp);
-  };
+  /** Kept as HF's [out, in] rows: the graph is built with `weightsAsRows`. */
+  const linearW = (name: string, out: number, inp: number) => plan(name, [out, inp]);
   const embed = plan('model.embed_tokens.weight', [V, D]);
   const layers: LlamaLayerWeights[] = [];
   const biases: LlamaBiases[] = [];
@@ -84,8 +99,8 @@ export function lazyLlamaWeights(ck: Checkpoint, s: LlamaShape, tieConfig: boole
   } else if (tieConfig === false) {
     throw new CheckpointError(`${ck.dir}: no tensor 'lm_head.weight' and config.json sets tie_word_embeddings: false`);
   } else {
-    // Tied embeddings (Qwen2.5-0.5B, SmolLM2): the LM head is the embedding table read as [hidden, vocab].
-    lmHead = () => transposeMatrix(embed(), V, D);
+    // Tied embeddings (Qwen2.5-0.5B, SmolLM2): the LM head's rows [vocab, hidden] are the embedding table's.
+    lmHead = embed;
     tied = true;
   }
   const weights = lazy<LlamaWeights>({ embed, finalNorm, lmHead });
@@ -113,6 +128,7 @@ export function lazyGpt2Weights(
     ck.check(pre + name, shape);
     used.add(pre + name);
     return () => {
+      collectBefore(shape.reduce((a, b) => a * b, 4));
       const t = ck.readSync(pre + name, shape);
       onTensor(pre + name);
       return t;

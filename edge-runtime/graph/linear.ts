@@ -16,20 +16,27 @@ export interface LinearOptions {
   int8Kernel?: 'dequantize' | 'nbits';
   /** Quantize embedding tables too (GatherBlockQuantized, blocks of 32, 4- or 8-bit like the linear layers). */
   quantizeEmbeddings?: boolean;
+  /**
+   * Weights come as rows [N, K] (nn.Linear's [out, in], as checkpoints store them) instead of [K, N]: the blockwise
+   * kernels take rows as they are, so a converted weight is never transposed twice (and never held three times).
+   */
+  weightsAsRows?: boolean;
 }
 
 export function linear(g: GraphBuilder, x: string, name: string, w: Float32Array, K: number, N: number, opts: LinearOptions, out?: string): string {
-  if (opts.format === 'fp32') return g.o('MatMul', [x, g.float(`${name}.weight`, [K, N], w)], {}, out);
-  if (opts.format === 'int8' && opts.int8Kernel === 'nbits') return matMulNBits(g, x, name, transposeMatrix(w, K, N), K, N, 8, opts, out);
+  const kn = () => (opts.weightsAsRows ? transposeMatrix(w, N, K) : w);
+  const rows = () => (opts.weightsAsRows ? w : transposeMatrix(w, K, N));
+  if (opts.format === 'fp32') return g.o('MatMul', [x, g.float(`${name}.weight`, [K, N], kn())], {}, out);
+  if (opts.format === 'int8' && opts.int8Kernel === 'nbits') return matMulNBits(g, x, name, rows(), K, N, 8, opts, out);
   if (opts.format === 'int8') {
-    const { q, scale } = quantizeInt8(w, K, N);
+    const { q, scale } = quantizeInt8(kn(), K, N);
     const qn = g.raw(`${name}.q8`, onnx.TensorProto.DataType.INT8, [K, N], new Uint8Array(q.buffer, q.byteOffset, q.byteLength));
     const sn = g.float(`${name}.scale`, [N], scale);
     const deq = g.o('DequantizeLinear', [qn, sn], { axis: 1 });
     return g.o('MatMul', [x, deq], {}, out);
   }
   // Row-major blocks (the same bytes quantizeQ4 gives, ~7x faster: the block scan reads contiguous memory).
-  return matMulNBits(g, x, name, transposeMatrix(w, K, N), K, N, 4, opts, out);
+  return matMulNBits(g, x, name, rows(), K, N, 4, opts, out);
 }
 
 /** `x @ W` with W given as rows [N, K] (HF's [out, in] layout), 4- or 8-bit MatMulNBits. */
