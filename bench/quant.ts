@@ -195,7 +195,10 @@ async function main(): Promise<void> {
     }
     results[model] = { shape: spec.shape, tied: spec.tied === true, rows: rows.filter((r) => r['model'] === model) };
   }
-  printTable(`checkpoint -> edge model (decode: paged graph, context ${CONTEXT}, median of ${STEPS} steps; errors vs fp32 on a 48-token prompt)`, rows);
+  printTable(
+    `checkpoint -> edge model (decode: paged graph, context ${CONTEXT}, median of ${STEPS} steps; errors vs fp32 on a 48-token prompt)`,
+    rows,
+  );
   writeResults('quant', { context: CONTEXT, steps: STEPS, variants: VARIANTS, models: results });
 }
 
