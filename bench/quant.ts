@@ -2,8 +2,9 @@
  * Checkpoint conversion and quantization, end to end, for a ~50M Llama (bench-50m's shape) and one in SmolLM2-135M's
  * shape (30 layers, d=576, 9 heads, 3 KV heads, vocab 49152, tied embeddings). Random BF16 checkpoints in the Hugging
  * Face layout are written once, then each variant is converted in its own process (time, peak RSS) and loaded in its
- * own process (load time, RSS, decode tokens/s at batch 1 and 16 through the paged graph, first-step logits and greedy
- * ids through the engine), so one variant's memory never counts against another's.
+ * own process (load time, RSS, first-step logits and greedy ids through the engine), so one variant's memory never
+ * counts against another's. Decode tokens/s at batch 1 and 16 through the paged graph is measured with all variants
+ * of a model in one process taking turns step by step, so a busy machine slows them alike and the ratios hold.
  *
  *   npm run bench:quant                 (BENCH_QUANT_MODELS=bench-50m,smollm2-135m, BENCH_QUANT_STEPS=24)
  */
@@ -62,8 +63,6 @@ interface ConvertOut {
 interface MeasureOut {
   loadMs: number;
   rssMB: number;
-  b1: number;
-  b16: number;
   logits: number[];
   greedy: number[][];
 }
@@ -90,13 +89,11 @@ async function childConvert(from: string, to: string, format: WeightFormat, int8
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-/** Decode steps through the paged graph: B rows of one new token at `CONTEXT` past tokens each, median step time. */
+/** Load time and RSS of one variant alone, first-step logits of a 48-token prompt, greedy ids through the engine. */
 async function childMeasure(dir: string, format: WeightFormat): Promise<void> {
   const spec = loadModelFolder(dir);
-  const blocksPerSeq = Math.ceil((CONTEXT + STEPS + 64) / BLOCK);
-  const budget = bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, BLOCK) * (blocksPerSeq * 16 + 8);
   const t0 = performance.now();
-  const e = await engineFor(dir, format, budget);
+  const e = await engineFor(dir, format, bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, BLOCK) * 64);
   const loadMs = performance.now() - t0;
   const rssMB = process.memoryUsage().rss / 2 ** 20;
   const rand = seededRandom(7);
@@ -105,22 +102,41 @@ async function childMeasure(dir: string, format: WeightFormat): Promise<void> {
   const logits = Array.from(row!);
   const prompts = Array.from({ length: 4 }, (_, i) => Array.from({ length: 16 + i * 8 }, () => Math.floor(rand() * (spec.vocab - 3))));
   const greedy = await engineGreedy(e, prompts, 32);
-  const tps: Record<number, number> = {};
-  for (const B of [1, 16]) {
-    const times: number[] = [];
-    for (let s = 0; s < STEPS + 3; s++) {
-      const entries = Array.from({ length: B }, (_, b) => ({
-        tokens: [(b * 31 + s) % 1000],
-        startPos: CONTEXT + s,
-        blockTable: Array.from({ length: blocksPerSeq }, (_, k) => b * blocksPerSeq + k),
-      }));
-      const t = performance.now();
-      await e.runner.forward(entries);
-      if (s >= 3) times.push(performance.now() - t);
-    }
-    tps[B] = (B * 1000) / median(times);
+  const out: MeasureOut = { loadMs, rssMB, logits, greedy };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+/**
+ * Decode steps through the paged graph, all variants of a model in one process taking turns step by step, so that
+ * load from anything else on the machine hits them alike: B rows of one new token at `CONTEXT` past tokens each.
+ * Returns tokens/s from the median step time per variant and batch size.
+ */
+async function childSpeed(targets: string[]): Promise<void> {
+  const engines = [];
+  for (const t of targets) {
+    const [dir, format] = t.split('::') as [string, WeightFormat];
+    const spec = loadModelFolder(dir);
+    const blocksPerSeq = Math.ceil((CONTEXT + STEPS + 8) / BLOCK);
+    const budget = bytesPerBlock(spec.layers, spec.kvHeads, spec.headDim, BLOCK) * (blocksPerSeq * 16 + 2);
+    engines.push({ e: await engineFor(dir, format, budget), blocksPerSeq });
   }
-  const out: MeasureOut = { loadMs, rssMB, b1: tps[1]!, b16: tps[16]!, logits, greedy };
+  const out: Record<string, number>[] = engines.map(() => ({}));
+  for (const B of [1, 16]) {
+    const times: number[][] = engines.map(() => []);
+    for (let s = 0; s < STEPS + 2; s++) {
+      for (const [i, { e, blocksPerSeq }] of engines.entries()) {
+        const entries = Array.from({ length: B }, (_, b) => ({
+          tokens: [(b * 31 + s) % 1000],
+          startPos: CONTEXT + s,
+          blockTable: Array.from({ length: blocksPerSeq }, (_, k) => b * blocksPerSeq + k),
+        }));
+        const t = performance.now();
+        await e.runner.forward(entries);
+        if (s >= 2) times[i]!.push(performance.now() - t);
+      }
+    }
+    times.forEach((ts, i) => (out[i]![`b${B}`] = (B * 1000) / median(ts)));
+  }
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
@@ -162,15 +178,21 @@ async function main(): Promise<void> {
       process.stderr.write(`writing a random BF16 checkpoint in ${model}'s shape to ${ckpt}\n`);
       await writeTestCheckpoint({ dir: ckpt, spec, dtype: 'BF16', shards: 2, seed: 1 });
     }
-    const measured: Record<string, ConvertOut & MeasureOut> = {};
+    const measured: Record<string, ConvertOut & MeasureOut & { b1: number; b16: number }> = {};
     for (const v of VARIANTS) {
       const dir = join(root, `${model}-${v.name}`);
       process.stderr.write(`${model} ${v.name}: convert\n`);
       const c = await child<ConvertOut>(['--convert', ckpt, dir, v.format, v.int8Kernel ?? 'nbits']);
-      process.stderr.write(`${model} ${v.name}: load + decode\n`);
+      process.stderr.write(`${model} ${v.name}: load, logits, greedy\n`);
       const m = await child<MeasureOut>(['--measure', dir, v.format]);
-      measured[v.name] = { ...c, ...m };
+      measured[v.name] = { ...c, ...m, b1: NaN, b16: NaN };
     }
+    process.stderr.write(`${model}: decode speed, all variants taking turns\n`);
+    const speeds = await child<Array<{ b1: number; b16: number }>>([
+      '--speed',
+      ...VARIANTS.map((v) => `${join(root, `${model}-${v.name}`)}::${v.format}`),
+    ]);
+    VARIANTS.forEach((v, i) => Object.assign(measured[v.name]!, speeds[i]));
     const fp = measured['fp32']!;
     for (const v of VARIANTS) {
       const m = measured[v.name]!;
@@ -205,4 +227,5 @@ async function main(): Promise<void> {
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === '--convert') await childConvert(rest[0]!, rest[1]!, rest[2] as WeightFormat, rest[3]!);
 else if (mode === '--measure') await childMeasure(rest[0]!, rest[1] as WeightFormat);
+else if (mode === '--speed') await childSpeed(rest);
 else await main();

@@ -17,12 +17,15 @@ export type OnTensor = (name: string) => void;
 
 /**
  * V8 collects large typed arrays late (their memory is outside its heap), so the transients of one big tensor (read,
- * transposed, quantized) would pile up under the next ones. A collection before each big read keeps peak memory near
+ * transposed, quantized) would pile up under the next ones. A collection once every 64 MB read keeps peak memory near
  * the output's own size. Exposed once, on first use.
  */
 let gc: (() => void) | undefined;
+let sinceGc = 0;
 function collectBefore(bytes: number): void {
-  if (bytes < 8 << 20) return;
+  sinceGc += bytes;
+  if (sinceGc < 64 << 20) return;
+  sinceGc = bytes;
   if (!gc) {
     setFlagsFromString('--expose-gc');
     gc = runInNewContext('gc') as () => void;
