@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../edge-runtime/convert/convert.js';
@@ -221,7 +221,13 @@ async function main(): Promise<void> {
     `checkpoint -> edge model (decode: paged graph, context ${CONTEXT}, median of ${STEPS} steps; errors vs fp32 on a 48-token prompt)`,
     rows,
   );
-  writeResults('quant', { context: CONTEXT, steps: STEPS, variants: VARIANTS, models: results });
+  // The machine is shared: the load average says how far to trust absolute tokens/s (ratios come from turns taken).
+  writeResults('quant', { context: CONTEXT, steps: STEPS, loadAverage: loadavg(), variants: VARIANTS, models: results });
+  process.stdout.write(
+    `load average during the run: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}\n`,
+  );
 }
 
 const [mode, ...rest] = process.argv.slice(2);

@@ -25,6 +25,8 @@ export interface ConvertOptions {
   /** Overrides the MatMulNBits accuracy level of the quantized variants (0: fp32 activations, for exact tests). */
   accuracyLevel?: number;
   int8Kernel?: 'dequantize' | 'nbits';
+  /** Llama family: fused RMSNorm and rotary kernels (default) or the plain-op subgraphs. */
+  fused?: boolean;
   /** Caps the context (and the rotary / position tables) below the config's maximum. */
   maxContext?: number;
   progress?: Progress;
@@ -74,7 +76,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       if (lazy.weights.biases?.some((b) => Object.keys(b).length > 0)) notes.push('linear biases included');
       if (arch.rope.kind !== 'default') notes.push(`rope scaling: ${arch.rope.kind}`);
       const weights = Object.assign(lazy.weights, { rope: ropeTablesFrom(arch.rope, arch.shape.maxPositions) });
-      build = (format, g) => void buildLlamaGraphInto(g, arch.shape, weights, { ...linearOptionsFor(format, opts), weightsAsRows: true });
+      build = (format, g) =>
+        void buildLlamaGraphInto(g, arch.shape, weights, { ...linearOptionsFor(format, opts), weightsAsRows: true }, { fused: opts.fused ?? true });
     } else {
       const trained = (raw['n_positions'] as number | undefined) ?? arch.shape.maxPositions;
       const lazy = lazyGpt2Weights(ck, arch.shape, trained, onTensor);

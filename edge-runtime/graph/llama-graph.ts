@@ -17,12 +17,27 @@ export interface LlamaGraphExtras {
   rope?: { cos: Float32Array; sin: Float32Array };
 }
 
-export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights & LlamaGraphExtras, lin: LinearOptions): Uint8Array {
-  return buildLlamaGraphInto(new GraphBuilder('switchyard-llama'), s, w, lin).encode();
+/**
+ * `fused`: ORT's fused CPU kernels in place of the plain-op subgraphs: SimplifiedLayerNormalization for RMSNorm and
+ * com.microsoft RotaryEmbedding for rotary (fewer nodes per layer; batch-1 decode of a small model is dominated by
+ * per-node overhead). The K/V Concat(past, new) pattern the paged rewrite needs is unchanged.
+ */
+export interface LlamaGraphOptions {
+  fused?: boolean;
+}
+
+export function buildLlamaGraph(s: LlamaShape, w: LlamaWeights & LlamaGraphExtras, lin: LinearOptions, opts: LlamaGraphOptions = {}): Uint8Array {
+  return buildLlamaGraphInto(new GraphBuilder('switchyard-llama'), s, w, lin, opts).encode();
 }
 
 /** Adds the graph to `g`: a streaming builder can then write a big model without encoding it whole in memory. */
-export function buildLlamaGraphInto<G extends GraphBuilder>(g: G, s: LlamaShape, w: LlamaWeights & LlamaGraphExtras, lin: LinearOptions): G {
+export function buildLlamaGraphInto<G extends GraphBuilder>(
+  g: G,
+  s: LlamaShape,
+  w: LlamaWeights & LlamaGraphExtras,
+  lin: LinearOptions,
+  opts: LlamaGraphOptions = {},
+): G {
   const { hidden: D, heads: H, kvHeads: KV, headDim: HD, vocab: V } = s;
   const half = HD / 2;
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
@@ -33,13 +48,20 @@ export function buildLlamaGraphInto<G extends GraphBuilder>(g: G, s: LlamaShape,
     g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', KV, 'past_sequence_length', HD]);
   }
 
+  // Constants only the plain-op rotary and RMSNorm use, made on first use (the fused kernels need none).
+  const once = (make: () => string) => {
+    let v: string | undefined;
+    return () => (v ??= make());
+  };
+  const pc = {
+    ax1: once(() => g.int64('c/ax1', [1])),
+    ax3: once(() => g.int64('c/ax3', [3])),
+    s0: once(() => g.int64('c/s0', [0])),
+    sHalf: once(() => g.int64('c/sHalf', [half])),
+    sFull: once(() => g.int64('c/sFull', [HD])),
+    eps: once(() => g.floatScalar('c/eps', s.rmsEps)),
+  };
   const c = {
-    ax1: g.int64('c/ax1', [1]),
-    ax3: g.int64('c/ax3', [3]),
-    s0: g.int64('c/s0', [0]),
-    sHalf: g.int64('c/sHalf', [half]),
-    sFull: g.int64('c/sFull', [HD]),
-    eps: g.floatScalar('c/eps', s.rmsEps),
     scale: g.floatScalar('c/scale', 1 / Math.sqrt(HD)),
     qShape: g.int64('c/qShape', [0, 0, H, HD]),
     kvShape: g.int64('c/kvShape', [0, 0, KV, HD]),
@@ -56,18 +78,23 @@ export function buildLlamaGraphInto<G extends GraphBuilder>(g: G, s: LlamaShape,
   const tables = w.rope ?? ropeTables(s);
   const cosT = g.float('rope.cos', [s.maxPositions, half], tables.cos);
   const sinT = g.float('rope.sin', [s.maxPositions, half], tables.sin);
-  const cos = g.o('Unsqueeze', [g.o('Gather', [cosT, pos], { axis: 0 }), c.ax1]);
-  const sin = g.o('Unsqueeze', [g.o('Gather', [sinT, pos], { axis: 0 }), c.ax1]);
+  let cs: [string, string] | undefined;
+  // The tables gathered once per step for all layers ([B, 1, S, half]).
+  const cosSin = () => (cs ??= [cosT, sinT].map((t) => g.o('Unsqueeze', [g.o('Gather', [t, pos], { axis: 0 }), pc.ax1()])) as [string, string]);
   const rope = (x: string) => {
-    const x1 = g.o('Slice', [x, c.s0, c.sHalf, c.ax3]);
-    const x2 = g.o('Slice', [x, c.sHalf, c.sFull, c.ax3]);
+    // x is [B, heads, S, HD]; interleaved 0 is HF's rotate_half convention.
+    if (opts.fused) return g.o('RotaryEmbedding', [x, pos, cosT, sinT], { interleaved: 0 }, undefined, 'com.microsoft');
+    const [cos, sin] = cosSin();
+    const x1 = g.o('Slice', [x, pc.s0(), pc.sHalf(), pc.ax3()]);
+    const x2 = g.o('Slice', [x, pc.sHalf(), pc.sFull(), pc.ax3()]);
     const a = g.o('Sub', [g.o('Mul', [x1, cos]), g.o('Mul', [x2, sin])]);
     const b = g.o('Add', [g.o('Mul', [x2, cos]), g.o('Mul', [x1, sin])]);
     return g.o('Concat', [a, b], { axis: 3 });
   };
   const rms = (x: string, name: string, weight: Float32Array) => {
+    if (opts.fused) return g.o('SimplifiedLayerNormalization', [x, g.float(name, [D], weight)], { axis: -1, epsilon: { float: s.rmsEps } });
     const variance = g.o('ReduceMean', [g.o('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-    const inv = g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [variance, c.eps])])]);
+    const inv = g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [variance, pc.eps()])])]);
     return g.o('Mul', [g.o('Mul', [x, inv]), g.float(name, [D], weight)]);
   };
 
