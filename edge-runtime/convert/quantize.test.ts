@@ -42,25 +42,19 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 async function compareFolder(dir: string): Promise<Record<'int8' | 'q4', { rel: number; agree: number }>> {
   const spec = loadModelFolder(dir);
   const fp = await ort.InferenceSession.create(readFileSync(spec.onnxFiles.fp32!));
-  const prompts = [
-    [10, 20, 30, 40, 50],
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-    [200, 100, 50],
-  ];
+  const prompts = Array.from({ length: 12 }, (_, i) => Array.from({ length: 3 + i }, (_, j) => (i * 41 + j * 13 + 7) % 256));
   const out = {} as Record<'int8' | 'q4', { rel: number; agree: number }>;
   for (const v of ['int8', 'q4'] as const) {
     const q = await ort.InferenceSession.create(readFileSync(spec.onnxFiles[v]!));
     let rel = 0;
     let agree = 0;
-    let n = 0;
     for (const p of prompts) {
-      const a = await plainGreedy(fp, spec, p, 6);
-      const b = await plainGreedy(q, spec, p, 6);
+      const a = await plainGreedy(fp, spec, p, 1);
+      const b = await plainGreedy(q, spec, p, 1);
       rel = Math.max(rel, relErr(a.firstLogits, b.firstLogits));
-      a.tokens.forEach((t, i) => (agree += t === b.tokens[i] ? 1 : 0));
-      n += a.tokens.length;
+      if (a.tokens[0] === b.tokens[0]) agree++;
     }
-    out[v] = { rel, agree: agree / n };
+    out[v] = { rel, agree: agree / prompts.length };
   }
   return out;
 }
@@ -79,12 +73,12 @@ describe('edge quantize', () => {
     expect(r.files.int8!.bytes / fpBytes).toBeLessThan(0.5);
     expect(r.files.q4!.bytes / fpBytes).toBeLessThan(0.4);
     const cmp = await compareFolder(to);
-    // Measured: int8 relative RMS error ~1.4%, q4 ~20%; greedy agreement over 18 tokens (a continuation that diverges
-    // once counts as disagreeing from there on) int8 1.0, q4 ~0.45 on this tiny random model.
+    // Measured: int8 relative RMS error ~1.4%, q4 ~17%; next-token argmax agreement over 12 prompts int8 1.0, q4 ~0.6
+    // (this tiny random model has many near-ties; the relative error is the sharper check).
     expect(cmp.int8.rel).toBeLessThan(0.04);
     expect(cmp.q4.rel).toBeLessThan(0.3);
-    expect(cmp.int8.agree).toBeGreaterThanOrEqual(0.8);
-    expect(cmp.q4.agree).toBeGreaterThanOrEqual(0.3);
+    expect(cmp.int8.agree).toBeGreaterThanOrEqual(0.9);
+    expect(cmp.q4.agree).toBeGreaterThanOrEqual(0.4);
     for (const v of ['int8', 'q4'] as const) {
       const ids = await engineGreedy(await engineFor(to, v), [[5, 6, 7, 8]], 8);
       expect(ids[0]!.length).toBeGreaterThan(0);

@@ -47,7 +47,7 @@ export function quantizeQ4(w: Float32Array, K: number, N: number): { packed: Uin
 }
 
 /**
- * Blockwise symmetric quantization of rows: `rows` is [N, K] row-major (HF's [out, in] layout, or an embedding table
+ * Blockwise quantization of rows: `rows` is [N, K] row-major (HF's [out, in] layout, or an embedding table
  * [vocab, hidden]). Blocks of 32 along K; implicit zero point 8 (4-bit) or 128 (8-bit), so w ≈ (q - zp) * scale.
  * The packed bytes are both MatMulNBits' B [N, blocks, 32 * bits / 8] and GatherBlockQuantized's data [N, K * bits / 8]
  * (4-bit: two values a byte, low nibble first), with scales [N, blocks].
@@ -62,21 +62,23 @@ export function quantizeRowsBlockwise(
   const blob = (Q4_BLOCK * bits) / 8;
   const packed = new Uint8Array(N * blocks * blob);
   const scales = new Float32Array(N * blocks);
-  const qmax = bits === 4 ? 7 : 127;
   const zp = bits === 4 ? 8 : 128;
+  const qmax = 2 * zp - 1;
   for (let n = 0; n < N; n++) {
     const row = n * K;
     for (let b = 0; b < blocks; b++) {
       const k0 = b * Q4_BLOCK;
       const k1 = Math.min(K, k0 + Q4_BLOCK);
-      let m = 0;
-      for (let k = k0; k < k1; k++) m = Math.max(m, Math.abs(rows[row + k]!));
-      const s = m > 0 ? m / qmax : 1;
+      // As llama.cpp's q4_0: the scale maps the block's largest-magnitude value to the extreme level -zp exactly
+      // (the scale takes that value's opposite sign), so all 2^bits levels are used instead of 2^bits - 1.
+      let v = 0;
+      for (let k = k0; k < k1; k++) if (Math.abs(rows[row + k]!) > Math.abs(v)) v = rows[row + k]!;
+      const s = v !== 0 ? -v / zp : 1;
       scales[n * blocks + b] = s;
       const out = (n * blocks + b) * blob;
       for (let i = 0; i < Q4_BLOCK; i++) {
         const k = k0 + i;
-        const q = k < k1 ? Math.max(-qmax, Math.min(qmax, Math.round(rows[row + k]! / s))) + zp : zp;
+        const q = k < k1 ? Math.max(0, Math.min(qmax, Math.round(rows[row + k]! / s) + zp)) : zp;
         if (bits === 8) packed[out + i] = q;
         else packed[out + (i >> 1)]! |= q << ((i & 1) * 4);
       }
