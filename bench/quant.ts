@@ -41,12 +41,15 @@ interface Variant {
   name: string;
   format: WeightFormat;
   int8Kernel?: 'nbits' | 'dequantize';
+  /** false: plain-op RMSNorm and rotary instead of the fused kernels (to show what fusing buys). */
+  fused?: boolean;
 }
 const VARIANTS: Variant[] = [
   { name: 'fp32', format: 'fp32' },
   { name: 'int8', format: 'int8', int8Kernel: 'nbits' },
   { name: 'int8-dq', format: 'int8', int8Kernel: 'dequantize' },
   { name: 'q4', format: 'q4' },
+  { name: 'q4-unfused', format: 'q4', fused: false },
 ];
 
 const CONTEXT = 128;
@@ -82,9 +85,9 @@ function child<T>(args: string[]): Promise<T> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function childConvert(from: string, to: string, format: WeightFormat, int8Kernel: string): Promise<void> {
+async function childConvert(from: string, to: string, format: WeightFormat, int8Kernel: string, fused: string): Promise<void> {
   const t0 = performance.now();
-  const r = await convertCheckpoint({ from, to, quant: [format], int8Kernel: int8Kernel as 'nbits' | 'dequantize' });
+  const r = await convertCheckpoint({ from, to, quant: [format], int8Kernel: int8Kernel as 'nbits' | 'dequantize', fused: fused === 'fused' });
   const out: ConvertOut = { ms: performance.now() - t0, maxRssMB: process.resourceUsage().maxRSS / 1024, bytes: r.files[format]!.bytes };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     for (const v of VARIANTS) {
       const dir = join(root, `${model}-${v.name}`);
       process.stderr.write(`${model} ${v.name}: convert\n`);
-      const c = await child<ConvertOut>(['--convert', ckpt, dir, v.format, v.int8Kernel ?? 'nbits']);
+      const c = await child<ConvertOut>(['--convert', ckpt, dir, v.format, v.int8Kernel ?? 'nbits', v.fused === false ? 'unfused' : 'fused']);
       process.stderr.write(`${model} ${v.name}: load, logits, greedy\n`);
       const m = await child<MeasureOut>(['--measure', dir, v.format]);
       measured[v.name] = { ...c, ...m, b1: NaN, b16: NaN };
@@ -231,7 +234,7 @@ async function main(): Promise<void> {
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-if (mode === '--convert') await childConvert(rest[0]!, rest[1]!, rest[2] as WeightFormat, rest[3]!);
+if (mode === '--convert') await childConvert(rest[0]!, rest[1]!, rest[2] as WeightFormat, rest[3]!, rest[4]!);
 else if (mode === '--measure') await childMeasure(rest[0]!, rest[1] as WeightFormat);
 else if (mode === '--speed') await childSpeed(rest);
 else await main();
