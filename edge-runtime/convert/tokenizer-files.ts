@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CheckpointError } from './safetensors.js';
 
-const COPIED = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'] as const;
+const COPIED = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json', 'chat_template.jinja'] as const;
 
 const vocabSchema = z.record(z.string(), z.number().int().nonnegative());
 
@@ -19,6 +19,19 @@ async function readJson(path: string): Promise<unknown> {
   } catch (err) {
     throw new CheckpointError(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+const tokenizerConfigSchema = z.record(z.string(), z.unknown());
+const chatTemplateJson = z.looseObject({ chat_template: z.string() });
+
+/** A chat template stored as chat_template.jinja or chat_template.json, if the checkpoint has one. */
+async function separateChatTemplate(dir: string): Promise<string | undefined> {
+  if (existsSync(join(dir, 'chat_template.jinja'))) return readFile(join(dir, 'chat_template.jinja'), 'utf8');
+  const path = join(dir, 'chat_template.json');
+  if (!existsSync(path)) return undefined;
+  const r = chatTemplateJson.safeParse(await readJson(path));
+  if (!r.success) throw new CheckpointError(`${path}: field 'chat_template': expected a string`);
+  return r.data.chat_template;
 }
 
 /** tokenizer.json for a byte-level BPE vocabulary given as vocab.json + merges.txt (GPT-2's original files). */
@@ -86,6 +99,14 @@ export async function writeTokenizerFiles(from: string, out: string, ids: { bos?
       JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false }, null, 2),
     );
     written.push('tokenizer_config.json');
+  }
+  // Newer transformers save the chat template beside tokenizer_config.json; the runtime reads it from inside.
+  const template = await separateChatTemplate(from);
+  if (template !== undefined) {
+    const cfgPath = join(out, 'tokenizer_config.json');
+    const cfg = tokenizerConfigSchema.safeParse(await readJson(cfgPath));
+    if (!cfg.success) throw new CheckpointError(`${join(from, 'tokenizer_config.json')}: not a JSON object`);
+    if (cfg.data['chat_template'] === undefined) await writeFile(cfgPath, JSON.stringify({ ...cfg.data, chat_template: template }, null, 2));
   }
   if (!written.includes('generation_config.json')) {
     const gen = Object.fromEntries(
