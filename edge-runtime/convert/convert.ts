@@ -27,6 +27,8 @@ export interface ConvertOptions {
   int8Kernel?: 'dequantize' | 'nbits';
   /** Llama family: fused RMSNorm and rotary kernels (default) or the plain-op subgraphs. */
   fused?: boolean;
+  /** Weights in onnx/<file>_data beside each graph; automatic above protobuf's 2 GiB limit. */
+  externalData?: boolean;
   /** Caps the context (and the rotary / position tables) below the config's maximum. */
   maxContext?: number;
   progress?: Progress;
@@ -93,6 +95,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
     }
     await mkdir(join(tmp, 'onnx'), { recursive: true });
     const files: ConvertResult['files'] = {};
+    const externalFiles: WeightFormat[] = [];
     for (const format of opts.quant) {
       const t0 = performance.now();
       // Tensors are read as the graph takes them (one progress tick each), then the file is streamed out.
@@ -100,19 +103,20 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       const g = new StreamingGraphBuilder(arch.family === 'llama' ? 'switchyard-llama' : 'switchyard-gpt2');
       build(format, g);
       progress.done();
-      // protobuf caps a message at 2 GiB; bigger models need external data, which this writer does not emit yet.
-      if (g.payloadBytes() >= 2 ** 31 - 2 ** 24) {
-        throw new CheckpointError(
-          `${to}: the ${format} model would be ~${(g.payloadBytes() / 2 ** 30).toFixed(1)} GiB, over ONNX's 2 GiB single-file limit`,
-        );
-      }
+      // protobuf caps a message at 2 GiB: bigger models keep their weights in onnx/<file>_data beside the graph.
+      const external = opts.externalData ?? g.payloadBytes() >= 2 ** 31 - 2 ** 24;
+      if (external) externalFiles.push(format);
       const name = variantFile(format);
-      const bytes = await g.writeTo(join(tmp, 'onnx', name));
+      const bytes = await g.writeTo(join(tmp, 'onnx', name), { externalData: external });
       files[format] = { path: join(to, 'onnx', name), bytes, ms: performance.now() - t0 };
       progress.note(`${format}: wrote onnx/${name} (${(bytes / 1e6).toFixed(1)} MB)`);
     }
     await writeTokenizerFiles(from, tmp, { bos: raw['bos_token_id'], eos: raw['eos_token_id'], pad: raw['pad_token_id'] });
-    await writeFile(join(tmp, 'config.json'), JSON.stringify(outputConfig(raw, arch, from, notes), null, 2));
+    if (externalFiles.length > 0) notes.push(`weights as external data (onnx/*.onnx_data): ${externalFiles.join(', ')}`);
+    const config = outputConfig(raw, arch, from, notes);
+    // transformers.js only fetches the _data files when told to.
+    if (externalFiles.length > 0) config['transformers.js_config'] = { use_external_data_format: true };
+    await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
     await rm(to, { recursive: true, force: true });
     await rename(tmp, to);
     return { dir: to, arch, files, notes };
