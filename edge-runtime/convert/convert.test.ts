@@ -16,6 +16,8 @@ import { HfReference } from './hf-reference.js';
 import { engineFor, engineGreedy } from './engine-greedy.js';
 import { writeTestCheckpoint, type WriteCheckpointOptions } from './test-checkpoint.js';
 import { loadModelFolder, type ModelSpec } from '../model/model-folder.js';
+import { LlamaReference } from '../reference/llama-reference.js';
+import { Gpt2Reference } from '../reference/gpt2-reference.js';
 import type { WeightFormat } from '../graph/linear.js';
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-convert-'));
@@ -167,5 +169,29 @@ describe.each(cases)('convert $name', ({ name, ckpt }) => {
     );
     expect(rel).toBeLessThan(bounds[format].rel);
     expect(agree / refRows.length).toBeGreaterThanOrEqual(bounds[format].agree);
+  });
+});
+
+describe("the project's float64 references over the converted fp32 file", () => {
+  it.each([
+    ['llama', { family: 'llama' as const, shape: llamaShape, tied: true }],
+    ['gpt2', { family: 'gpt2' as const, shape: gpt2Shape }],
+  ])('%s: LlamaReference / Gpt2Reference agree with the checkpoint-side reference within 1e-9', async (slug, ckSpec) => {
+    const from = join(root, `ref-${slug}-ckpt`);
+    const to = join(root, `ref-${slug}-model`);
+    await writeTestCheckpoint({ dir: from, spec: ckSpec, seed: 11 });
+    await convertCheckpoint({ from, to, quant: ['fp32'] });
+    const { raw, path } = readCheckpointConfig(from);
+    const arch = archFromConfig(raw, path);
+    const ck = await Checkpoint.open(from);
+    const hf = await HfReference.load(ck, arch);
+    await ck.close();
+    const bytes = readFileSync(join(to, 'onnx', 'model.onnx'));
+    const project = arch.family === 'llama' ? new LlamaReference(arch.shape, bytes) : new Gpt2Reference(arch.shape, bytes);
+    const a = hf.forward(prompt);
+    const b = project.forward(prompt);
+    let d = 0;
+    a.forEach((row, s) => row.forEach((v, i) => (d = Math.max(d, Math.abs(v - b[s]![i]!)))));
+    expect(d).toBeLessThan(1e-9);
   });
 });
