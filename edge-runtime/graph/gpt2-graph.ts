@@ -3,12 +3,16 @@
  * each layer's K/V path being Concat(past, new, axis=2) so the engine can rewrite it into the paged form.
  */
 import { GraphBuilder } from './graph-builder.js';
-import { linear, type LinearOptions } from './linear.js';
+import { embedding, linear, type LinearOptions } from './linear.js';
 import { additiveMask } from './attention-mask.js';
 import { transpose, type Gpt2Shape, type Gpt2Weights } from './gpt2-weights.js';
 
 export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions): Uint8Array {
-  const g = new GraphBuilder('switchyard-gpt2');
+  return buildGpt2GraphInto(new GraphBuilder('switchyard-gpt2'), s, w, lin).encode();
+}
+
+/** Adds the graph to `g`: a streaming builder can then write a big model without encoding it whole in memory. */
+export function buildGpt2GraphInto<G extends GraphBuilder>(g: G, s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions): G {
   const { hidden: D, heads: H, vocab: V } = s;
   const HD = D / H;
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
@@ -44,7 +48,7 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
   };
 
   let x = g.o('Add', [
-    g.o('Gather', [g.float('transformer.wte.weight', [V, D], w.wte), ids], { axis: 0 }),
+    embedding(g, ids, 'transformer.wte.weight', w.wte, V, D, lin),
     g.o('Gather', [g.float('transformer.wpe.weight', [s.maxPositions, D], w.wpe), pos], { axis: 0 }),
   ]);
   w.layers.forEach((lw, l) => {
@@ -69,5 +73,5 @@ export function buildGpt2Graph(s: Gpt2Shape, w: Gpt2Weights, lin: LinearOptions)
   const final = ln(x, 'transformer.ln_f', w.lnfG, w.lnfB);
   linear(g, final, 'lm_head', transpose(w.wte, V, D), D, V, lin, 'logits');
   g.output('logits', 'float32', ['batch_size', 'sequence_length', V]);
-  return g.encode();
+  return g;
 }

@@ -45,3 +45,54 @@ export function quantizeQ4(w: Float32Array, K: number, N: number): { packed: Uin
   }
   return { packed, scales, blocks };
 }
+
+/**
+ * Blockwise quantization of rows: `rows` is [N, K] row-major (HF's [out, in] layout, or an embedding table
+ * [vocab, hidden]). Blocks of 32 along K; implicit zero point 8 (4-bit) or 128 (8-bit), so w ≈ (q - zp) * scale.
+ * The packed bytes are both MatMulNBits' B [N, blocks, 32 * bits / 8] and GatherBlockQuantized's data [N, K * bits / 8]
+ * (4-bit: two values a byte, low nibble first), with scales [N, blocks].
+ */
+export function quantizeRowsBlockwise(
+  rows: Float32Array,
+  N: number,
+  K: number,
+  bits: 4 | 8,
+): { packed: Uint8Array; scales: Float32Array; blocks: number } {
+  const blocks = Math.ceil(K / Q4_BLOCK);
+  const blob = (Q4_BLOCK * bits) / 8;
+  const packed = new Uint8Array(N * blocks * blob);
+  const scales = new Float32Array(N * blocks);
+  const zp = bits === 4 ? 8 : 128;
+  const qmax = 2 * zp - 1;
+  for (let n = 0; n < N; n++) {
+    const row = n * K;
+    for (let b = 0; b < blocks; b++) {
+      const k0 = b * Q4_BLOCK;
+      const k1 = Math.min(K, k0 + Q4_BLOCK);
+      // As llama.cpp's q4_0: the scale maps the block's largest-magnitude value to the extreme level -zp exactly
+      // (the scale takes that value's opposite sign), so all 2^bits levels are used instead of 2^bits - 1.
+      let v = 0;
+      for (let k = k0; k < k1; k++) if (Math.abs(rows[row + k]!) > Math.abs(v)) v = rows[row + k]!;
+      const s = v !== 0 ? -v / zp : 1;
+      scales[n * blocks + b] = s;
+      const out = (n * blocks + b) * blob;
+      for (let i = 0; i < Q4_BLOCK; i++) {
+        const k = k0 + i;
+        const q = k < k1 ? Math.max(0, Math.min(qmax, Math.round(rows[row + k]! / s) + zp)) : zp;
+        if (bits === 8) packed[out + i] = q;
+        else packed[out + (i >> 1)]! |= q << ((i & 1) * 4);
+      }
+    }
+  }
+  return { packed, scales, blocks };
+}
+
+/** [K, N] -> [N, K]. */
+export function transposeMatrix(w: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) t[c * rows + r] = w[base + c]!;
+  }
+  return t;
+}
