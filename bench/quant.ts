@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../edge-runtime/convert/convert.js';
 import { engineFor, engineGreedy } from '../edge-runtime/convert/engine-greedy.js';
 import { writeTestCheckpoint, type LlamaCheckpointSpec } from '../edge-runtime/convert/test-checkpoint.js';
-import { bytesPerBlock } from '../edge-runtime/engine/create-engine.js';
+import { bytesPerBlock } from '../edge-runtime/worker/create-engine.js';
 import { loadModelFolder } from '../edge-runtime/model/model-folder.js';
 import { seededRandom } from '../edge-runtime/graph/llama-weights.js';
 import type { WeightFormat } from '../edge-runtime/graph/linear.js';

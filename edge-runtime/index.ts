@@ -28,6 +28,7 @@ export { PRESET_NAMES, type PresetName } from './model/presets.js';
 export { loadModelFolder } from './model/model-folder.js';
 export { DEFAULT_MODEL_ID, ensureDefaultModel } from './model/default-model.js';
 export { inspectModelFolder, formatInspection } from './worker/inspect-model.js';
+export { convertCommand, quantizeCommand } from './convert/convert-cli.js';
 
 /** Starts an engine in its own worker thread (onnxruntime blocks the thread it runs on); `loaded` settles when ready. */
 export function startEngine(options: EngineOptionsInput): EngineHandle {

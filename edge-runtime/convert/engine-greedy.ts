@@ -1,5 +1,5 @@
 /** Greedy token ids from the real paged engine over a model folder (tests and the bench compare against these). */
-import { createEngine, type CreatedEngine } from '../engine/create-engine.js';
+import { createEngine, type CreatedEngine } from '../worker/create-engine.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 import type { WeightFormat } from '../graph/linear.js';
 

@@ -92,6 +92,44 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./edge-inspect-command.js'),
   },
   {
+    path: ['edge', 'convert'],
+    summary: 'convert a Hugging Face checkpoint (safetensors: Llama, Mistral, Qwen2, SmolLM, GPT-2) into an edge model folder, fp32/int8/q4',
+    flags: {
+      from: {
+        type: 'string',
+        value: 'DIR',
+        description: 'checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer files (required)',
+      },
+      to: { type: 'string', value: 'DIR', description: 'model folder to write (required; written atomically)' },
+      quant: { type: 'string', value: 'fp32|int8|q4|all', default: 'all', description: 'weight formats to write' },
+      'max-context': { type: 'string', value: 'N', description: "cap the context below the checkpoint's" },
+      'accuracy-level': {
+        type: 'string',
+        value: '0|1|2|4',
+        description: 'MatMulNBits accuracy level (default per format: 4, measured fastest; rows stay batch-independent)',
+      },
+      'int8-kernel': { type: 'string', value: 'nbits|dequantize', description: 'int8 through 8-bit MatMulNBits (default) or DequantizeLinear + MatMul' },
+    },
+    examples: [
+      'switchyard edge convert --from ~/ckpt/SmolLM2-135M-Instruct --to models/smollm2 --quant all',
+      'switchyard edge convert --from ./qwen2 --to models/qwen2 --quant q4',
+    ],
+    load: () => import('./edge-convert-command.js'),
+  },
+  {
+    path: ['edge', 'quantize'],
+    summary: 'quantize an existing fp32 ONNX model folder (MatMul/Gemm weights, token embeddings) to int8 or 4-bit',
+    flags: {
+      from: { type: 'string', value: 'DIR', description: 'model folder with onnx/model.onnx (required)' },
+      to: { type: 'string', value: 'DIR', description: 'where to write (default: in place)' },
+      quant: { type: 'string', value: 'int8|q4|all', default: 'all', description: 'weight formats to write' },
+      'accuracy-level': { type: 'string', value: '0|1|2|4', description: 'MatMulNBits accuracy level (default 4)' },
+      'int8-kernel': { type: 'string', value: 'nbits|dequantize', description: 'int8 kernel (default nbits)' },
+    },
+    examples: ['switchyard edge quantize --from models/my-export --quant q4'],
+    load: () => import('./edge-quantize-command.js'),
+  },
+  {
     path: ['keys', 'create'],
     summary: 'print a new virtual key once, and the config line that admits it (only its SHA-256 is stored)',
     flags: {
