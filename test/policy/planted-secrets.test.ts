@@ -96,8 +96,10 @@ const chatCases: Array<[string, Partial<ChatBody>]> = [
 describe('PII in any text-bearing field stays on the edge', () => {
   it.each(chatCases)('%s', async (_field, extra) => {
     cloud.reset();
-    const r = await client().chat.completions.create({ model: 'm', messages: [user('hello')], ...extra } as ChatBody);
-    expect((r as OpenAI.Chat.Completions.ChatCompletion).choices[0]!.message.content).toBe('edge answer');
+    edge.reset();
+    await client().chat.completions.create({ model: 'm', messages: [user('hello')], ...extra } as ChatBody);
+    // The edge answered (the fakes answer tool offers with a tool call, so who answered is read off their logs).
+    expect(edge.requests).toHaveLength(1);
     expect(cloud.requests).toEqual([]);
   });
 
@@ -126,7 +128,8 @@ describe('private keys are masked whole before the cloud', () => {
       messages: [user(`why does this fail?\n${block}`)],
       tools: [fn(`uses ${block}`)],
     });
-    expect(r.choices[0]!.message.content).toBe('cloud answer');
+    expect(r.choices[0]!.message.content ?? r.choices[0]!.message.tool_calls?.[0]?.id).toBeTruthy();
+    expect(cloud.requests).toHaveLength(1); // redacted, it may go to the cloud
     const sent = JSON.stringify(cloud.requests.map((q) => q.body));
     expect(sent).toContain('[REDACTED:private_key]');
     expect(sent).not.toContain('PRIVATE KEY');
