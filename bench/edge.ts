@@ -338,7 +338,7 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
     try {
       const g = loopGaps(probe, from, to);
       loop = {
-        source: 'gateway main thread, gaps of a 1 ms timer (bench/lib/loop-probe.ts) over the run',
+        source: 'gateway main thread, gaps of a 1 ms timer (bench/lib/loop-probe.mjs) over the run',
         ticks: g.ticks,
         'p50 ms': +g.p50.toFixed(2),
         'p99 ms': +g.p99.toFixed(2),
