@@ -182,13 +182,17 @@ interface LlamaCpp {
   load(variant: WeightFormat): Promise<NlcModel>;
   nlc: NodeLlamaCpp;
   eos: number[];
+  /** llama.cpp also ends a sequence on other special tokens it reads as end-of-generation (e.g. <|endoftext|>). */
+  specials: number[];
 }
 
 async function loadLlamaCpp(dir: string, eos: number[]): Promise<LlamaCpp | undefined> {
   if (!existsSync(NODE_LLAMA_CPP)) return undefined;
   const nlc = (await import(pathToFileURL(NODE_LLAMA_CPP).href)) as NodeLlamaCpp;
   const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
-  return { nlc, eos, load: (v) => llama.loadModel({ modelPath: writeLlamaGguf(dir, GGUF[v]), gpuLayers: 0 }) };
+  const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { added_tokens: Array<{ id: number; special: boolean }> };
+  const specials = tok.added_tokens.filter((a) => a.special).map((a) => a.id);
+  return { nlc, eos, specials, load: (v) => llama.loadModel({ modelPath: writeLlamaGguf(dir, GGUF[v]), gpuLayers: 0 }) };
 }
 
 /** The same requests through llama.cpp: one context, a sequence per request, batched by node-llama-cpp. */
@@ -205,8 +209,9 @@ async function runLlamaCpp(
     batchSize: 512,
     threads: { ideal: threads, min: threads },
   });
+  // Every request must run to its max tokens, as in the other engines: ban whatever llama.cpp would stop on.
   const bias = new lc.nlc.TokenBias(model.tokenizer);
-  for (const id of lc.eos) bias.set(id, 'never');
+  for (const id of new Set([...lc.eos, ...lc.specials])) bias.set(id, 'never');
   const seqs = reqs.map(() => ctx.getSequence());
   const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
   const t0 = performance.now();
@@ -338,7 +343,7 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
     try {
       const g = loopGaps(probe, from, to);
       loop = {
-        source: 'gateway main thread, gaps of a 1 ms timer (bench/lib/loop-probe.ts) over the run',
+        source: 'gateway main thread, gaps of a 1 ms timer (bench/lib/loop-probe.mjs) over the run',
         ticks: g.ticks,
         'p50 ms': +g.p50.toFixed(2),
         'p99 ms': +g.p99.toFixed(2),
