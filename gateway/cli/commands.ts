@@ -108,7 +108,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: '0|1|2|4',
         description: 'MatMulNBits accuracy level (default per format: 4, measured fastest; rows stay batch-independent)',
       },
-      'int8-kernel': { type: 'string', value: 'nbits|dequantize', description: 'int8 through 8-bit MatMulNBits (default) or DequantizeLinear + MatMul' },
+      'int8-kernel': {
+        type: 'string',
+        value: 'nbits|dequantize',
+        description: 'int8 through 8-bit MatMulNBits (default) or DequantizeLinear + MatMul',
+      },
     },
     examples: [
       'switchyard edge convert --from ~/ckpt/SmolLM2-135M-Instruct --to models/smollm2 --quant all',
