@@ -7,7 +7,7 @@
  *  D. TTFT of a request sharing a 512-token prefix, with and without prefix caching;
  *  E. greedy agreement with the float64 reference (LlamaReference) on a few prompts: llama.cpp F32 and Q4_0, Switchyard;
  *  F. the 16-stream workload served through HTTP: `switchyard serve` (edge destination, streaming /v1/completions with
- *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop delay from its /metrics.
+ *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop gaps (1 ms timer, loop-probe.mjs).
  * Switchyard's engine runs its step loop in this process (the gateway runs the same loop in a worker thread).
  * llama.cpp comes from bench/peers (node-llama-cpp 3.21.1, prebuilt CPU binary) and runs in a child process
  * (bench/lib/llama-cpp-child.ts) so its threads never share a process with ORT; without `npm run bench:peers` its
