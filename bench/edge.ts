@@ -7,15 +7,16 @@
  *  D. TTFT of a request sharing a 512-token prefix, with and without prefix caching;
  *  E. greedy agreement with the float64 reference (LlamaReference) on a few prompts: llama.cpp F32 and Q4_0, Switchyard;
  *  F. the 16-stream workload served through HTTP: `switchyard serve` (edge destination, streaming /v1/completions with
- *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop delay from its /metrics.
+ *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop gaps (1 ms timer, loop-probe.mjs).
  * Switchyard's engine runs its step loop in this process (the gateway runs the same loop in a worker thread).
- * llama.cpp comes from bench/peers (node-llama-cpp 3.21.1, prebuilt CPU binary); without `npm run bench:peers` its
+ * llama.cpp comes from bench/peers (node-llama-cpp 3.21.1, prebuilt CPU binary) and runs in a child process
+ * (bench/lib/llama-cpp-child.ts) so its threads never share a process with ORT; without `npm run bench:peers` its
  * rows are skipped with a line saying so. The GGUF files are written by bench/lib/llama-gguf.ts from model.onnx.
  */
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import OpenAI from 'openai';
 import { buildModelFolder } from '../edge-runtime/model/build-model.js';
@@ -41,28 +42,6 @@ const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/ind
 const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 /** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
 const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
-
-/** The slice of node-llama-cpp's API the bench uses (it lives in bench/peers, outside the root install). */
-interface NlcSequence {
-  evaluate(tokens: number[], opts: { temperature: number; tokenBias?: unknown }): AsyncGenerator<number, void, void>;
-}
-interface NlcContext {
-  getSequence(): NlcSequence;
-  dispose(): Promise<void>;
-}
-interface NlcModel {
-  tokenizer: unknown;
-  createContext(o: { contextSize: number; sequences: number; batchSize: number; threads: { ideal: number; min: number } }): Promise<NlcContext>;
-  dispose(): Promise<void>;
-}
-interface NodeLlamaCpp {
-  getLlama(o: {
-    gpu: false;
-    build: 'never';
-    logLevel: 'warn' | 'error';
-  }): Promise<{ loadModel(o: { modelPath: string; gpuLayers: number }): Promise<NlcModel> }>;
-  TokenBias: new (tokenizer: unknown) => { set(token: number, bias: 'never'): void };
-}
 
 interface Req {
   prompt: number[];
@@ -178,77 +157,64 @@ async function runTjs(
   return { timings, wallMs: performance.now() - t0 };
 }
 
+/** llama.cpp runs in its own process (bench/lib/llama-cpp-child.ts): its threads never share this process with ORT's. */
 interface LlamaCpp {
-  load(variant: WeightFormat): Promise<NlcModel>;
-  nlc: NodeLlamaCpp;
-  eos: number[];
-  /** llama.cpp also ends a sequence on other special tokens it reads as end-of-generation (e.g. <|endoftext|>). */
-  specials: number[];
+  load(variant: WeightFormat): Promise<LlamaModelHandle>;
+  call<T>(msg: Record<string, unknown>): Promise<T>;
+  stop(): void;
+}
+interface LlamaModelHandle {
+  variant: GgufVariant;
+  dispose(): Promise<void>;
 }
 
 async function loadLlamaCpp(dir: string, eos: number[]): Promise<LlamaCpp | undefined> {
   if (!existsSync(NODE_LLAMA_CPP)) return undefined;
-  const nlc = (await import(pathToFileURL(NODE_LLAMA_CPP).href)) as NodeLlamaCpp;
-  const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
   const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { added_tokens: Array<{ id: number; special: boolean }> };
   const specials = tok.added_tokens.filter((a) => a.special).map((a) => a.id);
-  return { nlc, eos, specials, load: (v) => llama.loadModel({ modelPath: writeLlamaGguf(dir, GGUF[v]), gpuLayers: 0 }) };
+  const child = fork('bench/lib/llama-cpp-child.ts', [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let seq = 0;
+  const pending = new Map<number, { res: (v: unknown) => void; rej: (e: Error) => void }>();
+  child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error !== undefined) p?.rej(new Error(m.error));
+    else p?.res(m.result);
+  });
+  child.once('exit', (c) => {
+    for (const p of pending.values()) p.rej(new Error(`llama.cpp child exited ${c}`));
+    pending.clear();
+  });
+  const call = <T>(msg: Record<string, unknown>) =>
+    new Promise<T>((res, rej) => {
+      const id = ++seq;
+      pending.set(id, { res: res as (v: unknown) => void, rej });
+      child.send({ id, nodeLlamaCpp: NODE_LLAMA_CPP, eos, specials, ...msg });
+    });
+  return {
+    call,
+    stop: () => void child.kill(),
+    load: async (v) => {
+      const path = writeLlamaGguf(dir, GGUF[v]);
+      await call({ op: 'load', variant: GGUF[v], path });
+      return { variant: GGUF[v], dispose: () => call({ op: 'dispose', variant: GGUF[v] }) };
+    },
+  };
 }
 
 /** The same requests through llama.cpp: one context, a sequence per request, batched by node-llama-cpp. */
-async function runLlamaCpp(
+function runLlamaCpp(
   lc: LlamaCpp,
-  model: NlcModel,
+  m: LlamaModelHandle,
   reqs: Req[],
   threads: number,
 ): Promise<{ timings: Timing[]; wallMs: number; capped: boolean }> {
-  const ctxTokens = Math.max(...reqs.map((r) => r.prompt.length + r.max));
-  const ctx = await model.createContext({
-    contextSize: Math.ceil((ctxTokens + 1) / 256) * 256,
-    sequences: reqs.length,
-    batchSize: 512,
-    threads: { ideal: threads, min: threads },
-  });
-  // Every request must run to its max tokens, as in the other engines: ban whatever llama.cpp would stop on.
-  const bias = new lc.nlc.TokenBias(model.tokenizer);
-  for (const id of new Set([...lc.eos, ...lc.specials])) bias.set(id, 'never');
-  const seqs = reqs.map(() => ctx.getSequence());
-  const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
-  const t0 = performance.now();
-  const deadline = t0 + LLAMA_CAP_S * 1000;
-  let capped = false;
-  await Promise.all(
-    reqs.map(async (r, i) => {
-      const t = timings[i]!;
-      t.start = performance.now();
-      for await (const tok of seqs[i]!.evaluate(r.prompt, { temperature: 0, tokenBias: bias })) {
-        void tok;
-        t.tokens.push(performance.now());
-        if (t.tokens.length >= r.max) break;
-        if (performance.now() > deadline) {
-          capped = true;
-          break;
-        }
-      }
-    }),
-  );
-  const wallMs = performance.now() - t0;
-  await ctx.dispose();
-  return { timings, wallMs, capped };
+  return lc.call({ op: 'run', variant: m.variant, reqs, threads, capS: LLAMA_CAP_S });
 }
 
 /** Greedy tokens of one prompt from llama.cpp (EOS banned, as everywhere in this bench). */
-async function greedyLlamaCpp(lc: LlamaCpp, model: NlcModel, prompt: number[], n: number): Promise<number[]> {
-  const ctx = await model.createContext({ contextSize: 512, sequences: 1, batchSize: 512, threads: { ideal: 2, min: 1 } });
-  const bias = new lc.nlc.TokenBias(model.tokenizer);
-  for (const id of lc.eos) bias.set(id, 'never');
-  const out: number[] = [];
-  for await (const tok of ctx.getSequence().evaluate(prompt, { temperature: 0, tokenBias: bias })) {
-    out.push(tok);
-    if (out.length >= n) break;
-  }
-  await ctx.dispose();
-  return out;
+function greedyLlamaCpp(lc: LlamaCpp, m: LlamaModelHandle, prompt: number[], n: number): Promise<number[]> {
+  return lc.call({ op: 'greedy', variant: m.variant, prompt, n });
 }
 
 async function greedyOurs(e: CreatedEngine, prompt: number[], n: number): Promise<number[]> {
@@ -567,6 +533,7 @@ async function main(): Promise<void> {
     console.log(`F. through HTTP: failed (${(err as Error).message})`);
     results['http'] = { error: (err as Error).message };
   }
+  lc?.stop();
   writeResults(`edge-${PRESET}`, results);
 }
 
