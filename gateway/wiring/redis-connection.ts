@@ -54,7 +54,10 @@ export function createRedisClient(target: RedisTarget, opts: RedisClientOptions)
       // After a MOVED/CLUSTERDOWN during failover, retry soon: the replica is promoted within node-timeout + ~1 s.
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
-      slotsRefreshTimeout: 2_000,
+      // A dead master's commands only time out (no MOVED reaches us), so re-read the slot map every second: this is what
+      // moves the client to the promoted replica. ioredis 6 has no periodic refresh unless asked.
+      slotsRefreshInterval: 1_000,
+      slotsRefreshTimeout: 1_000,
     });
   } else if (target.sentinels) {
     const creds = credentials(target.sentinels[0]!);
