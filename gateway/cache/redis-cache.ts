@@ -1,5 +1,5 @@
 /** Redis cache shared by replicas. Trouble never fails a request: errors and timeouts read as misses (counted). */
-import { createRedisClient, type RedisClient, type RedisTarget } from '../wiring/redis-connection.js';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../redis/redis-connection.js';
 import type { JsonObject } from '../core/types.js';
 import type { CacheStore } from './cache-store.js';
 

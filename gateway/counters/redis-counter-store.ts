@@ -1,6 +1,6 @@
 /** CounterStore on Redis, shared by gateway replicas: one Lua script checks every limit, then increments all or none. */
-import type { RedisClient, RedisTarget } from '../wiring/redis-connection.js';
-import { createRedisClient, isClusterTarget } from '../wiring/redis-connection.js';
+import type { RedisClient, RedisTarget } from '../redis/redis-connection.js';
+import { createRedisClient, isClusterTarget } from '../redis/redis-connection.js';
 import type { CounterReservation, CounterSettlement, CounterStore, HoldOptions, ReserveResult } from './counter-store.js';
 
 // KEYS: counters. ARGV: n, then per key: amount, limit, expiresAt(ms). Returns {1, v1..vn} or {0, index, current}.

@@ -1,5 +1,5 @@
 /** Records on a Redis stream shared by replicas, trimmed to about `maxLen` entries. */
-import type { RedisClient } from '../wiring/redis-connection.js';
+import type { RedisClient } from '../redis/redis-connection.js';
 import type { RecordSink } from './record-queue.js';
 import { requestRecordSchema, type RequestRecord } from './request-record.js';
 

@@ -13,7 +13,7 @@ import { JsonlSink, readJsonlRecords } from '../records/jsonl-sink.js';
 import { RecordQueue } from '../records/record-queue.js';
 import { RedisStreamSink, readStreamRecords } from '../records/redis-stream-sink.js';
 import { toRecord } from '../records/request-record.js';
-import { createRedisClient } from './redis-connection.js';
+import { createRedisClient } from '../redis/redis-connection.js';
 
 export interface RecordsWiring {
   onComplete(ctx: RequestContext): void;
