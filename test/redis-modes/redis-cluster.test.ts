@@ -2,6 +2,11 @@
  * Two gateway replicas on a real Redis Cluster (3 masters + 3 replicas): limits, budgets, cache and records shared
  * exactly; the master holding the counters' slot SIGKILLed under load: no failed request, limits enforced again after.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
@@ -10,6 +15,7 @@ import type { TestGateway } from '../helpers/gateway.js';
 import { runFailover, sharedStateChecks } from './shared-state-checks.js';
 import { startReplicas } from './two-replicas.js';
 
+const execFileP = promisify(execFile);
 let cloud: FakeOpenAI;
 let cluster: TestRedisCluster;
 let gws: TestGateway[] = [];
@@ -34,6 +40,21 @@ describe('Redis Cluster, two gateway replicas', () => {
       return { xlen: (k) => c.xlen(k), close: async () => c.disconnect() };
     },
   );
+
+  it('`switchyard report --config` reads the records stream through the Cluster', async () => {
+    const cfg = join(mkdtempSync(join(tmpdir(), 'sy-cluster-report-')), 'gw.yaml');
+    const stream = gws[0]!.config.records.redis_stream;
+    writeFileSync(cfg, `redis: { nodes: [${cluster.urls.join(', ')}] }\nrecords: { sink: redis, redis_stream: "${stream}" }\n`);
+    const r = await execFileP(
+      process.execPath,
+      ['--import', 'tsx', 'gateway/cli/main.ts', 'report', '--config', cfg, '--since', '1h', '--format', 'json'],
+      {
+        timeout: 30_000,
+      },
+    );
+    const report = JSON.parse(r.stdout) as { totals: { requests: number } };
+    expect(report.totals.requests).toBeGreaterThanOrEqual(10);
+  }, 40_000);
 
   it('a master killed under load: no failed request, the limit enforced again after failover', async () => {
     const prefix = gws[0]!.config.redis!.key_prefix;
