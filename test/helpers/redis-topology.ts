@@ -32,9 +32,17 @@ async function answers(port: number): Promise<boolean> {
   );
 }
 
+// If the test process ends without stop() (a timeout, a crash), its Redis processes must not outlive it.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 function launch(port: number, args: string[], dir: string): RedisNode {
   const child = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
   child.on('error', () => undefined);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
