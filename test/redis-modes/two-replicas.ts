@@ -40,6 +40,8 @@ export async function startReplicas(redis: Record<string, unknown>, cloudUrl: st
     cache: { backend: 'redis', command_timeout_ms: 300 },
     records: { sink: 'redis', redis_stream: `records-${Date.now().toString(36)}` },
     prices: PRICES,
+    // A tenant limit too, so each rate-limit script spans two counters (a key's and its tenant's): CROSSSLOT without tags.
+    tenants: { acme: { rpm: 1000 } },
     keys: [
       { id: 'limited', sha256: await sha256Hex(LIMITED_KEY), tenant: 'acme', rpm: 5 },
       { id: 'budgeted', sha256: await sha256Hex(BUDGET_KEY), tenant: 'budgeted' },
