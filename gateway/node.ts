@@ -46,7 +46,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   }
   const logger = opts.logger ?? createNodeLogger(config.logging.level);
   const counters: CounterStore | undefined = config.redis
-    ? new RedisCounterStore({ url: config.redis.url, keyPrefix: config.redis.key_prefix, commandTimeoutMs: config.redis.command_timeout_ms })
+    ? new RedisCounterStore({ target: config.redis, keyPrefix: config.redis.key_prefix, commandTimeoutMs: config.redis.command_timeout_ms })
     : undefined;
   const upstreams = await startUpstreams(config, opts, logger);
   const breakers: OpossumBreaker[] = [];

@@ -24,11 +24,30 @@ export const keySchema = z.strictObject({
 
 export const tenantSchema = z.strictObject({ ...limits });
 
-export const redisSchema = z.strictObject({
-  url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
-  key_prefix: z.string().default('switchyard:'),
-  command_timeout_ms: z.number().int().positive().default(50),
-});
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL');
+
+/** One of three modes: a single node (`url`), a Cluster (`nodes`: seed URLs) or Sentinel (`sentinels` + master `name`). */
+export const redisSchema = z
+  .strictObject({
+    url: redisUrl.optional(),
+    nodes: z.array(redisUrl).min(1).optional(),
+    sentinels: z.array(redisUrl).min(1).optional(),
+    /** Sentinel: the monitored master's name. */
+    name: z.string().min(1).optional(),
+    key_prefix: z.string().default('switchyard:'),
+    command_timeout_ms: z.number().int().positive().default(50),
+  })
+  .superRefine((r, ctx) => {
+    const modes = (['url', 'nodes', 'sentinels'] as const).filter((m) => r[m] !== undefined);
+    if (modes.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: modes.length ? [modes[1]!] : [],
+        message: 'set exactly one of url (single node), nodes (Cluster) or sentinels (Sentinel)',
+      });
+    if (r.sentinels && !r.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'Sentinel needs the master name' });
+    if (r.name && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['name'], message: 'name is only for Sentinel (sentinels: [...])' });
+  });
 
 export type KeyConfig = z.infer<typeof keySchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;

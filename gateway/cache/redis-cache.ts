@@ -1,25 +1,23 @@
 /** Redis cache shared by replicas. Trouble never fails a request: errors and timeouts read as misses (counted). */
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../redis/redis-connection.js';
 import type { JsonObject } from '../core/types.js';
 import type { CacheStore } from './cache-store.js';
 
 export class RedisCache implements CacheStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   errors = 0;
 
   constructor(
-    url: string,
+    target: RedisTarget | string,
     private readonly prefix: string,
     commandTimeoutMs: number,
   ) {
-    this.redis = new Redis(url, {
+    this.redis = createRedisClient(typeof target === 'string' ? { url: target } : target, {
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 0,
       // While disconnected, fail at once (a miss) instead of queueing behind the reconnect.
       enableOfflineQueue: false,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
     });
-    this.redis.on('error', () => undefined);
   }
 
   async get(key: string): Promise<JsonObject | undefined> {

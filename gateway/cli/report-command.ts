@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { createRedisClient, type RedisTarget } from '../redis/redis-connection.js';
 import { parseConfig } from '../config/load-config.js';
 import type { RequestRecord } from '../records/request-record.js';
 import { readJsonlRecords } from '../records/jsonl-sink.js';
@@ -27,21 +28,32 @@ function parseTime(v: string, flag: string): number {
 }
 
 /** Where the records are: flags first, then the config's `records:` section. */
-function recordSource(values: ParsedCommand['values']): { redis?: string; stream: string; dir: string; dirFrom: string } {
+function recordSource(values: ParsedCommand['values']): { redis?: RedisTarget; stream: string; dir: string; dirFrom: string } {
   const cfgPath = stringFlag(values, 'config') ?? process.env['SWITCHYARD_CONFIG'];
   // Only the records section matters here: unset secrets read as placeholders.
   const config = cfgPath ? parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath, process.env, 'placeholder') : undefined;
-  const fromConfig = config?.records.sink === 'redis' ? config.redis?.url : undefined;
+  const fromConfig = config?.records.sink === 'redis' ? config.redis : undefined;
   const dir = stringFlag(values, 'dir');
   return {
-    redis: stringFlag(values, 'redis') ?? (dir ? undefined : fromConfig),
+    redis: ((url) => (url ? { url } : undefined))(stringFlag(values, 'redis')) ?? (dir ? undefined : fromConfig),
     stream: values['stream'] !== 'switchyard:records' || !config ? String(values['stream']) : config.records.redis_stream,
     dir: dir ?? config?.records.dir ?? 'records',
     dirFrom: dir ? '--dir' : config ? `records.dir in ${cfgPath}` : 'the default (./records)',
   };
 }
 
-async function readRedis(url: string, stream: string, from: number, to: number): Promise<{ records: RequestRecord[]; notes: string[] }> {
+async function readRedis(target: RedisTarget, stream: string, from: number, to: number): Promise<{ records: RequestRecord[]; notes: string[] }> {
+  if (!target.url) {
+    // Cluster or Sentinel from the config: the gateway's own client (it finds the stream's node or the current master).
+    const client = createRedisClient(target, { commandTimeout: 5_000, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+    try {
+      const r = await readStreamRecords(client, stream, from, to);
+      return { records: r.records, notes: r.truncated ? ['the window reaches past what the stream retains'] : [] };
+    } finally {
+      client.disconnect();
+    }
+  }
+  const url = target.url;
   // One attempt, no reconnect loop, and the error handled here: a down Redis is one line, not ioredis noise.
   const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null, connectTimeout: 3000 });
   let cause: Error | undefined;

@@ -1,5 +1,6 @@
 /** CounterStore on Redis, shared by gateway replicas: one Lua script checks every limit, then increments all or none. */
-import { Redis } from 'ioredis';
+import type { RedisClient, RedisTarget } from '../redis/redis-connection.js';
+import { createRedisClient, isClusterTarget } from '../redis/redis-connection.js';
 import type { CounterReservation, CounterSettlement, CounterStore, HoldOptions, ReserveResult } from './counter-store.js';
 
 // KEYS: counters. ARGV: n, then per key: amount, limit, expiresAt(ms). Returns {1, v1..vn} or {0, index, current}.
@@ -31,7 +32,8 @@ return v
 // Held reservations. Per id: a hash `hold:<id>` (counter key -> amount), a member of the sorted set `holds` scored by
 // its release time, and after settling a marker `done:<id>` ('settled' | 'expired'). Every call first releases holds
 // past their time (refunds them), so a gateway that died mid-request cannot leave spend reserved for ever. Counter
-// keys of a hold are stored fully prefixed (this touches keys not passed in KEYS: fine on a single Redis, not Cluster).
+// keys of a hold are stored fully prefixed (this touches keys not passed in KEYS: on Cluster they share the script's
+// slot through the hash tag, which Redis 7 allows).
 const RELEASE_EXPIRED = `
 local function release_expired(prefix, index)
   local t = redis.call('TIME')
@@ -95,7 +97,7 @@ redis.call('SET', KEYS[2], 'settled', 'PX', ARGV[3])
 return 1
 `;
 
-type WithCommands = Redis & {
+type WithCommands = RedisClient & {
   swReserve(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
   swAdjust(key: string, delta: number, expiresAt: number): Promise<number>;
   swReserveHeld(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
@@ -103,7 +105,10 @@ type WithCommands = Redis & {
 };
 
 export interface RedisCounterOptions {
-  url: string;
+  /** A single node's URL (shorthand for `target: { url }`). */
+  url?: string;
+  /** Where Redis is: `{ url }` (single node), `{ nodes }` (Cluster) or `{ sentinels, name }`. */
+  target?: RedisTarget;
   keyPrefix?: string;
   /** Per-command timeout; a slow Redis fails the call rather than stalling requests. */
   commandTimeoutMs?: number;
@@ -114,15 +119,17 @@ export class RedisCounterStore implements CounterStore {
   private readonly prefix: string;
 
   constructor(opts: RedisCounterOptions) {
-    this.prefix = opts.keyPrefix ?? 'sy:';
-    const redis = new Redis(opts.url, {
+    // On Cluster every counter key carries one hash tag, so each script's keys (a key's and its tenant's limits, several
+    // budgets, the holds index) share a slot and stay atomic. The cost: counters live on one master (a script is ~50 µs;
+    // far below one master's capacity). A single node keeps the untagged keys it always had.
+    const target: RedisTarget = opts.target ?? { url: opts.url };
+    const prefix = opts.keyPrefix ?? 'sy:';
+    this.prefix = isClusterTarget(target) ? `${prefix}{counters}:` : prefix;
+    const redis = createRedisClient(target, {
       commandTimeout: opts.commandTimeoutMs ?? 1000,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
-      lazyConnect: false,
     });
-    redis.on('error', () => undefined); // surfaced per command; the client reconnects by itself
     redis.defineCommand('swReserve', { lua: RESERVE });
     redis.defineCommand('swAdjust', { lua: ADJUST, numberOfKeys: 1 });
     redis.defineCommand('swReserveHeld', { lua: RESERVE_HELD });

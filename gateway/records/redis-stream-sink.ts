@@ -1,11 +1,11 @@
 /** Records on a Redis stream shared by replicas, trimmed to about `maxLen` entries. */
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-connection.js';
 import type { RecordSink } from './record-queue.js';
 import { requestRecordSchema, type RequestRecord } from './request-record.js';
 
 export class RedisStreamSink implements RecordSink {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly stream: string,
     private readonly maxLen: number,
   ) {}
@@ -25,7 +25,7 @@ export class RedisStreamSink implements RecordSink {
 
 /** Reads [from, to) from the stream; says whether the window starts before the oldest retained entry. */
 export async function readStreamRecords(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   from: number,
   to: number,

@@ -12,7 +12,7 @@ export async function startCache(config: GatewayConfig): Promise<CacheStore | un
   if (c.backend === 'redis' && !config.redis) throw new ConfigError('cache.backend is redis but no `redis:` section is configured');
   const base =
     c.backend === 'redis' && config.redis
-      ? new RedisCache(config.redis.url, `${config.redis.key_prefix}cache:`, c.command_timeout_ms)
+      ? new RedisCache(config.redis, `${config.redis.key_prefix}cache:`, c.command_timeout_ms)
       : new MemoryCache(c.max_entries, c.max_bytes);
   if (!c.encryption_key) return base;
   return EncryptedCache.create(base, c.encryption_key).catch((err: unknown) => {

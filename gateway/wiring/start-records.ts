@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load-config.js';
 import type { RequestContext } from '../core/request-context.js';
@@ -14,6 +13,7 @@ import { JsonlSink, readJsonlRecords } from '../records/jsonl-sink.js';
 import { RecordQueue } from '../records/record-queue.js';
 import { RedisStreamSink, readStreamRecords } from '../records/redis-stream-sink.js';
 import { toRecord } from '../records/request-record.js';
+import { createRedisClient } from '../redis/redis-connection.js';
 
 export interface RecordsWiring {
   onComplete(ctx: RequestContext): void;
@@ -34,8 +34,10 @@ export function startRecords(
 ): RecordsWiring {
   const rc = config.records;
   if (rc.sink === 'redis' && !config.redis) throw new ConfigError('records.sink is redis but no `redis:` section is configured');
-  const redis = rc.sink === 'redis' ? new Redis(config.redis!.url, { maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
-  redis?.on('error', () => undefined);
+  const redis =
+    rc.sink === 'redis' && config.redis
+      ? createRedisClient(config.redis, { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: true })
+      : undefined;
   const sink =
     rc.sink === 'jsonl' ? new JsonlSink(rc.dir, rc.max_file_bytes) : redis ? new RedisStreamSink(redis, rc.redis_stream, rc.max_len) : undefined;
   const queue = sink ? new RecordQueue(sink, rc.queue_max) : undefined;
