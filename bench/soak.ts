@@ -34,6 +34,16 @@ async function heapMb(url: string): Promise<{ heapUsed: number; external: number
   return { heapUsed: read('switchyard_process_nodejs_heap_size_used_bytes'), external: read('switchyard_process_nodejs_external_memory_bytes') };
 }
 
+/** The engine worker's own V8 heap, written each second by the worker when SWITCHYARD_ENGINE_MEMORY_FILE is set. */
+function workerHeapMb(file: string): { heapUsed: number; external: number } {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { heapUsed: number; external: number };
+    return { heapUsed: m.heapUsed / 1024 / 1024, external: m.external / 1024 / 1024 };
+  } catch {
+    return { heapUsed: NaN, external: NaN };
+  }
+}
+
 interface Counts {
   ok: number;
   abandoned: number;
@@ -94,6 +104,8 @@ async function main(): Promise<void> {
   console.log(
     `soak: ${DURATION_S} s, ${CLIENTS} clients, sampling every ${SAMPLE_S} s; starting the gateway (builds the default edge model once)...`,
   );
+  const memoryFile = join(tmpdir(), `switchyard-soak-engine-memory-${process.pid}.json`);
+  process.env['SWITCHYARD_ENGINE_MEMORY_FILE'] = memoryFile;
   const fake = FAKE ? await startFakeUpstreamProcess() : undefined;
   const gw = await startGatewayProcess(
     (port) =>
@@ -119,11 +131,14 @@ async function main(): Promise<void> {
     const samples: Row[] = [];
     const sample = async () => {
       const h = await heapMb(gw.url).catch(() => ({ heapUsed: NaN, external: NaN }));
+      const w = workerHeapMb(memoryFile);
       samples.push({
         t_s: Math.round((Date.now() - started) / 1000),
         rss_mb: Math.round(rssMb(pid) * 10) / 10,
         heap_used_mb: Math.round(h.heapUsed * 10) / 10,
         external_mb: Math.round(h.external * 10) / 10,
+        worker_heap_mb: Math.round(w.heapUsed * 10) / 10,
+        worker_external_mb: Math.round(w.external * 10) / 10,
         requests: counts.ok + counts.abandoned,
         errors: counts.errors,
       });
