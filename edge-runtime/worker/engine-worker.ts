@@ -1,8 +1,6 @@
 /** The engine's worker_thread entry: owns onnxruntime (whose session.run blocks its thread) and runs the step loop. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import { writeFileSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
 import { createEngine } from './create-engine.js';
 import type { EngineOptions } from '../engine/engine-options.js';
 import type { FromEngine, ToEngine } from '../engine/protocol.js';
@@ -10,14 +8,6 @@ import type { FromEngine, ToEngine } from '../engine/protocol.js';
 const port = parentPort!;
 const opts = workerData as EngineOptions;
 const post = (m: FromEngine) => port.postMessage(m);
-// Soak probe (bench/soak.ts): this thread's own V8 heap, which the gateway's /metrics cannot see. Off unless set.
-const MEMORY_FILE = process.env['SWITCHYARD_ENGINE_MEMORY_FILE'];
-const writeMemory = (): void => {
-  if (!MEMORY_FILE) return;
-  const h = getHeapStatistics();
-  const body = { at: Date.now(), heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory, malloced: h.malloced_memory };
-  writeFileSync(MEMORY_FILE, JSON.stringify(body));
-};
 
 try {
   const { core, maxContext, tokenizer, load } = await createEngine(opts);
@@ -31,7 +21,6 @@ try {
     wake?.();
   });
   const timer = setInterval(() => post({ type: 'stats', nonce: 0, stats: core.stats() }), opts.statsIntervalMs);
-  const memoryTimer = MEMORY_FILE ? setInterval(writeMemory, 1_000) : undefined;
   post({ type: 'ready', model: opts.modelId, maxContext, vocab: tokenizer.vocabSize, load });
   while (!stopped) {
     if (core.hasWork()) {
@@ -44,7 +33,6 @@ try {
     }
   }
   clearInterval(timer);
-  clearInterval(memoryTimer);
   port.close();
 } catch (err) {
   post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
