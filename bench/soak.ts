@@ -9,10 +9,10 @@
  *   BENCH_SOAK_CLIENTS=8 BENCH_SOAK_SAMPLE_S=10
  *   BENCH_SOAK_UPSTREAM=fake                # the edge off, a fake cloud in its own process: the gateway alone
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeUpstreamProcess, startGatewayProcess } from './lib/processes.js';
+import { basename, dirname, join } from 'node:path';
+import { startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 
 const DURATION_S = Number(process.env['BENCH_SOAK_S'] ?? 180);
@@ -32,6 +32,18 @@ async function heapMb(url: string): Promise<{ heapUsed: number; external: number
   const text = await (await fetch(`${url}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
   return { heapUsed: read('switchyard_process_nodejs_heap_size_used_bytes'), external: read('switchyard_process_nodejs_external_memory_bytes') };
+}
+
+/** One thread's V8 heap as bench/lib/memory-probe.mjs last wrote it (MB); the engine worker's is `worker-*`. */
+function threadHeapMb(probe: string, thread: 'main' | 'worker'): { heapUsed: number; heapTotal: number; external: number } {
+  const dir = dirname(probe);
+  const name = readdirSync(dir).find((f) => f.startsWith(`${basename(probe)}.${thread}`) && f.endsWith('.json'));
+  try {
+    const m = JSON.parse(readFileSync(join(dir, name ?? '-'), 'utf8')) as { heapUsed: number; heapTotal: number; external: number };
+    return { heapUsed: m.heapUsed / 1024 / 1024, heapTotal: m.heapTotal / 1024 / 1024, external: m.external / 1024 / 1024 };
+  } catch {
+    return { heapUsed: NaN, heapTotal: NaN, external: NaN };
+  }
 }
 
 interface Counts {
@@ -94,8 +106,9 @@ async function main(): Promise<void> {
   console.log(
     `soak: ${DURATION_S} s, ${CLIENTS} clients, sampling every ${SAMPLE_S} s; starting the gateway (builds the default edge model once)...`,
   );
+  const probe = join(tmpdir(), `switchyard-soak-memory-${process.pid}`);
   const fake = FAKE ? await startFakeUpstreamProcess() : undefined;
-  const gw = await startGatewayProcess(
+  const gw = await startGatewayProcessWith(
     (port) =>
       [
         `server: { port: ${port} }`,
@@ -106,6 +119,8 @@ async function main(): Promise<void> {
         'prices: { edge_per_m: 0.1 }',
         '',
       ].join('\n'),
+    ['--import', './bench/lib/memory-probe.mjs'],
+    { MEMORY_PROBE_FILE: probe },
     600_000,
   );
   const pid = gw.child.pid!;
@@ -119,11 +134,18 @@ async function main(): Promise<void> {
     const samples: Row[] = [];
     const sample = async () => {
       const h = await heapMb(gw.url).catch(() => ({ heapUsed: NaN, external: NaN }));
+      const m = threadHeapMb(probe, 'main');
+      const w = threadHeapMb(probe, 'worker');
+      const rss = rssMb(pid);
       samples.push({
         t_s: Math.round((Date.now() - started) / 1000),
-        rss_mb: Math.round(rssMb(pid) * 10) / 10,
-        heap_used_mb: Math.round(h.heapUsed * 10) / 10,
-        external_mb: Math.round(h.external * 10) / 10,
+        rss_mb: Math.round(rss * 10) / 10,
+        main_heap_mb: Math.round((Number.isNaN(m.heapUsed) ? h.heapUsed : m.heapUsed) * 10) / 10,
+        main_external_mb: Math.round((Number.isNaN(m.external) ? h.external : m.external) * 10) / 10,
+        worker_heap_mb: Math.round(w.heapUsed * 10) / 10,
+        worker_external_mb: Math.round(w.external * 10) / 10,
+        // What neither V8 heap accounts for: onnxruntime, malloc arenas, thread stacks, code.
+        native_mb: Math.round((rss - m.heapTotal - m.external - w.heapTotal - w.external) * 10) / 10,
         requests: counts.ok + counts.abandoned,
         errors: counts.errors,
       });

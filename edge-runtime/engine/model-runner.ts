@@ -60,6 +60,19 @@ function sessionOptions(threads: number | undefined): ort.InferenceSession.Sessi
   return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1 };
 }
 
+/**
+ * A zeroed Float32Array whose pages are resident now. A fresh typed array is mapped lazily, so an untouched pool became
+ * resident block by block as traffic first wrote each block (the prefix cache hands out never-used blocks before
+ * evicting cached ones): RSS crept up by the whole KV budget over the first thousands of requests (docs/notes/soak.md).
+ * Writing it once at load makes RSS the steady state from the start and an over-large kv_budget_mb fail at load.
+ */
+function residentFloats(n: number): Float32Array {
+  const a = new Float32Array(n);
+  // One write per 4 KiB page is enough to fault it in; the values stay 0.
+  for (let i = 0; i < n; i += 1024) a[i] = 0;
+  return a;
+}
+
 function narrowed(bytes: Uint8Array): { bytes: Uint8Array; rowAligned: boolean } {
   const model = onnx.ModelProto.decode(bytes);
   narrowLogitsToLast(model.graph as O.GraphProto);
@@ -113,7 +126,7 @@ export class PagedModelRunner {
     const { numBlocks, kvHeads, blockSize, headDim, layers } = opts.layout;
     const floats = numBlocks * kvHeads * blockSize * headDim;
     const pool: Pool = { k: [], v: [] };
-    for (let l = 0; l < layers; l++) (pool.k.push(new Float32Array(floats)), pool.v.push(new Float32Array(floats)));
+    for (let l = 0; l < layers; l++) (pool.k.push(residentFloats(floats)), pool.v.push(residentFloats(floats)));
     const wanted = opts.path ?? 'auto';
     const modes = wanted === 'auto' ? EXECUTION_MODES : [wanted];
     const prove = opts.prove ?? true;
