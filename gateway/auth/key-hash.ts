@@ -1,11 +1,6 @@
-/** Key hashing and comparison with WebCrypto only (the core must run on Workers too). */
+/** Key hashing and comparison (the core must run on Workers too: sha256Hex falls back to WebCrypto there). */
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  let hex = '';
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, '0');
-  return hex;
-}
+export { sha256Hex } from '../core/sha256.js';
 
 /** Compares two equal-length strings in time independent of where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {

@@ -1,5 +1,6 @@
 /** Cache key: SHA-256 over the normalised request (output-affecting fields only), the tenant and the policy version. */
 import type { JsonObject, JsonValue } from '../core/types.js';
+import { sha256Hex } from '../core/sha256.js';
 
 /** Fields that never change the answer. */
 const IGNORED = new Set(['user', 'stream', 'stream_options', 'metadata', 'store', 'service_tier']);
@@ -18,8 +19,5 @@ export async function cacheKey(endpoint: string, body: JsonObject, tenant: strin
   const kept: JsonObject = {};
   for (const [k, v] of Object.entries(body)) if (!IGNORED.has(k)) kept[k] = v;
   const text = JSON.stringify([endpoint, tenant, policyVersion, canonical(kept)]);
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  let hex = '';
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, '0');
-  return `v1:${hex}`;
+  return `v1:${await sha256Hex(text)}`;
 }

@@ -15,14 +15,25 @@ function depthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-/** Returns the parsed object and its size in bytes (for token estimates). */
-export async function readJsonBody(request: Request, limit: number): Promise<{ json: JsonObject; bytes: number }> {
-  const ctype = request.headers.get('content-type') ?? '';
-  if (ctype && !/^application\/([a-z.+-]*\+)?json\b/i.test(ctype) && !ctype.startsWith('text/plain')) {
-    throw errors.unsupportedMediaType(ctype);
+/**
+ * A declared length bounds the read (the HTTP parser delivers no more than it), so the body is taken in one
+ * arrayBuffer(): @hono/node-server serves that straight from the socket, where touching `request.body` makes it build a
+ * full web Request (stream, signal, header copy) — ~8% of the gateway's CPU per request in the hot-path profile.
+ */
+async function readDeclared(request: Request, limit: number): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } catch {
+    // The only way reading a request body fails is the client's side of the connection going away.
+    throw errors.clientClosed('while sending the request body');
   }
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw errors.tooLarge(limit);
+  if (bytes.byteLength > limit) throw errors.tooLarge(limit);
+  return bytes;
+}
+
+/** No declared length (chunked): read chunk by chunk and stop as soon as the limit is passed. */
+async function readStreamed(request: Request, limit: number): Promise<Uint8Array> {
   if (!request.body) throw errors.badJson('the body is empty');
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
@@ -50,6 +61,19 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ j
     bytes.set(p, off);
     off += p.byteLength;
   }
+  return bytes;
+}
+
+/** Returns the parsed object and its size in bytes (for token estimates). */
+export async function readJsonBody(request: Request, limit: number): Promise<{ json: JsonObject; bytes: number }> {
+  const ctype = request.headers.get('content-type') ?? '';
+  if (ctype && !/^application\/([a-z.+-]*\+)?json\b/i.test(ctype) && !ctype.startsWith('text/plain')) {
+    throw errors.unsupportedMediaType(ctype);
+  }
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw errors.tooLarge(limit);
+  const bytes = Number.isFinite(declared) ? await readDeclared(request, limit) : await readStreamed(request, limit);
+  const size = bytes.byteLength;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

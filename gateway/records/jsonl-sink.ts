@@ -33,7 +33,13 @@ export class JsonlSink implements RecordSink {
   async write(batch: readonly RequestRecord[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const byDay = new Map<string, string[]>();
-    for (const r of batch) byDay.set(day(r.time), [...(byDay.get(day(r.time)) ?? []), JSON.stringify(r)]);
+    for (const r of batch) {
+      // Appended in place: copying the day's list per record made a batch quadratic.
+      const d = day(r.time);
+      const lines = byDay.get(d);
+      if (lines) lines.push(JSON.stringify(r));
+      else byDay.set(d, [JSON.stringify(r)]);
+    }
     for (const [d, lines] of byDay) await appendFile(await this.fileFor(d), lines.join('\n') + '\n');
   }
 

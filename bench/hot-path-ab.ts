@@ -1,0 +1,111 @@
+/**
+ * In-process A/B of the gateway's CPU per request: two gateway trees (A = BASE_DIR, e.g. an export of the previous
+ * commit; B = this tree) loaded side by side in one process, realistic policy, records on, cache miss, driven in
+ * interleaved rounds by an undici client against a fake upstream in its own process. CPU is process.cpuUsage() per
+ * request (client included, identically for both arms, so differences are the gateway's).
+ *   BASE_DIR=/tmp/base npx tsx bench/hot-path-ab.ts          (BENCH_STREAM=1 for 64-chunk streams)
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Pool } from 'undici';
+import { startFakeUpstreamProcess } from './lib/processes.js';
+
+const BASE = process.env['BASE_DIR'];
+if (!BASE) throw new Error('BASE_DIR: the tree to compare against');
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
+const N = Number(process.env['BENCH_N'] ?? 1500);
+const STREAM = process.env['BENCH_STREAM'] === '1';
+const CONC = 16;
+const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
+
+process.env['FAKE_CHUNKS'] = '64';
+const up = await startFakeUpstreamProcess();
+const dir = mkdtempSync(join(tmpdir(), 'sy-ab-'));
+const policy = join(dir, 'policy.yaml');
+writeFileSync(
+  policy,
+  [
+    'version: 1',
+    'detectors:',
+    '  - { name: employee_id, pattern: "EMP-\\\\d{6}", tag: pii }',
+    '  - { name: project_code, pattern: "PRJ-[A-Z]{3}-\\\\d{4}", tag: internal }',
+    'tags:',
+    '  pii: { route: redact }',
+    '  secret: { route: redact }',
+    '  internal: { route: cloud, upstreams: [instant] }',
+    'rules:',
+    '  - { id: other-models, match: { models: ["other-*"] }, route: [backup] }',
+    '  - { id: premium-ui, match: { tenants: ["premium-*"], headers: { x-app: ui } }, route: [instant, backup], hedge: true }',
+    '  - id: default',
+    '    match: { models: ["bench-*"] }',
+    '    route: [instant, backup]',
+    '    cache: { enabled: true, ttl_seconds: 600 }',
+    '',
+  ].join('\n'),
+);
+const raw = (name: string) => ({
+  server: { port: 0 },
+  edge: { enabled: false },
+  logging: { level: 'warn' },
+  keys: [{ id: 'bench', sha256: createHash('sha256').update(API_KEY).digest('hex'), tenant: 'acme' }],
+  upstreams: [
+    { id: 'instant', url: up.url, models: ['bench-model'] },
+    { id: 'backup', url: up.url, models: ['bench-model', 'other-model'] },
+  ],
+  records: { sink: 'jsonl', dir: join(dir, `records-${name}`) },
+  cache: { backend: 'memory' },
+  policies: { file: policy },
+  batch: { dir: join(dir, `batch-${name}`) },
+});
+
+async function start(tree: string, name: string) {
+  const { configSchema } = (await import(pathToFileURL(join(tree, 'gateway/config/schema.ts')).href)) as typeof import('../gateway/config/schema.js');
+  const { startGateway } = (await import(pathToFileURL(join(tree, 'gateway/node.ts')).href)) as typeof import('../gateway/node.js');
+  const { silentLogger } = (await import(pathToFileURL(join(tree, 'gateway/core/logger.ts')).href)) as typeof import('../gateway/core/logger.js');
+  return startGateway(configSchema.parse(raw(name)), { logger: silentLogger });
+}
+const arms = { A: await start(resolve(BASE), 'A'), B: await start(resolve('.'), 'B') };
+
+let seq = 0;
+async function round(url: string, n: number): Promise<number> {
+  const pool = new Pool(url, { connections: CONC });
+  let next = 0;
+  const c0 = process.cpuUsage();
+  const worker = async () => {
+    while (next++ < n) {
+      const content = `measure the gateway overhead of one small chat completion request, id ${++seq}-${Math.random()}, for the side-by-side run`;
+      const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }], temperature: 0, stream: STREAM });
+      const r = await pool.request({
+        path: '/v1/chat/completions',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body,
+      });
+      const text = await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}: ${text}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONC }, worker));
+  const c = process.cpuUsage(c0);
+  await pool.close();
+  return (c.user + c.system) / n;
+}
+
+const res: Record<'A' | 'B', number[]> = { A: [], B: [] };
+await round(arms.A.url, 300);
+await round(arms.B.url, 300);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const k of (r % 2 ? ['B', 'A'] : ['A', 'B']) as Array<'A' | 'B'>) res[k].push(await round(arms[k].url, N));
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(JSON.stringify({ stream: STREAM, rounds: ROUNDS, n: N, A: res.A.map(Math.round), B: res.B.map(Math.round) }));
+console.log(
+  `median CPU µs/request (client+gateway, one process): A ${med(res.A).toFixed(0)}  B ${med(res.B).toFixed(0)}  B-A ${(med(res.B) - med(res.A)).toFixed(0)}`,
+);
+await arms.A.shutdown();
+await arms.B.shutdown();
+await up.stop();
+process.exit(0);

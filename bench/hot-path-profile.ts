@@ -1,0 +1,102 @@
+/**
+ * Profiles `switchyard serve` (realistic policy, cache miss) under c=50 load: writes a .cpuprofile into
+ * PROFILE_DIR and prints the top self-time functions. BENCH_STREAM=1 profiles streaming (64 chunks) instead.
+ *   npx tsx bench/hot-path-profile.ts
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { cpuMicros, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+
+const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
+const SECONDS = Number(process.env['BENCH_S'] ?? 8);
+const STREAM = process.env['BENCH_STREAM'] === '1';
+// PROFILE=0: no profiler, only CPU µs per request (for A/B runs).
+const PROFILE = process.env['PROFILE'] !== '0';
+const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
+const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
+
+const policy = join(dir, 'policy.yaml');
+writeFileSync(
+  policy,
+  [
+    'version: 1',
+    'detectors:',
+    '  - { name: employee_id, pattern: "EMP-\\\\d{6}", tag: pii }',
+    '  - { name: project_code, pattern: "PRJ-[A-Z]{3}-\\\\d{4}", tag: internal }',
+    'tags:',
+    '  pii: { route: redact }',
+    '  secret: { route: redact }',
+    '  internal: { route: cloud, upstreams: [instant] }',
+    'rules:',
+    '  - { id: other-models, match: { models: ["other-*"] }, route: [backup] }',
+    '  - { id: premium-ui, match: { tenants: ["premium-*"], headers: { x-app: ui } }, route: [instant, backup], hedge: true }',
+    '  - id: default',
+    '    match: { models: ["bench-*"] }',
+    '    route: [instant, backup]',
+    '    cache: { enabled: true, ttl_seconds: 600 }',
+    '',
+  ].join('\n'),
+);
+const sha = createHash('sha256').update(API_KEY).digest('hex');
+process.env['FAKE_CHUNKS'] = '64';
+const up = await startFakeUpstreamProcess();
+const sy = await startGatewayProcessWith(
+  (port) =>
+    [
+      `server: { port: ${port} }`,
+      'edge: { enabled: false }',
+      'logging: { level: warn }',
+      `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
+      'upstreams:',
+      `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
+      `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
+      `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
+      'cache: { backend: memory }',
+      `policies: { file: "${policy}" }`,
+      '',
+    ].join('\n'),
+  PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  {},
+);
+const content = `measure the gateway overhead of one small chat completion request, id [<id>], for the side-by-side run`;
+const opts = {
+  url: `${sy.url}/v1/chat/completions`,
+  method: 'POST' as const,
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+  body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }], temperature: 0, stream: STREAM }),
+  idReplacement: true,
+  connections: 50,
+  duration: SECONDS,
+};
+await autocannon({ ...opts, duration: 1 }); // warm-up
+const cpu0 = cpuMicros(sy.child.pid!);
+const r = await autocannon(opts);
+const cpu = cpuMicros(sy.child.pid!) - cpu0;
+console.log(`req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)}`);
+await sy.stop();
+await up.stop();
+if (!PROFILE) process.exit(0);
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error(`no profile in ${profDir}`);
+const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const self = new Map<number, number>();
+prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+const byFn = new Map<string, number>();
+let total = 0;
+for (const n of prof.nodes) {
+  const t = self.get(n.id) ?? 0;
+  total += t;
+  const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules|gateway)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+  byFn.set(key, (byFn.get(key) ?? 0) + t);
+}
+console.log(`profile ${join(profDir, file)}; total ${(total / 1000).toFixed(0)} ms`);
+for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`);
