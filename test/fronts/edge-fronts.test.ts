@@ -271,7 +271,11 @@ describe('tools and structured output on the edge', () => {
 
     const text = await anthropic.messages.create({ model: M, max_tokens: 8, messages: [{ role: 'user', content: 'say hi' }] });
     expect(text.content[0]?.type).toBe('text');
-    expect(text.usage.output_tokens).toBe(8);
-    expect(text.stop_reason).toBe('max_tokens');
+    // The random-weight model may sample EOS early: either way the stop reason must agree with the token count.
+    expect(text.usage.output_tokens).toBeGreaterThan(0);
+    expect(text.usage.output_tokens).toBeLessThanOrEqual(8);
+    expect(['max_tokens', 'end_turn']).toContain(text.stop_reason);
+    if (text.stop_reason === 'max_tokens') expect(text.usage.output_tokens).toBe(8);
+    else expect(text.usage.output_tokens).toBeLessThanOrEqual(8);
   }, 120_000);
 });
