@@ -28,6 +28,7 @@ import { printTable, writeResults, type Row } from './lib/report.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { stopper, type Proc } from '../test/helpers/gateway-process.js';
+import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const C1_S = Number(process.env['BENCH_C1_S'] ?? 2);
@@ -109,28 +110,7 @@ async function startPortkey(): Promise<(Proc & { url: string }) | undefined> {
 }
 
 function switchyardConfig(upstream: string, dir: string): (port: number) => string {
-  const policy = join(dir, 'policy.yaml');
-  writeFileSync(
-    policy,
-    [
-      'version: 1',
-      'detectors:',
-      '  - { name: employee_id, pattern: "EMP-\\\\d{6}", tag: pii }',
-      '  - { name: project_code, pattern: "PRJ-[A-Z]{3}-\\\\d{4}", tag: internal }',
-      'tags:',
-      '  pii: { route: redact }',
-      '  secret: { route: redact }',
-      '  internal: { route: cloud, upstreams: [instant] }',
-      'rules:',
-      '  - { id: other-models, match: { models: ["other-*"] }, route: [backup] }',
-      '  - { id: premium-ui, match: { tenants: ["premium-*"], headers: { x-app: ui } }, route: [instant, backup], hedge: true }',
-      '  - id: default',
-      '    match: { models: ["bench-*"] }',
-      '    route: [instant, backup]',
-      '    cache: { enabled: true, ttl_seconds: 600 }',
-      '',
-    ].join('\n'),
-  );
+  const policy = writeRealisticPolicy(dir);
   const sha = createHash('sha256').update(API_KEY).digest('hex');
   return (port) =>
     [

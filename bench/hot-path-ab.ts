@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { startFakeUpstreamProcess } from './lib/processes.js';
+import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
 const BASE = process.env['BASE_DIR'];
 if (!BASE) throw new Error('BASE_DIR: the tree to compare against');
@@ -24,28 +25,7 @@ const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
 process.env['FAKE_CHUNKS'] = '64';
 const up = await startFakeUpstreamProcess();
 const dir = mkdtempSync(join(tmpdir(), 'sy-ab-'));
-const policy = join(dir, 'policy.yaml');
-writeFileSync(
-  policy,
-  [
-    'version: 1',
-    'detectors:',
-    '  - { name: employee_id, pattern: "EMP-\\\\d{6}", tag: pii }',
-    '  - { name: project_code, pattern: "PRJ-[A-Z]{3}-\\\\d{4}", tag: internal }',
-    'tags:',
-    '  pii: { route: redact }',
-    '  secret: { route: redact }',
-    '  internal: { route: cloud, upstreams: [instant] }',
-    'rules:',
-    '  - { id: other-models, match: { models: ["other-*"] }, route: [backup] }',
-    '  - { id: premium-ui, match: { tenants: ["premium-*"], headers: { x-app: ui } }, route: [instant, backup], hedge: true }',
-    '  - id: default',
-    '    match: { models: ["bench-*"] }',
-    '    route: [instant, backup]',
-    '    cache: { enabled: true, ttl_seconds: 600 }',
-    '',
-  ].join('\n'),
-);
+const policy = writeRealisticPolicy(dir);
 const raw = (name: string) => ({
   server: { port: 0 },
   edge: { enabled: false },

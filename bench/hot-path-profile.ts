@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { cpuMicros, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
 const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
 const SECONDS = Number(process.env['BENCH_S'] ?? 8);
@@ -18,28 +19,7 @@ const PROFILE = process.env['PROFILE'] !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
 const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
 
-const policy = join(dir, 'policy.yaml');
-writeFileSync(
-  policy,
-  [
-    'version: 1',
-    'detectors:',
-    '  - { name: employee_id, pattern: "EMP-\\\\d{6}", tag: pii }',
-    '  - { name: project_code, pattern: "PRJ-[A-Z]{3}-\\\\d{4}", tag: internal }',
-    'tags:',
-    '  pii: { route: redact }',
-    '  secret: { route: redact }',
-    '  internal: { route: cloud, upstreams: [instant] }',
-    'rules:',
-    '  - { id: other-models, match: { models: ["other-*"] }, route: [backup] }',
-    '  - { id: premium-ui, match: { tenants: ["premium-*"], headers: { x-app: ui } }, route: [instant, backup], hedge: true }',
-    '  - id: default',
-    '    match: { models: ["bench-*"] }',
-    '    route: [instant, backup]',
-    '    cache: { enabled: true, ttl_seconds: 600 }',
-    '',
-  ].join('\n'),
-);
+const policy = writeRealisticPolicy(dir);
 const sha = createHash('sha256').update(API_KEY).digest('hex');
 process.env['FAKE_CHUNKS'] = '64';
 const up = await startFakeUpstreamProcess();

@@ -6,6 +6,7 @@
  * u64 offset into the data section), padding to `general.alignment`, data.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { toHalf } from '../../edge-runtime/graph/fp16.js'; // round-to-nearest-even, as ggml's GGML_FP32_TO_FP16
 
 export const GGML_TYPE = { F32: 0, Q4_0: 2, Q8_0: 8 } as const;
 export type GgmlType = (typeof GGML_TYPE)[keyof typeof GGML_TYPE];
@@ -53,33 +54,6 @@ class Bytes {
   }
 }
 
-/** float32 -> IEEE half (round to nearest even), as ggml's GGML_FP32_TO_FP16. */
-export function f32ToF16(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  // A carry out of the mantissa moves into the exponent, as it should (up to infinity).
-  return sign | Math.min(h, 0x7c00);
-}
-
 /** ggml quantize_row_q4_0_ref: blocks of 32, one fp16 scale d = max/-8, nibbles (x/d + 8.5) clamped to 15. */
 export function quantizeQ4_0(x: Float32Array): Buffer {
   if (x.length % QK !== 0) throw new Error('q4_0: length must be a multiple of 32');
@@ -97,7 +71,7 @@ export function quantizeQ4_0(x: Float32Array): Buffer {
     }
     const d = Math.fround(max / -8);
     const id = d !== 0 ? Math.fround(1 / d) : 0;
-    out.writeUInt16LE(f32ToF16(d), i * 18);
+    out.writeUInt16LE(toHalf(d), i * 18);
     for (let j = 0; j < QK / 2; j++) {
       const x0 = Math.fround(x[i * QK + j]! * id);
       const x1 = Math.fround(x[i * QK + QK / 2 + j]! * id);
@@ -119,7 +93,7 @@ export function quantizeQ8_0(x: Float32Array): Buffer {
     for (let j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[i * QK + j]!));
     const d = Math.fround(amax / 127);
     const id = d !== 0 ? Math.fround(1 / d) : 0;
-    out.writeUInt16LE(f32ToF16(d), i * 34);
+    out.writeUInt16LE(toHalf(d), i * 34);
     for (let j = 0; j < QK; j++) {
       const v = Math.fround(x[i * QK + j]! * id);
       out.writeInt8(Math.sign(v) * Math.round(Math.abs(v)), i * 34 + 2 + j);

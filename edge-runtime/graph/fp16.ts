@@ -19,7 +19,7 @@ export function toHalf(x: number): number {
   const exp = (b >>> 23) & 0xff;
   let mant = b & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -33,8 +33,8 @@ export function toHalf(x: number): number {
   }
   let h = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
+  // A carry out of the mantissa moves into the exponent, as it should (up to infinity).
   if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  e = h >>> 10;
   return sign | h;
 }
 

@@ -174,9 +174,11 @@ export class BatchService {
     await this.storage.putBatch(state);
     const outMeta = this.resultFile(b.output_file_id, `${b.id}_output.jsonl`, state.tenant);
     const errMeta = this.resultFile(b.error_file_id, `${b.id}_error.jsonl`, state.tenant);
-    const answered = new Set([...(await this.answeredIds(b.output_file_id)), ...(await this.answeredIds(b.error_file_id))]);
-    b.request_counts.completed = (await this.answeredIds(b.output_file_id)).size;
-    b.request_counts.failed = (await this.answeredIds(b.error_file_id)).size;
+    const done = await this.answeredIds(b.output_file_id);
+    const failed = await this.answeredIds(b.error_file_id);
+    const answered = new Set([...done, ...failed]);
+    b.request_counts.completed = done.size;
+    b.request_counts.failed = failed.size;
     const pending = lines.filter((l) => !answered.has(l.custom_id));
     let running = 0;
     let writes = Promise.resolve();

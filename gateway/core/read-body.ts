@@ -64,15 +64,20 @@ async function readStreamed(request: Request, limit: number): Promise<Uint8Array
   return bytes;
 }
 
+/** The raw body under a byte limit (413 past it, whether or not a length was declared; 499 if the client goes away). */
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw errors.tooLarge(limit);
+  return Number.isFinite(declared) ? readDeclared(request, limit) : readStreamed(request, limit);
+}
+
 /** Returns the parsed object and its size in bytes (for token estimates). */
 export async function readJsonBody(request: Request, limit: number): Promise<{ json: JsonObject; bytes: number }> {
   const ctype = request.headers.get('content-type') ?? '';
   if (ctype && !/^application\/([a-z.+-]*\+)?json\b/i.test(ctype) && !ctype.startsWith('text/plain')) {
     throw errors.unsupportedMediaType(ctype);
   }
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw errors.tooLarge(limit);
-  const bytes = Number.isFinite(declared) ? await readDeclared(request, limit) : await readStreamed(request, limit);
+  const bytes = await readBodyBytes(request, limit);
   const size = bytes.byteLength;
   let text: string;
   try {

@@ -1,6 +1,7 @@
 /** /v1/files: upload, list, read and delete the JSONL files batches read and write (per tenant). */
 import type { Hono } from 'hono';
 import { errors } from '../core/errors.js';
+import { readBodyBytes } from '../core/read-body.js';
 import { publicFile } from '../batch/batch-types.js';
 import type { BatchService } from '../batch/batch-service.js';
 import type { GatewayEnv, GatewayServices } from '../services.js';
@@ -9,11 +10,11 @@ import { methodGuard } from './method-guard.js';
 export function fileRoutes(app: Hono<GatewayEnv>, s: GatewayServices, batches: BatchService): void {
   const limit = s.config.batch.max_file_bytes;
   app.post('/v1/files', async (c) => {
-    const declared = Number(c.req.header('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) throw errors.tooLarge(limit);
     const ctype = c.req.header('content-type') ?? '';
     if (!ctype.startsWith('multipart/form-data')) throw errors.unsupportedMediaType(ctype);
-    const form = await c.req.raw.formData().catch(() => {
+    // Read under the limit first: a chunked upload declares no length, and formData() alone would buffer it all.
+    const raw = await readBodyBytes(c.req.raw, limit);
+    const form = await new Response(raw.slice(), { headers: { 'content-type': ctype } }).formData().catch(() => {
       throw errors.invalid('The multipart body could not be parsed.', null, 'invalid_value');
     });
     const file = form.get('file');

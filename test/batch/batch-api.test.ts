@@ -71,6 +71,7 @@ describe('Batch API in-process', () => {
         { id: 'b', sha256: await sha256Hex(KEYS.b), tenant: 'tenant-b' },
       ],
       policies: { file: policy },
+      batch: { max_file_bytes: 8192 },
     });
   });
   afterAll(async () => {
@@ -134,6 +135,54 @@ describe('Batch API in-process', () => {
     await expect(other.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(other.batches.retrieve(b.id)).rejects.toBeInstanceOf(NotFoundError);
     expect((await other.batches.list()).data).toEqual([]);
+  });
+});
+
+describe('Batch API under bad input', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ batch: { max_file_bytes: 1024 } });
+  });
+  afterAll(async () => gw?.shutdown());
+
+  it('refuses oversized uploads (declared or chunked), malformed multipart and unknown ids with OpenAI-shaped errors', async () => {
+    const big = 'x'.repeat(4096);
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    form.append('file', new Blob([big]), 'big.jsonl');
+    const declared = await fetch(`${gw.baseURL}/files`, { method: 'POST', body: form });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    // Sent chunked (no content-length), a body past the limit is cut off while reading, whatever part is large:
+    // here a small file with a big extra field, which reading the whole form first would have accepted.
+    const padded = new FormData();
+    padded.append('purpose', 'batch');
+    padded.append('note', big);
+    padded.append('file', new Blob(['{}']), 'small.jsonl');
+    const encoded = new Response(padded);
+    const chunked = await fetch(`${gw.baseURL}/files`, {
+      method: 'POST',
+      headers: { 'content-type': encoded.headers.get('content-type')! },
+      body: encoded.body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    const malformed = await fetch(`${gw.baseURL}/files`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=zz' },
+      body: 'not multipart',
+    });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    for (const path of ['/files/file-nope', '/files/..%2F..%2Fetc', '/batches/batch-nope']) {
+      const r = await fetch(`${gw.baseURL}${path}`);
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+    const badBatch = await gw.client.batches
+      .create({ input_file_id: 'file-nope', endpoint: '/v1/chat/completions', completion_window: '24h' })
+      .catch((e: unknown) => e);
+    expect(badBatch).toBeInstanceOf(NotFoundError);
   });
 });
 
