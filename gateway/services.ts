@@ -24,6 +24,7 @@ import type { PolicyStatus } from './policy/policy-router.js';
 import type { Report } from './report/report.js';
 import type { Principal } from './core/principal.js';
 import type { BatchService } from './batch/batch-service.js';
+import { SessionMasks } from './masking/session-masks.js';
 
 /** What /metrics and /dashboard read; the Node entry wires it (absent: those paths are 404). */
 export interface OperatorDeps {
@@ -78,6 +79,8 @@ export interface GatewayServices {
   cache: CacheStore | undefined;
   flights: SingleFlight;
   streams: SharedStreams;
+  /** Reversible masking's per-session placeholder tables (encrypted, expiring). */
+  masking: SessionMasks;
   logger: Logger;
   deps: GatewayDeps;
   /** Marks the request finished (once) and hands it to onComplete. */
@@ -113,6 +116,7 @@ export function buildServices(config: GatewayConfig, deps: GatewayDeps): Gateway
     cache: config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes)),
     flights: new SingleFlight(),
     streams: new SharedStreams(),
+    masking: new SessionMasks(config.masking),
     logger,
     deps,
     complete(ctx) {

@@ -6,6 +6,7 @@ import { resilienceSchema } from '../resilience/resilience-config.js';
 import { batchSchema } from '../batch/batch-config.js';
 import { cacheSchema } from '../cache/cache-config.js';
 import { budgetFaultSchema } from '../budget/budget-config.js';
+import { maskingSchema } from '../masking/masking-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -126,6 +127,8 @@ export const configSchema = z
     batch: batchSchema.default(() => batchSchema.parse({})),
     /** How spend budgets (defined in the policy file) behave when their store is slow or down. */
     budgets: budgetFaultSchema.default(() => budgetFaultSchema.parse({})),
+    /** Reversible masking: encrypted, expiring per-session placeholder tables. */
+    masking: maskingSchema.default(() => maskingSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();

@@ -104,21 +104,38 @@ function mergeOverlapping(findings: Finding[]): Finding[] {
   return out;
 }
 
-/** Replaces detected spans with `[REDACTED:<detector>]`, right to left so offsets stay valid. */
+/** A reversible placeholder: the detector that found the span and its number in the request's (or session's) table. */
+export function reversiblePlaceholder(detector: string, n: number): string {
+  return `[REDACTED:${detector}:${n}]`;
+}
+
+/** Any reversible placeholder; group 1 is the detector name. */
+export const REVERSIBLE_PLACEHOLDER = /\[REDACTED:([a-z0-9_]+):\d+\]/g;
+
+/**
+ * Replaces detected spans with `[REDACTED:<detector>]`, right to left so offsets stay valid. With `masks` (reversible
+ * masking) each distinct value gets one numbered placeholder, reused wherever the same value appears again (other
+ * messages, tool-call arguments), so the model can still tell values apart and refer to them.
+ */
 export function redact(text: string, findings: readonly Finding[], masks?: Map<string, string>): string {
+  const spans = mergeOverlapping([...findings]);
+  // Numbered in reading order, replaced right to left.
+  const tags = spans.map((f) => (masks ? placeholderFor(masks, f.detector, text.slice(f.start, f.end)) : `[REDACTED:${f.detector}]`));
   let out = text;
-  for (const f of mergeOverlapping([...findings]).reverse()) {
-    // Reversible masks are numbered so each can be put back; they live only in this request's Decision.
-    const tag = masks ? `[REDACTED:${f.detector}:${masks.size + 1}]` : `[REDACTED:${f.detector}]`;
-    masks?.set(tag, text.slice(f.start, f.end));
-    out = out.slice(0, f.start) + tag + out.slice(f.end);
-  }
+  for (let i = spans.length - 1; i >= 0; i--) out = out.slice(0, spans[i]!.start) + tags[i] + out.slice(spans[i]!.end);
   return out;
+}
+
+/** The value's placeholder in `masks` (placeholder -> original), a new number if the value is new. */
+function placeholderFor(masks: Map<string, string>, detector: string, original: string): string {
+  for (const [tag, value] of masks) if (value === original) return tag;
+  const tag = reversiblePlaceholder(detector, masks.size + 1);
+  masks.set(tag, original);
+  return tag;
 }
 
 /** Puts reversible masks back into text. */
 export function unmask(text: string, masks: ReadonlyMap<string, string>): string {
-  let out = text;
-  for (const [tag, original] of masks) out = out.split(tag).join(original);
-  return out;
+  if (!text.includes('[REDACTED:')) return text;
+  return text.replace(REVERSIBLE_PLACEHOLDER, (tag) => masks.get(tag) ?? tag);
 }

@@ -14,8 +14,8 @@ import type { RequestContext } from '../core/request-context.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint, JsonObject } from '../core/types.js';
 import { usageOf, type UpstreamResult } from '../core/upstream.js';
-import { isJsonObject } from '../core/validate.js';
-import { unmask } from '../policy/detectors.js';
+import { unmaskAnswer } from '../masking/unmask-answer.js';
+import { unmaskStream } from '../masking/unmask-stream.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
@@ -67,7 +67,8 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   ctx.model = request.model.slice(0, MAX_RECORDED_MODEL_CHARS);
   ctx.stream = request.stream;
   await admit(s, ctx, request);
-  const decision = await decide(s, ctx, request, c.req.raw.headers);
+  // Reversible masks take the session's placeholders (a no-op for requests with none).
+  const decision = await s.masking.apply(await decide(s, ctx, request, c.req.raw.headers), c.req.raw.headers, request.body, ctx.principal.tenant);
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new AbortController();
@@ -103,7 +104,8 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
     s.complete(ctx);
     return front.json(body, ctx);
   }
-  return front.stream(result.events, ctx, {
+  // Placeholders are put back before any front reads the stream, so every protocol's stream is unmasked.
+  return front.stream(unmasked(result.events, decision), ctx, {
     clientWantsUsage: request.wantsStreamUsage,
     abort: () => abort.abort(new Error('client disconnected')),
     onEnd: ({ cancelled }) => {
@@ -135,7 +137,7 @@ async function answerFromCache(
     s.complete(ctx);
     return front.json(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, ctx);
   }
-  return front.stream(toAsync(replayAsChunks(hit)), ctx, {
+  return front.stream(unmasked(toAsync(replayAsChunks(hit)), decision), ctx, {
     clientWantsUsage: request.wantsStreamUsage,
     abort: () => undefined,
     onEnd: () => s.complete(ctx),
@@ -180,19 +182,9 @@ async function call(
   return { kind: 'stream', events: joined.events };
 }
 
-/** Restores reversibly masked spans in a JSON answer's message content / text. */
-function unmaskAnswer(body: JsonObject, masks: ReadonlyMap<string, string>): JsonObject {
-  const choices = Array.isArray(body['choices']) ? body['choices'] : [];
-  return {
-    ...body,
-    choices: choices.map((c) => {
-      if (!isJsonObject(c)) return c;
-      const msg = c['message'];
-      if (isJsonObject(msg) && typeof msg['content'] === 'string') return { ...c, message: { ...msg, content: unmask(msg['content'], masks) } };
-      if (typeof c['text'] === 'string') return { ...c, text: unmask(c['text'], masks) };
-      return c;
-    }),
-  };
+/** The stream as the client must see it: reversible masks put back, if the request had any. */
+function unmasked(events: AsyncIterable<string>, decision: Decision): AsyncIterable<string> {
+  return decision.unmask?.size ? unmaskStream(events, decision.unmask) : events;
 }
 
 async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {

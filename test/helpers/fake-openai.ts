@@ -37,10 +37,12 @@ export interface RecordedRequest {
 export interface FakeOpenAIOptions {
   /** Fixed reply text; default `echo: <last user message>`. */
   reply?: string;
-  /** Arguments (JSON text) of the tool call the fake makes when a chat request offers tools; default '{}'. */
-  toolArguments?: string;
+  /** Arguments (JSON text) of the tool call the fake makes when a chat request offers tools (or made from the request); default '{}'. */
+  toolArguments?: string | ((body: Record<string, unknown>) => string);
   /** Stream chunks per reply (content split into this many pieces). */
   chunks?: number;
+  /** Splits streamed text and tool arguments into chunks instead (e.g. at random points); overrides `chunks`. */
+  splitter?: (text: string) => string[];
   /** Keep a record of requests (default true; benches turn it off). */
   record?: boolean;
   port?: number;
@@ -219,7 +221,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     const input = lastUserText(body);
     const text = opts.reply ?? `echo: ${input}`;
-    const call = chat ? toolCallFor(body, opts.toolArguments ?? '{}', id) : undefined;
+    const toolArgs = typeof opts.toolArguments === 'function' ? opts.toolArguments(body) : (opts.toolArguments ?? '{}');
+    const call = chat ? toolCallFor(body, toolArgs, id) : undefined;
     if (call) {
       const u = { prompt_tokens: countTokens(input), completion_tokens: 5, total_tokens: countTokens(input) + 5 };
       if (body['stream'] !== true) {
@@ -241,14 +244,14 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       const base = { id, object: 'chat.completion.chunk', created, model };
       const args = call.function.arguments;
       const half = Math.floor(args.length / 2);
+      const argPieces = opts.splitter ? opts.splitter(args) : [args.slice(0, half), args.slice(half)];
       const deltas = [
         {
           role: 'assistant',
           content: null,
           tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
         },
-        { tool_calls: [{ index: 0, function: { arguments: args.slice(0, half) } }] },
-        { tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] },
+        ...argPieces.map((a) => ({ tool_calls: [{ index: 0, function: { arguments: a } }] })),
       ];
       for (const delta of deltas)
         res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] })}\n\n`);
@@ -269,7 +272,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
-    const pieces = split(text, chunksPerReply);
+    const pieces = opts.splitter ? opts.splitter(text) : split(text, chunksPerReply);
     const events: string[] = [];
     pieces.forEach((p, i) => {
       const choice = chat
