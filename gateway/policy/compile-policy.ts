@@ -6,11 +6,11 @@
 import type { CascadePlan, CostRules, Decision, RouteCandidate, RouteInput } from '../core/decision.js';
 import { errors, GatewayError } from '../core/errors.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
-import { BUILT_IN_DETECTORS, scan, type DetectorSpec } from './detectors.js';
+import { BUILT_IN_DETECTORS, type DetectorSpec } from './detectors.js';
 import type { Policy, PolicyRule } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
 import { compileRule, globRe } from './compile-rule.js';
-import { redactBody, requestText } from './request-text.js';
+import { redactBody, scanRequest } from './request-text.js';
 
 export { requestText } from './request-text.js';
 
@@ -54,9 +54,9 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
     };
     add(input.headers.get('x-switchyard-tags'));
     add(input.request.metadata?.['tags']);
-    const findings = scan(requestText(input.request.body), detectors);
+    const { findings, perString } = scanRequest(input.request.body, detectors);
     for (const f of findings) tags.add(f.tag);
-    return { tags, detected: [...new Set(findings.map((f) => f.detector))] };
+    return { tags, detected: [...new Set(findings.map((f) => f.detector))], scanned: perString };
   };
 
   /** Step 2: the matched rule's destinations, canary split and pools expanded, edge overflow applied. */
@@ -196,7 +196,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
     tags: tagsOf,
     decide(input) {
       const trace: string[] = [`policy ${version}`];
-      const { tags, detected } = tagsOf(input);
+      const { tags, detected, scanned } = tagsOf(input);
       if (detected.length) trace.push(`detected: ${detected.join(', ')}`);
       trace.push(`tags: ${[...tags].join(', ') || '(none)'}`);
       const model = input.request.model;
@@ -237,7 +237,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         deadline: budget ? Date.now() + budget : undefined,
         cost: costRulesOf(hit, input, edgeOnly, serving),
         cascade,
-        ...(redactIt && !edgeOnly && detected.length ? { body: redactBody(input.request.body, detectors, masks), unmask: masks } : {}),
+        ...(redactIt && !edgeOnly && detected.length ? { body: redactBody(input.request.body, detectors, masks, scanned), unmask: masks } : {}),
         trace,
       };
     },

@@ -1,6 +1,6 @@
 /** The text-bearing fields of a request and their redaction: what detectors scan and what `redact` rewrites. */
 import type { JsonObject, JsonValue } from '../core/types.js';
-import { redact, scan, type DetectorSpec } from './detectors.js';
+import { redact, scan, type DetectorSpec, type Finding } from './detectors.js';
 
 /**
  * Every field that carries text a client wrote and an upstream receives: messages (with tool results and assistant
@@ -24,10 +24,39 @@ export function requestText(body: JsonObject): string {
   return parts.join('\n');
 }
 
-/** A copy of the body with every detected span masked; `masks` (when given) records mask -> original for unmasking. */
-export function redactBody(body: JsonObject, detectors: readonly DetectorSpec[], masks?: Map<string, string>): JsonObject {
+/**
+ * Every string of the text-bearing fields scanned once (identical strings, e.g. a repeated system prompt, once in all):
+ * the findings tag the request and the same per-string findings redact it, so nothing is scanned twice. Scanning each
+ * string rather than the joined text also means a request is tagged only for what redaction can mask.
+ */
+export function scanRequest(body: JsonObject, detectors: readonly DetectorSpec[]): { findings: Finding[]; perString: Map<string, Finding[]> } {
+  const perString = new Map<string, Finding[]>();
+  const findings: Finding[] = [];
+  const walk = (v: JsonValue | undefined) => {
+    if (typeof v === 'string') {
+      if (perString.has(v)) return;
+      const f = scan(v, detectors);
+      perString.set(v, f);
+      findings.push(...f);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  for (const k of TEXT_FIELDS) walk(body[k]);
+  return { findings, perString };
+}
+
+/**
+ * A copy of the body with every detected span masked; `masks` (when given) records mask -> original for unmasking.
+ * `scanned` (from scanRequest) saves scanning the strings again.
+ */
+export function redactBody(
+  body: JsonObject,
+  detectors: readonly DetectorSpec[],
+  masks?: Map<string, string>,
+  scanned?: ReadonlyMap<string, readonly Finding[]>,
+): JsonObject {
   const fix = (v: JsonValue): JsonValue => {
-    if (typeof v === 'string') return redact(v, scan(v, detectors), masks);
+    if (typeof v === 'string') return redact(v, scanned?.get(v) ?? scan(v, detectors), masks);
     if (Array.isArray(v)) return v.map(fix);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, STRUCTURAL_KEYS.has(k) ? x : fix(x)]));
     return v;
