@@ -20,6 +20,7 @@ import { createNodeLogger } from './wiring/node-logger.js';
 import { startCache } from './wiring/start-cache.js';
 import { startPolicy } from './wiring/start-policy.js';
 import { startRecords } from './wiring/start-records.js';
+import { startTracing } from './tracing/start-tracing.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -61,7 +62,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         logger,
       )
     : undefined;
+  const tracer = await startTracing(config.tracing);
   const app = createGateway(config, {
+    tracer,
     batch,
     upstreams,
     logger,
@@ -94,6 +97,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       await counters?.close();
       policy?.stop();
       await records.close();
+      await tracer?.shutdown().catch(() => undefined);
       await cache?.close();
       for (const b of breakers) b.shutdown();
       logger.info('shutdown complete');

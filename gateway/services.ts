@@ -25,6 +25,7 @@ import type { Report } from './report/report.js';
 import type { Principal } from './core/principal.js';
 import type { BatchService } from './batch/batch-service.js';
 import { SessionMasks } from './masking/session-masks.js';
+import type { RequestTracer } from './core/tracing.js';
 
 /** What /metrics and /dashboard read; the Node entry wires it (absent: those paths are 404). */
 export interface OperatorDeps {
@@ -57,6 +58,8 @@ export interface GatewayDeps {
   live?: LiveStats;
   /** The result cache store; an in-memory LRU by default, none when `cache.backend: off`. */
   cache?: CacheStore;
+  /** Traces (OpenTelemetry on Node when `tracing:` is configured); absent = off. */
+  tracer?: RequestTracer<RequestContext>;
 }
 
 export interface GatewayEnv {
@@ -128,6 +131,7 @@ export function buildServices(config: GatewayConfig, deps: GatewayDeps): Gateway
       if (ctx.upstream && ctx.status < 400 && ctx.ttftMs !== undefined && ctx.stream && out > 1) {
         live.perToken(ctx.upstream).add((ctx.totalMs - ctx.ttftMs) / (out - 1));
       }
+      ctx.span?.end(ctx);
       for (const f of ctx.finalizers ?? []) {
         try {
           f(ctx);

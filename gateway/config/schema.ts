@@ -7,6 +7,7 @@ import { batchSchema } from '../batch/batch-config.js';
 import { cacheSchema } from '../cache/cache-config.js';
 import { budgetFaultSchema } from '../budget/budget-config.js';
 import { maskingSchema } from '../masking/masking-config.js';
+import { tracingSchema } from '../tracing/tracing-config.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -129,6 +130,8 @@ export const configSchema = z
     budgets: budgetFaultSchema.default(() => budgetFaultSchema.parse({})),
     /** Reversible masking: encrypted, expiring per-session placeholder tables. */
     masking: maskingSchema.default(() => maskingSchema.parse({})),
+    /** OpenTelemetry traces over OTLP/HTTP; absent = off. */
+    tracing: tracingSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();

@@ -66,6 +66,13 @@ async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: 
     if (!ctx.hedged) ctx.upstream = cand.upstream.id;
     let retryToken = false;
     const started = Date.now();
+    const span = ctx.span?.attempt({
+      upstream: cand.upstream.id,
+      upstreamModel: cand.upstreamModel,
+      zone: cand.zone,
+      attempt,
+      kind: attempt > 0 ? 'retry' : ctx.attempts === 1 ? 'first' : ctx.hedged ? 'hedge' : 'fallback',
+    });
     try {
       const r = await breaker.run(
         () =>
@@ -76,14 +83,17 @@ async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: 
             signal,
             requestId: ctx.id,
             deadline: decision.deadline,
+            traceparent: span?.traceparent,
           }),
         countsAgainstUpstream,
       );
       resilience.firstByte(cand.upstream.id).add(Date.now() - started);
+      span?.end({});
       ctx.upstream = cand.upstream.id;
       ctx.upstreamModel = cand.upstreamModel;
       return r;
     } catch (err) {
+      span?.end({ error: err });
       if (signal.aborted) throw err;
       if (err instanceof BreakerOpenError) throw circuitOpen(cand.upstream.id);
       const e = asGatewayError(err);

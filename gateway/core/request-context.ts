@@ -1,6 +1,7 @@
 /** What the gateway learns about one request as it passes through; the record of the request is built from it. */
 import type { Principal } from './principal.js';
 import type { Endpoint, Usage } from './types.js';
+import type { RequestSpan } from './tracing.js';
 
 export interface RequestContext {
   id: string;
@@ -43,6 +44,8 @@ export interface RequestContext {
   headers: Record<string, string>;
   /** Set when the budget store failed for this request: served unenforced (fail_open) or refused (fail_closed). */
   budgetFault?: 'fail_open' | 'fail_closed';
+  /** The request's trace span, when tracing is on and the request sampled. */
+  span?: RequestSpan<RequestContext>;
   /** Run once when the request has ended (e.g. reconciling estimates with actual usage). */
   finalizers?: Array<(ctx: RequestContext) => void>;
 }

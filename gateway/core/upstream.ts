@@ -12,6 +12,8 @@ export interface UpstreamCall {
   requestId: string;
   /** Absolute time (ms since epoch) after which the answer is useless. */
   deadline?: number;
+  /** W3C trace context of this attempt, sent as the `traceparent` header when tracing is on. */
+  traceparent?: string;
 }
 
 export interface UpstreamJsonResult {

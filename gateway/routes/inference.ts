@@ -66,6 +66,7 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   ctx.front = front.name;
   ctx.model = request.model.slice(0, MAX_RECORDED_MODEL_CHARS);
   ctx.stream = request.stream;
+  ctx.span = s.deps.tracer?.start(ctx, c.req.raw.headers);
   await admit(s, ctx, request);
   // Reversible masks take the session's placeholders (a no-op for requests with none).
   const decision = await s.masking.apply(await decide(s, ctx, request, c.req.raw.headers), c.req.raw.headers, request.body, ctx.principal.tenant);

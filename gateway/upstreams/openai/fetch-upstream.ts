@@ -115,7 +115,7 @@ export class FetchUpstream implements Upstream {
     try {
       res = await this.fetchFn(this.base + PATHS[call.endpoint], {
         method: 'POST',
-        headers: { ...this.headers, 'x-request-id': call.requestId },
+        headers: { ...this.headers, 'x-request-id': call.requestId, ...(call.traceparent ? { traceparent: call.traceparent } : {}) },
         body: JSON.stringify(body),
         signal: controller.signal,
       });

@@ -135,7 +135,7 @@ export class OpenAICompatibleUpstream implements Upstream {
       res = await this.pool.request({
         path: this.basePath + PATHS[call.endpoint],
         method: 'POST',
-        headers: { ...this.headers, 'x-request-id': call.requestId },
+        headers: { ...this.headers, 'x-request-id': call.requestId, ...(call.traceparent ? { traceparent: call.traceparent } : {}) },
         body: JSON.stringify(body),
         signal,
       });
