@@ -68,8 +68,9 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   ctx.stream = request.stream;
   ctx.span = s.deps.tracer?.start(ctx, c.req.raw.headers);
   await admit(s, ctx, request);
-  // Reversible masks take the session's placeholders (a no-op for requests with none).
-  const decision = await s.masking.apply(await decide(s, ctx, request, c.req.raw.headers), c.req.raw.headers, request.body, ctx.principal.tenant);
+  const decided = await decide(s, ctx, request, c.req.raw.headers);
+  // Reversible masks take the session's placeholders; requests with none skip even the await.
+  const decision = decided.unmask?.size ? await s.masking.apply(decided, c.req.raw.headers, request.body, ctx.principal.tenant) : decided;
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new AbortController();
