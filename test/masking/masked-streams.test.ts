@@ -175,3 +175,34 @@ describe('the other fronts stream unmasked answers', () => {
     expect(sent).toContain('[REDACTED:email:2]');
   });
 });
+
+describe('tool calls through the other fronts are unmasked', () => {
+  it('/v1/messages tool_use input (streamed) and /v1/responses function_call arguments', async () => {
+    const text = 'note that "jane.doe@example.com" paid with 4111 1111 1111 1111';
+    for (const c of [[0.2, 0.41, 0.42, 0.6, 0.8], []]) {
+      cuts = c;
+      const anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+      const ms = anthropic.messages.stream({
+        model: 'm',
+        max_tokens: 64,
+        tools: [{ name: 'note', input_schema: { type: 'object', properties: { note: { type: 'string' } } } }],
+        tool_choice: { type: 'any' },
+        messages: [{ role: 'user', content: text }],
+      });
+      const final = await ms.finalMessage();
+      const use = final.content.find((b) => b.type === 'tool_use');
+      expect(use?.type === 'tool_use' ? use.input : undefined).toEqual({ note: text });
+
+      const r = await gw.client.responses.create({
+        model: 'm',
+        input: text,
+        tools: [{ type: 'function', name: 'note', parameters: { type: 'object', properties: { note: { type: 'string' } } }, strict: false }],
+      });
+      const call = r.output.find((o) => o.type === 'function_call');
+      expect(call?.type === 'function_call' ? JSON.parse(call.arguments) : undefined).toEqual({ note: text });
+    }
+    const sent = sentToCloud();
+    expect(sent).not.toContain('jane.doe@example.com');
+    expect(sent).not.toContain('4111 1111');
+  });
+});
