@@ -9,6 +9,7 @@
  *   BENCH_SOAK_CLIENTS=8 BENCH_SOAK_SAMPLE_S=10
  *   BENCH_SOAK_UPSTREAM=fake                # the edge off, a fake cloud in its own process: the gateway alone
  *   BENCH_SOAK_SNAPSHOTS=60,300,590         # main-thread heap snapshots at these seconds (then: bench/lib/heap-diff.mjs)
+ *   BENCH_SOAK_NODE_FLAGS="--max-semi-space-size=32"   # extra node/V8 flags for the gateway (experiments)
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ const CLIENTS = Number(process.env['BENCH_SOAK_CLIENTS'] ?? 8);
 const SAMPLE_S = Number(process.env['BENCH_SOAK_SAMPLE_S'] ?? 10);
 const BASELINE_S = 60;
 const FAKE = process.env['BENCH_SOAK_UPSTREAM'] === 'fake';
+const NODE_FLAGS = (process.env['BENCH_SOAK_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
 const SNAPSHOTS_AT = (process.env['BENCH_SOAK_SNAPSHOTS'] ?? '')
   .split(',')
   .filter((s) => s.trim() !== '')
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
       './bench/lib/memory-probe.mjs',
       // SIGUSR2 writes a heap snapshot of the main thread (it forces a full GC first) into the snapshot directory.
       ...(SNAPSHOTS_AT.length > 0 ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
+      ...NODE_FLAGS,
     ],
     { MEMORY_PROBE_FILE: probe },
     600_000,
