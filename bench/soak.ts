@@ -14,7 +14,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+import { cpuMicros, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 
 const DURATION_S = Number(process.env['BENCH_SOAK_S'] ?? 180);
@@ -147,6 +147,7 @@ async function main(): Promise<void> {
     const model = models.data[0]!.id;
     const counts: Counts = { ok: 0, abandoned: 0, errors: 0, statuses: {} };
     const started = Date.now();
+    const cpuStart = cpuMicros(pid);
     const until = started + DURATION_S * 1000;
     const seq = { n: 0 };
     const samples: Row[] = [];
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: CLIENTS }, () => client(gw.url, model, until, counts, seq)));
     clearInterval(timer);
     for (const t of snapshotTimers) clearTimeout(t);
+    const cpuUs = cpuMicros(pid) - cpuStart;
     await sample();
     printTable(`RSS over time (${CLIENTS} clients, ${DURATION_S} s, 1 in 7 streams abandoned)`, samples);
     const at = (s: number) =>
@@ -197,6 +199,8 @@ async function main(): Promise<void> {
       within_10pct: growth <= 10,
       rss_at_third_mb: mid,
       growth_from_third_pct: Math.round((end / mid - 1) * 1000) / 10,
+      // The gateway process's CPU (all threads) per request served: what a GC setting costs, independent of load.
+      cpu_ms_per_request: Math.round((cpuUs / 1000 / Math.max(1, counts.ok + counts.abandoned)) * 100) / 100,
     };
     console.log(`\n${JSON.stringify(verdict)}`);
     if (fake) console.log('(gateway alone: edge off, fake cloud upstream in its own process)');
