@@ -8,11 +8,13 @@
  *   BENCH_SOAK_S=600 npm run bench:soak     # the 10-minute soak
  *   BENCH_SOAK_CLIENTS=8 BENCH_SOAK_SAMPLE_S=10
  *   BENCH_SOAK_UPSTREAM=fake                # the edge off, a fake cloud in its own process: the gateway alone
+ *   BENCH_SOAK_SNAPSHOTS=60,300,590         # main-thread heap snapshots at these seconds (then: bench/lib/heap-diff.mjs)
+ *   BENCH_SOAK_NODE_FLAGS="--max-semi-space-size=32"   # extra node/V8 flags for the gateway (experiments)
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+import { cpuMicros, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 
 const DURATION_S = Number(process.env['BENCH_SOAK_S'] ?? 180);
@@ -20,6 +22,11 @@ const CLIENTS = Number(process.env['BENCH_SOAK_CLIENTS'] ?? 8);
 const SAMPLE_S = Number(process.env['BENCH_SOAK_SAMPLE_S'] ?? 10);
 const BASELINE_S = 60;
 const FAKE = process.env['BENCH_SOAK_UPSTREAM'] === 'fake';
+const NODE_FLAGS = (process.env['BENCH_SOAK_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+const SNAPSHOTS_AT = (process.env['BENCH_SOAK_SNAPSHOTS'] ?? '')
+  .split(',')
+  .filter((s) => s.trim() !== '')
+  .map(Number);
 
 /** Resident set size of a process in MB (VmRSS from /proc). */
 function rssMb(pid: number): number {
@@ -107,6 +114,11 @@ async function main(): Promise<void> {
     `soak: ${DURATION_S} s, ${CLIENTS} clients, sampling every ${SAMPLE_S} s; starting the gateway (builds the default edge model once)...`,
   );
   const probe = join(tmpdir(), `switchyard-soak-memory-${process.pid}`);
+  const snapshotDir = join(tmpdir(), `switchyard-soak-snapshots-${process.pid}`);
+  if (SNAPSHOTS_AT.length > 0) {
+    mkdirSync(snapshotDir, { recursive: true });
+    console.log(`heap snapshots at ${SNAPSHOTS_AT.join(', ')} s into ${snapshotDir}`);
+  }
   const fake = FAKE ? await startFakeUpstreamProcess() : undefined;
   const gw = await startGatewayProcessWith(
     (port) =>
@@ -119,7 +131,13 @@ async function main(): Promise<void> {
         'prices: { edge_per_m: 0.1 }',
         '',
       ].join('\n'),
-    ['--import', './bench/lib/memory-probe.mjs'],
+    [
+      '--import',
+      './bench/lib/memory-probe.mjs',
+      // SIGUSR2 writes a heap snapshot of the main thread (it forces a full GC first) into the snapshot directory.
+      ...(SNAPSHOTS_AT.length > 0 ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
+      ...NODE_FLAGS,
+    ],
     { MEMORY_PROBE_FILE: probe },
     600_000,
   );
@@ -129,6 +147,7 @@ async function main(): Promise<void> {
     const model = models.data[0]!.id;
     const counts: Counts = { ok: 0, abandoned: 0, errors: 0, statuses: {} };
     const started = Date.now();
+    const cpuStart = cpuMicros(pid);
     const until = started + DURATION_S * 1000;
     const seq = { n: 0 };
     const samples: Row[] = [];
@@ -141,6 +160,8 @@ async function main(): Promise<void> {
         t_s: Math.round((Date.now() - started) / 1000),
         rss_mb: Math.round(rss * 10) / 10,
         main_heap_mb: Math.round((Number.isNaN(m.heapUsed) ? h.heapUsed : m.heapUsed) * 10) / 10,
+        // What V8 has reserved for the main heap: its growth (not heap used, which saws with each GC) moves RSS.
+        main_heap_total_mb: Math.round(m.heapTotal * 10) / 10,
         main_external_mb: Math.round((Number.isNaN(m.external) ? h.external : m.external) * 10) / 10,
         worker_heap_mb: Math.round(w.heapUsed * 10) / 10,
         worker_external_mb: Math.round(w.external * 10) / 10,
@@ -152,8 +173,11 @@ async function main(): Promise<void> {
     };
     await sample();
     const timer = setInterval(() => void sample(), SAMPLE_S * 1000);
+    const snapshotTimers = SNAPSHOTS_AT.map((s) => setTimeout(() => process.kill(pid, 'SIGUSR2'), s * 1000));
     await Promise.all(Array.from({ length: CLIENTS }, () => client(gw.url, model, until, counts, seq)));
     clearInterval(timer);
+    for (const t of snapshotTimers) clearTimeout(t);
+    const cpuUs = cpuMicros(pid) - cpuStart;
     await sample();
     printTable(`RSS over time (${CLIENTS} clients, ${DURATION_S} s, 1 in 7 streams abandoned)`, samples);
     const at = (s: number) =>
@@ -175,6 +199,8 @@ async function main(): Promise<void> {
       within_10pct: growth <= 10,
       rss_at_third_mb: mid,
       growth_from_third_pct: Math.round((end / mid - 1) * 1000) / 10,
+      // The gateway process's CPU (all threads) per request served: what a GC setting costs, independent of load.
+      cpu_ms_per_request: Math.round((cpuUs / 1000 / Math.max(1, counts.ok + counts.abandoned)) * 100) / 100,
     };
     console.log(`\n${JSON.stringify(verdict)}`);
     if (fake) console.log('(gateway alone: edge off, fake cloud upstream in its own process)');

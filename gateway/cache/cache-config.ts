@@ -5,6 +5,7 @@ export const cacheSchema = z.strictObject({
   /** memory: an LRU in this process (default); redis: shared by replicas (needs `redis:`); off: no caching at all. */
   backend: z.enum(['memory', 'redis', 'off']).default('memory'),
   max_entries: z.number().int().positive().default(10_000),
+  /** Memory backend: the most it holds, counting each entry's UTF-8 value and key plus a fixed per-entry overhead. */
   max_bytes: z
     .number()
     .int()

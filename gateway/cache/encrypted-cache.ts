@@ -2,7 +2,12 @@
 import type { JsonObject } from '../core/types.js';
 import type { CacheStore } from './cache-store.js';
 
-const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
+/** Base64 in slices: spreading a whole large answer into String.fromCharCode overflows the stack (~125 KB here). */
+function b64(u: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < u.length; i += 0x8000) binary += String.fromCharCode(...u.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 export class EncryptedCache implements CacheStore {

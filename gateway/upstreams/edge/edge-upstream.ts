@@ -132,7 +132,9 @@ export class EdgeUpstream implements Upstream {
     const chat = call.endpoint === 'chat.completions';
     const respId = `${chat ? 'chatcmpl' : 'cmpl'}-${id.replace(/[^A-Za-z0-9]/g, '').slice(-24)}`;
     if (call.stream) {
-      return { kind: 'stream', events: this.stream(queue, { respId, created, model, chat, n: request.n, finish, upstream: this.id, plan }) };
+      // A consumer that stops reading early (return()) cancels the engine's work too, not only an aborted signal.
+      const cancel = () => this.engine.cancel(id);
+      return { kind: 'stream', events: this.stream(queue, { respId, created, model, chat, n: request.n, finish, cancel, upstream: this.id, plan }) };
     }
     try {
       return { kind: 'json', ...(await collect(queue, { respId, created, model, chat, n: request.n, promptTokens, upstream: this.id, plan })) };
@@ -143,7 +145,17 @@ export class EdgeUpstream implements Upstream {
 
   private async *stream(
     queue: EventQueue<Msg>,
-    o: { respId: string; created: number; model: string; chat: boolean; n: number; finish: () => void; upstream: string; plan: ToolPlan },
+    o: {
+      respId: string;
+      created: number;
+      model: string;
+      chat: boolean;
+      n: number;
+      finish: () => void;
+      cancel: () => void;
+      upstream: string;
+      plan: ToolPlan;
+    },
   ): AsyncGenerator<string> {
     const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
     const base = { id: o.respId, object, created: o.created, model: o.model };
@@ -194,7 +206,10 @@ export class EdgeUpstream implements Upstream {
         }
       }
     } finally {
-      if (!ended) queue.fail(new Error('stream closed'));
+      if (!ended) {
+        queue.fail(new Error('stream closed'));
+        o.cancel();
+      }
       o.finish();
     }
   }
