@@ -199,14 +199,18 @@ export class BatchService {
         running++;
         const send = this.send;
         const task = this.answer(line, state, send).then((result) => {
-          running--;
           // Appends are serialised so the files stay line-aligned; state is saved after each answer for resumption.
+          // The slot frees only once the answer is on disk: a crash re-runs at most max_concurrency lines upstream.
           writes = writes.then(async () => {
-            const ok = result.response !== null && result.response.status_code < 300;
-            await this.storage.appendFile(ok ? outMeta : errMeta, `${JSON.stringify(result)}\n`);
-            if (ok) b.request_counts.completed++;
-            else b.request_counts.failed++;
-            await this.storage.putBatch(state);
+            try {
+              const ok = result.response !== null && result.response.status_code < 300;
+              await this.storage.appendFile(ok ? outMeta : errMeta, `${JSON.stringify(result)}\n`);
+              if (ok) b.request_counts.completed++;
+              else b.request_counts.failed++;
+              await this.storage.putBatch(state);
+            } finally {
+              running--;
+            }
           });
           return writes;
         });
