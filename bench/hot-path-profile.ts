@@ -80,3 +80,28 @@ for (const n of prof.nodes) {
 }
 console.log(`profile ${join(profDir, file)}; total ${(total / 1000).toFixed(0)} ms`);
 for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`);
+
+// Inclusive time per function (each sample counted once per distinct function on its stack), idle excluded: which
+// gateway steps cost what, callees included.
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const keyOf = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules|gateway)\//, '$1/')}`;
+const incl = new Map<string, number>();
+let busy = 0;
+prof.samples.forEach((id, i) => {
+  const dt = prof.timeDeltas[i] ?? 0;
+  if (byId.get(id)?.callFrame.functionName === '(idle)') return;
+  busy += dt;
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const k = keyOf(byId.get(cur)!);
+    if (!seen.has(k)) {
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + dt);
+    }
+  }
+});
+console.log(`\ninclusive share of busy time (${(busy / 1000).toFixed(0)} ms), gateway/ and hono/undici entry points:`);
+for (const [k, t] of [...incl].filter(([k]) => /gateway\/|node-server|undici\/lib\/(api|dispatcher)|garbage|writev/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(process.env['TOP'] ?? 60)))
+  console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`);
