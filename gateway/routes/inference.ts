@@ -15,6 +15,7 @@ import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint, JsonObject } from '../core/types.js';
 import { usageOf, type UpstreamResult } from '../core/upstream.js';
 import { isJsonObject } from '../core/validate.js';
+import { readyEventsOf } from '../core/ready-events.js';
 import { unmask } from '../policy/detectors.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
@@ -135,7 +136,7 @@ async function answerFromCache(
     s.complete(ctx);
     return front.json(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, ctx);
   }
-  return front.stream(toAsync(replayAsChunks(hit)), ctx, {
+  return front.stream(readyEventsOf(replayAsChunks(hit)), ctx, {
     clientWantsUsage: request.wantsStreamUsage,
     abort: () => undefined,
     onEnd: () => s.complete(ctx),
@@ -193,8 +194,4 @@ function unmaskAnswer(body: JsonObject, masks: ReadonlyMap<string, string>): Jso
       return c;
     }),
   };
-}
-
-async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {
-  yield* chunks;
 }
