@@ -56,14 +56,21 @@ async function run(): Promise<void> {
     connections: 50,
     duration: SECONDS,
   };
+  const rssIdle = memMb(sy.child.pid!, 'VmRSS');
   await autocannon({ ...opts, duration: 1 }); // warm-up
   const cpu0 = cpuMicros(sy.child.pid!);
   const r = await autocannon(opts);
   const cpu = cpuMicros(sy.child.pid!) - cpu0;
   console.log(`req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)}`);
+  console.log(`RSS MB: idle ${rssIdle}, after load ${memMb(sy.child.pid!, 'VmRSS')}, peak ${memMb(sy.child.pid!, 'VmHWM')}`);
   await sy.stop();
   await up.stop();
   if (!PROFILE) process.exit(0);
+}
+
+function memMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
 interface Node {
