@@ -9,6 +9,7 @@ import { upstreamSchema } from '../../gateway/config/schema.js';
 import { hasReadyEvents } from '../../gateway/core/ready-events.js';
 import type { UpstreamResult } from '../../gateway/core/upstream.js';
 import { OpenAICompatibleUpstream } from '../../gateway/upstreams/openai/openai-compatible.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const chunk = (i: number) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: `t${i}` } }] });
 
@@ -98,5 +99,29 @@ describe('upstream SSE', () => {
     ).rejects.toMatchObject({ code: 'upstream_unavailable' });
     expect(seen).toEqual([chunk(0), chunk(1)]);
     expect(up.load().inFlight).toBe(0);
+  });
+
+  it('a reader that leaves while a read is pending ends cleanly: the pending step is the end, the call is released', async () => {
+    let closed = false;
+    const fake = await start((res) => {
+      res.write(`data: ${chunk(0)}\n\n`); // then nothing more until the client goes
+      res.on('close', () => (closed = true));
+    });
+    const up = connect(fake.url);
+    const r = await up.call({
+      endpoint: 'chat.completions',
+      body: { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      stream: true,
+      signal: new AbortController().signal,
+      requestId: 'r',
+    });
+    if (r.kind !== 'stream') throw new Error('expected a stream');
+    const it = r.events[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ done: false, value: chunk(0) });
+    const pending = it.next();
+    await it.return?.();
+    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+    expect(up.load().inFlight).toBe(0);
+    await waitUntil(async () => closed, { timeoutMs: 10_000, intervalMs: 10 });
   });
 });

@@ -81,10 +81,12 @@ export class UpstreamSseEvents implements ReadyEvents {
     let data: string[];
     try {
       const r = await this.source.next();
+      if (this.state === 'closed') return;
       data = r.done ? this.parser.end() : this.parser.push(r.value);
       if (r.done) this.state = 'failed'; // unless [DONE] is among the last events (below)
     } catch (err) {
-      this.fail(this.hooks.failure(err));
+      // A read failing because the reader closed us (client gone) is no news.
+      if (this.state !== 'closed') this.fail(this.hooks.failure(err));
       return;
     }
     if (this.head === this.queue.length) {
