@@ -19,55 +19,68 @@ const PROFILE = process.env['PROFILE'] !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
 const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
 
-const policy = writeRealisticPolicy(dir);
-const sha = createHash('sha256').update(API_KEY).digest('hex');
-process.env['FAKE_CHUNKS'] = '64';
-const up = await startFakeUpstreamProcess();
-const sy = await startGatewayProcessWith(
-  (port) =>
-    [
-      `server: { port: ${port} }`,
-      'edge: { enabled: false }',
-      'logging: { level: warn }',
-      `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
-      'upstreams:',
-      `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
-      `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
-      `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
-      'cache: { backend: memory }',
-      `policies: { file: "${policy}" }`,
-      '',
-    ].join('\n'),
-  PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
-  {},
-);
-const content = `measure the gateway overhead of one small chat completion request, id [<id>], for the side-by-side run`;
-const opts = {
-  url: `${sy.url}/v1/chat/completions`,
-  method: 'POST' as const,
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-  body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }], temperature: 0, stream: STREAM }),
-  idReplacement: true,
-  connections: 50,
-  duration: SECONDS,
-};
-await autocannon({ ...opts, duration: 1 }); // warm-up
-const cpu0 = cpuMicros(sy.child.pid!);
-const r = await autocannon(opts);
-const cpu = cpuMicros(sy.child.pid!) - cpu0;
-console.log(`req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)}`);
-await sy.stop();
-await up.stop();
-if (!PROFILE) process.exit(0);
+// PROFILE_FILE=<.cpuprofile>: only analyse an existing profile.
+const existing = process.env['PROFILE_FILE'];
+if (!existing) await run();
+
+async function run(): Promise<void> {
+  const policy = writeRealisticPolicy(dir);
+  const sha = createHash('sha256').update(API_KEY).digest('hex');
+  process.env['FAKE_CHUNKS'] = '64';
+  const up = await startFakeUpstreamProcess();
+  const sy = await startGatewayProcessWith(
+    (port) =>
+      [
+        `server: { port: ${port} }`,
+        'edge: { enabled: false }',
+        'logging: { level: warn }',
+        `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
+        'upstreams:',
+        `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
+        `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
+        `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
+        'cache: { backend: memory }',
+        `policies: { file: "${policy}" }`,
+        '',
+      ].join('\n'),
+    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    {},
+  );
+  const content = `measure the gateway overhead of one small chat completion request, id [<id>], for the side-by-side run`;
+  const opts = {
+    url: `${sy.url}/v1/chat/completions`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }], temperature: 0, stream: STREAM }),
+    idReplacement: true,
+    connections: 50,
+    duration: SECONDS,
+  };
+  const rssIdle = memMb(sy.child.pid!, 'VmRSS');
+  await autocannon({ ...opts, duration: 1 }); // warm-up
+  const cpu0 = cpuMicros(sy.child.pid!);
+  const r = await autocannon(opts);
+  const cpu = cpuMicros(sy.child.pid!) - cpu0;
+  console.log(`req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)}`);
+  console.log(`RSS MB: idle ${rssIdle}, after load ${memMb(sy.child.pid!, 'VmRSS')}, peak ${memMb(sy.child.pid!, 'VmHWM')}`);
+  await sy.stop();
+  await up.stop();
+  if (!PROFILE) process.exit(0);
+}
+
+function memMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
 
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+const file = existing ?? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile in ${profDir}`);
-const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const prof = JSON.parse(readFileSync(existing ?? join(profDir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const self = new Map<number, number>();
 prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
 const byFn = new Map<string, number>();
@@ -80,3 +93,31 @@ for (const n of prof.nodes) {
 }
 console.log(`profile ${join(profDir, file)}; total ${(total / 1000).toFixed(0)} ms`);
 for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`);
+
+// Inclusive time per function (each sample counted once per distinct function on its stack), idle excluded: which
+// gateway steps cost what, callees included.
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const keyOf = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules|gateway)\//, '$1/')}`;
+const incl = new Map<string, number>();
+let busy = 0;
+prof.samples.forEach((id, i) => {
+  const dt = prof.timeDeltas[i] ?? 0;
+  if (byId.get(id)?.callFrame.functionName === '(idle)') return;
+  busy += dt;
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const k = keyOf(byId.get(cur)!);
+    if (!seen.has(k)) {
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + dt);
+    }
+  }
+});
+console.log(`\ninclusive share of busy time (${(busy / 1000).toFixed(0)} ms), gateway/ and hono/undici entry points:`);
+for (const [k, t] of [...incl]
+  .filter(([k]) => /gateway\/|node-server|undici\/lib\/(api|dispatcher)|garbage|writev/.test(k))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(process.env['TOP'] ?? 60)))
+  console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`);

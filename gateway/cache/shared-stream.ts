@@ -6,6 +6,7 @@
  */
 import type { UpstreamResult } from '../core/upstream.js';
 import { onAbort } from '../core/abort.js';
+import { hasReadyEvents, type ReadyEvents } from '../core/ready-events.js';
 
 class Flight {
   readonly chunks: string[] = [];
@@ -13,30 +14,69 @@ class Flight {
   error: unknown;
   clients = 0;
   readonly controller = new AbortController();
-  private wake = new Set<() => void>();
+  private wake: Array<() => void> = [];
 
   notify(): void {
+    // Called per upstream chunk: nothing to allocate while no reader waits (readers drain ready chunks synchronously).
+    if (this.wake.length === 0) return;
     const w = this.wake;
-    this.wake = new Set();
+    this.wake = [];
     for (const f of w) f();
   }
 
   waitForMore(): Promise<void> {
-    return new Promise((r) => this.wake.add(r));
+    return new Promise((r) => this.wake.push(r));
+  }
+}
+
+const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** One client's position in a flight's buffer. `leave` runs once, when the client's stream ends for any reason. */
+class FlightReader implements ReadyEvents {
+  private i = 0;
+  private closed = false;
+
+  constructor(
+    private readonly flight: Flight,
+    private readonly leave: () => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 
-  async *read(leave: () => void): AsyncGenerator<string> {
-    let i = 0;
-    try {
-      for (;;) {
-        while (i < this.chunks.length) yield this.chunks[i++]!;
-        if (this.error !== undefined) throw this.error;
-        if (this.done) return;
-        await this.waitForMore();
-      }
-    } finally {
-      leave();
+  nextIfReady(): IteratorResult<string, undefined> | undefined {
+    if (this.closed) return END;
+    const f = this.flight;
+    if (this.i < f.chunks.length) return { done: false, value: f.chunks[this.i++]! };
+    if (f.error !== undefined) {
+      this.close();
+      throw f.error;
     }
+    if (f.done) {
+      this.close();
+      return END;
+    }
+    return undefined;
+  }
+
+  async next(): Promise<IteratorResult<string, undefined>> {
+    for (;;) {
+      const r = this.nextIfReady();
+      if (r) return r;
+      await this.flight.waitForMore();
+    }
+  }
+
+  async return(): Promise<IteratorResult<string, undefined>> {
+    this.close();
+    return END;
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.leave();
   }
 }
 
@@ -60,9 +100,13 @@ export class SharedStreams {
       const started = start(flight.controller.signal).then((r) => {
         if (r.kind !== 'stream') throw new Error('expected a stream');
         void (async () => {
+          const it = r.events[Symbol.asyncIterator]();
+          const ready = hasReadyEvents(it) ? it : undefined;
           try {
-            for await (const d of r.events) {
-              flight.chunks.push(d);
+            for (let step = await it.next(); !step.done; step = await it.next()) {
+              flight.chunks.push(step.value);
+              // Everything the same upstream read carried joins before readers are woken: one wake-up per read.
+              for (let more = ready?.nextIfReady(); more && !more.done; more = ready!.nextIfReady()) flight.chunks.push(more.value);
               flight.notify();
             }
             flight.done = true;
@@ -98,7 +142,7 @@ export class SharedStreams {
       throw err;
     }
     return {
-      events: flight.read(() => {
+      events: new FlightReader(flight, () => {
         unlink();
         leave();
       }),

@@ -7,18 +7,35 @@ import type { JsonObject, JsonValue } from '../core/types.js';
 type ToolCallParts = { id: string; name: string; arguments: string };
 type Choice = { index: number; text: string; finish_reason: JsonValue; role?: string; tools?: Map<number, ToolCallParts> };
 
+/** A chunk's text around its one content string: chunks that differ only in that string need no JSON.parse. */
+interface ContentTemplate {
+  prefix: string;
+  suffix: string;
+  index: number;
+}
+/** Templates learned per stream at most: a provider whose chunks vary elsewhere (e.g. padding fields) gets full parses. */
+const MAX_TEMPLATE_LEARNS = 2;
+/** Characters a JSON string literal's body may not contain raw (then the literal is parsed for real). */
+const NEEDS_PARSE = /["\\\u0000-\u001f]/;
+
 export class StreamAssembler {
   private readonly choices = new Map<number, Choice>();
   private meta: JsonObject = {};
   private usage: JsonValue = null;
+  private template: ContentTemplate | undefined;
+  private learns = 0;
 
   push(data: string): void {
+    // Most chunks are a content delta that differs from the previous one only in its text: parsing each was ~1 µs
+    // per chunk, the assembler's whole cost.
+    if (this.template && this.pushByTemplate(this.template, data)) return;
     let chunk: { id?: string; model?: string; created?: number; object?: string; choices?: Array<Record<string, unknown>>; usage?: JsonValue };
     try {
       chunk = JSON.parse(data) as typeof chunk;
     } catch {
       return;
     }
+    if (this.learns < MAX_TEMPLATE_LEARNS) this.learn(data, chunk);
     if (chunk.id) this.meta = { id: chunk.id, model: chunk.model ?? '', created: chunk.created ?? 0, object: chunk.object ?? '' };
     if (chunk.usage) this.usage = chunk.usage;
     for (const c of chunk.choices ?? []) {
@@ -43,6 +60,55 @@ export class StreamAssembler {
     }
   }
 
+  /** Exactly what JSON.parse + push would do for a chunk that is the template with another content string. */
+  private pushByTemplate(t: ContentTemplate, data: string): boolean {
+    const end = data.length - t.suffix.length;
+    // slice + === compares flat strings with memcmp; startsWith measured 5x slower here.
+    if (end - t.prefix.length < 2 || data.slice(0, t.prefix.length) !== t.prefix || data.slice(end) !== t.suffix) return false;
+    if (data.charCodeAt(t.prefix.length) !== 34 || data.charCodeAt(end - 1) !== 34) return false;
+    let text = data.slice(t.prefix.length + 1, end - 1);
+    if (NEEDS_PARSE.test(text)) {
+      try {
+        const v: unknown = JSON.parse(data.slice(t.prefix.length, end));
+        if (typeof v !== 'string') return false;
+        text = v;
+      } catch {
+        return false;
+      }
+    }
+    const cur = this.choices.get(t.index);
+    if (!cur) return false;
+    cur.text += text;
+    return true;
+  }
+
+  /**
+   * Learns a template from a chunk whose only payload is one choice's `delta.content` string. The slot is confirmed by
+   * parsing the template with a probe string in it, so a template can only ever stand for that one field.
+   */
+  private learn(data: string, chunk: { choices?: Array<Record<string, unknown>>; usage?: JsonValue }): void {
+    const c = chunk.choices?.length === 1 ? chunk.choices[0] : undefined;
+    const delta = c?.['delta'] as Record<string, unknown> | undefined;
+    if (!c || chunk.usage || c['finish_reason'] || !delta || typeof delta['content'] !== 'string') return;
+    if (Object.keys(delta).length !== 1 || typeof c['index'] !== 'number') return;
+    const at = data.lastIndexOf('"content":');
+    if (at < 0) return;
+    const start = at + '"content":'.length;
+    const end = stringLiteralEnd(data, start);
+    if (end < 0) return;
+    this.learns++;
+    const t: ContentTemplate = { prefix: data.slice(0, start), suffix: data.slice(end), index: c['index'] };
+    const probe = '\u0001probe';
+    try {
+      const parsed = JSON.parse(t.prefix + JSON.stringify(probe) + t.suffix) as {
+        choices?: Array<{ index?: unknown; delta?: { content?: unknown } }>;
+      };
+      if (parsed.choices?.length === 1 && parsed.choices[0]?.index === t.index && parsed.choices[0]?.delta?.content === probe) this.template = t;
+    } catch {
+      // not a template
+    }
+  }
+
   /** The whole answer, or undefined if the stream did not finish every choice. */
   result(): JsonObject | undefined {
     const list = [...this.choices.values()].sort((a, b) => a.index - b.index);
@@ -61,6 +127,17 @@ export class StreamAssembler {
       usage: this.usage,
     };
   }
+}
+
+/** Index just past the JSON string literal starting at `start` (its opening quote), or -1. */
+function stringLiteralEnd(s: string, start: number): number {
+  if (s.charCodeAt(start) !== 34) return -1;
+  for (let i = start + 1; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch === 92) i++;
+    else if (ch === 34) return i + 1;
+  }
+  return -1;
 }
 
 function assembledMessage(c: Choice): JsonObject {

@@ -2,6 +2,7 @@
 import { asGatewayError } from './errors.js';
 import type { RequestContext } from './request-context.js';
 import type { Usage } from './types.js';
+import { hasReadyEvents } from './ready-events.js';
 
 const encoder = new TextEncoder();
 const DONE_TEXT = 'data: [DONE]\n\n';
@@ -55,6 +56,7 @@ export interface SseOptions {
  */
 export function sseResponse(events: AsyncIterable<string>, ctx: RequestContext, opts: SseOptions): Response {
   const iterator = events[Symbol.asyncIterator]();
+  const ready = hasReadyEvents(iterator) ? iterator : undefined;
   let finished = false;
   const finish = (outcome: { error?: unknown; cancelled: boolean }) => {
     if (finished) return;
@@ -74,10 +76,20 @@ export function sseResponse(events: AsyncIterable<string>, ctx: RequestContext, 
         try {
           for (;;) {
             let next: IteratorResult<string>;
-            const p = pending ?? iterator.next();
-            pending = undefined;
-            if (out === '') next = await p;
-            else {
+            if (out === '') {
+              const p = pending ?? iterator.next();
+              pending = undefined;
+              next = await p;
+            } else if (ready) {
+              // Ask the source what it already holds: no promise per event.
+              const r = ready.nextIfReady();
+              if (r === undefined) {
+                controller.enqueue(encoder.encode(out));
+                return;
+              }
+              next = r;
+            } else {
+              const p = iterator.next();
               const r = await Promise.race([p, notYetAfterMicrotasks()]);
               if (r === NOT_YET) {
                 pending = p;

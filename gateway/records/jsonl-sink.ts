@@ -1,37 +1,63 @@
 /** Records as JSON lines, one file per UTC day, rotated by size (records-2026-11-24.jsonl, .1.jsonl, ...). */
-import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecordSink } from './record-queue.js';
 import { requestRecordSchema, type RequestRecord } from './request-record.js';
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 
+interface DayFile {
+  part: number;
+  file: string;
+  size: number;
+  handle: FileHandle | undefined;
+}
+
 export class JsonlSink implements RecordSink {
-  private part = new Map<string, number>();
+  /**
+   * The file each day is being appended to: its size stat'ed once, then counted, and kept open. A mkdir + stat +
+   * appendFile (open, write, close) per batch were four thread-pool round trips per few requests under load.
+   */
+  private current = new Map<string, DayFile>();
+  private dirReady: Promise<unknown> | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
   ) {}
 
-  private async fileFor(d: string): Promise<string> {
-    let n = this.part.get(d) ?? 0;
+  private async fileFor(d: string): Promise<DayFile> {
+    const cur = this.current.get(d);
+    if (cur && cur.size < this.maxBytes) return cur;
+    if (cur) await this.release(d, cur);
+    // Another day's file is finished once a newer day starts.
+    for (const [other, f] of this.current) if (other < d) await this.release(other, f);
+    let n = cur ? cur.part + 1 : 0;
     for (;;) {
-      const f = join(this.dir, `records-${d}${n > 0 ? `.${n}` : ''}.jsonl`);
-      const size = await stat(f).then(
+      const file = join(this.dir, `records-${d}${n > 0 ? `.${n}` : ''}.jsonl`);
+      const size = await stat(file).then(
         (s) => s.size,
         () => 0,
       );
       if (size < this.maxBytes) {
-        this.part.set(d, n);
-        return f;
+        const next: DayFile = { part: n, file, size, handle: await open(file, 'a') };
+        this.current.set(d, next);
+        return next;
       }
       n++;
     }
   }
 
+  private async release(d: string, f: DayFile): Promise<void> {
+    if (this.current.get(d) === f) this.current.delete(d);
+    const h = f.handle;
+    f.handle = undefined;
+    await h?.close();
+  }
+
   async write(batch: readonly RequestRecord[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    this.dirReady ??= mkdir(this.dir, { recursive: true });
+    await this.dirReady;
     const byDay = new Map<string, string[]>();
     for (const r of batch) {
       // Appended in place: copying the day's list per record made a batch quadratic.
@@ -40,10 +66,24 @@ export class JsonlSink implements RecordSink {
       if (lines) lines.push(JSON.stringify(r));
       else byDay.set(d, [JSON.stringify(r)]);
     }
-    for (const [d, lines] of byDay) await appendFile(await this.fileFor(d), lines.join('\n') + '\n');
+    for (const [d, lines] of byDay) {
+      const text = lines.join('\n') + '\n';
+      const target = await this.fileFor(d);
+      try {
+        await target.handle!.appendFile(text);
+      } catch (err) {
+        // A failed write forgets the file: the next batch opens it again (and makes the directory if it went away).
+        await this.release(d, target).catch(() => undefined);
+        this.dirReady = undefined;
+        throw err;
+      }
+      target.size += Buffer.byteLength(text);
+    }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const [d, f] of [...this.current]) await this.release(d, f);
+  }
 }
 
 /** Reads every record in [from, to) from a JSONL directory; malformed lines are counted, not fatal. */

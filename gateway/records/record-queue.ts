@@ -6,6 +6,8 @@ export interface RecordSink {
   close(): Promise<void>;
 }
 
+const BATCH_WINDOW_MS = 20;
+
 export class RecordQueue {
   private queue: RequestRecord[] = [];
   private flushing: Promise<void> | undefined;
@@ -24,7 +26,8 @@ export class RecordQueue {
       return;
     }
     this.queue.push(r);
-    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => this.drain());
+    // A short window gathers a batch: one write per ~BATCH_WINDOW_MS instead of one per event-loop turn under load.
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => this.drain());
   }
 
   private async drain(): Promise<void> {

@@ -14,6 +14,7 @@ import type { RequestContext } from '../core/request-context.js';
 import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint, JsonObject } from '../core/types.js';
 import { usageOf, type UpstreamResult } from '../core/upstream.js';
+import { readyEventsOf } from '../core/ready-events.js';
 import { unmaskAnswer } from '../masking/unmask-answer.js';
 import { unmaskStream } from '../masking/unmask-stream.js';
 import { cacheKey } from '../cache/cache-key.js';
@@ -139,7 +140,7 @@ async function answerFromCache(
     s.complete(ctx);
     return front.json(decision.unmask?.size ? unmaskAnswer(hit, decision.unmask) : hit, ctx);
   }
-  return front.stream(unmasked(toAsync(replayAsChunks(hit)), decision), ctx, {
+  return front.stream(unmasked(readyEventsOf(replayAsChunks(hit)), decision), ctx, {
     clientWantsUsage: request.wantsStreamUsage,
     abort: () => undefined,
     onEnd: () => s.complete(ctx),
@@ -187,8 +188,4 @@ async function call(
 /** The stream as the client must see it: reversible masks put back, if the request had any. */
 function unmasked(events: AsyncIterable<string>, decision: Decision): AsyncIterable<string> {
   return decision.unmask?.size ? unmaskStream(events, decision.unmask) : events;
-}
-
-async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {
-  yield* chunks;
 }

@@ -8,6 +8,7 @@ import { GatewayError } from '../../gateway/core/errors.js';
 import { ANONYMOUS } from '../../gateway/core/principal.js';
 import type { RequestContext } from '../../gateway/core/request-context.js';
 import { sseResponse } from '../../gateway/core/respond.js';
+import { readyEventsOf } from '../../gateway/core/ready-events.js';
 
 const ctx = (): RequestContext => ({
   id: 'r1',
@@ -69,5 +70,13 @@ describe('SSE batching', () => {
     expect(lines[3]).toContain('upstream went away');
     expect(lines).toHaveLength(4);
     expect(c.errorCode).toBe('upstream_error');
+  });
+
+  it('a source that holds its events (ReadyEvents) is drained with plain calls: one write, [DONE] included', async () => {
+    const c = ctx();
+    const source = readyEventsOf([...Array.from({ length: 20 }, (_, i) => chunk(i)), usageOnly]);
+    const { text, writes } = await readAll(sseResponse(source, c, { clientWantsUsage: true, abort: () => undefined, onEnd: () => undefined }));
+    expect(text).toBe(`${Array.from({ length: 20 }, (_, i) => `data: ${chunk(i)}\n\n`).join('')}data: ${usageOnly}\n\ndata: [DONE]\n\n`);
+    expect(writes).toBe(1);
   });
 });

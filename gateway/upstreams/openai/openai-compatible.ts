@@ -5,7 +5,7 @@ import type { Endpoint, JsonObject } from '../../core/types.js';
 import type { UpstreamConfig } from '../../config/schema.js';
 import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../core/upstream.js';
 import { usageOf } from '../../core/upstream.js';
-import { SseParser } from './sse-parser.js';
+import { UpstreamSseEvents } from './upstream-sse-events.js';
 import { deadlineError, upstreamStatusError, upstreamTransportError } from './upstream-errors.js';
 import { onAbort } from '../../core/abort.js';
 import { isJsonObject } from '../../core/validate.js';
@@ -176,44 +176,13 @@ export class OpenAICompatibleUpstream implements Upstream {
     return upstreamTransportError(this.id, err, phase);
   }
 
-  private async *events(
-    body: Dispatcher.ResponseData['body'],
-    client: AbortSignal,
-    deadline: { aborted: boolean },
-    release: () => void,
-  ): AsyncGenerator<string> {
-    // An error listener must exist before any destroy, or undici's abort error escapes as an uncaught exception.
-    body.on('error', () => {});
-    const parser = new SseParser();
-    let done = false;
-    try {
-      for await (const chunk of body) {
-        for (const data of parser.push(chunk as Uint8Array)) {
-          if (data === '[DONE]') {
-            done = true;
-            return;
-          }
-          yield data;
-        }
-      }
-      for (const data of parser.end()) {
-        if (data === '[DONE]') {
-          done = true;
-          return;
-        }
-        yield data;
-      }
-      if (!done) {
-        // The body ended without [DONE]: the stream was cut.
-        throw upstreamTransportError(this.id, Object.assign(new Error('cut'), { code: 'ECONNRESET' }), 'stream');
-      }
-    } catch (err) {
-      if (err instanceof Error && err.name === 'GatewayError') throw err;
-      throw this.failure(err, client, deadline, 'stream');
-    } finally {
-      if (!body.destroyed) body.destroy();
-      release();
-    }
+  private events(body: Dispatcher.ResponseData['body'], client: AbortSignal, deadline: { aborted: boolean }, release: () => void): UpstreamSseEvents {
+    return new UpstreamSseEvents(body, {
+      failure: (err) => (err instanceof Error && err.name === 'GatewayError' ? err : this.failure(err, client, deadline, 'stream')),
+      // The body ended without [DONE]: the stream was cut.
+      cut: () => upstreamTransportError(this.id, Object.assign(new Error('cut'), { code: 'ECONNRESET' }), 'stream'),
+      release,
+    });
   }
 
   async close(): Promise<void> {
