@@ -53,7 +53,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const records = startRecords(config, upstreams, () => breakers.map((b) => ({ upstream: b.upstream, state: b.state })));
   const cache = await startCache(config);
   const live = new LiveStats();
-  const policy = await startPolicy(config, upstreams, live, logger);
+  const policy = await startPolicy(config, upstreams, live, logger, counters);
   const batch = config.batch.enabled
     ? new BatchService(
         await DiskBatchStorage.open(config.batch.dir),

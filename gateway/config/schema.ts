@@ -6,6 +6,7 @@ import { resilienceSchema } from '../resilience/resilience-config.js';
 import { batchSchema } from '../batch/batch-config.js';
 import { cacheSchema } from '../cache/cache-config.js';
 import { budgetFaultSchema } from '../budget/budget-config.js';
+import { zoneSchema } from '../core/zones.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -29,7 +30,8 @@ export const upstreamSchema = z.strictObject({
   /** Base URL including the version path, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1. */
   url: z.url({ protocol: /^https?$/ }),
   api_key: z.string().optional(),
-  zone: z.enum(['cloud', 'edge']).default('cloud'),
+  /** Egress zone (core/zones.ts): device (alias edge), on-prem, region:<name>, cloud. */
+  zone: zoneSchema.default('cloud'),
   models: z.array(modelEntry).min(1),
   headers: z.record(z.string(), z.string()).default({}),
   max_connections: z.number().int().positive().default(128),

@@ -2,7 +2,7 @@
 import type { Decision, RouteInput, Router } from '../core/decision.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import { parseYamlFile } from '../config/load-config.js';
-import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
+import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compile-policy.js';
 import { policySchemaFor } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
 
@@ -20,14 +20,20 @@ async function versionOf(text: string): Promise<string> {
   return `v1-${[...d.slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-export async function compileText(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<CompiledPolicy> {
+export async function compileText(
+  text: string,
+  source: string,
+  catalog: ModelCatalog,
+  live?: LiveStats,
+  opts?: CompileOptions,
+): Promise<CompiledPolicy> {
   // Every rejection (schema, bad regex, unknown upstream) is `file:line: field: message`, from the CLI, startup and reload.
   const policy = parseYamlFile(
     text,
     source,
     policySchemaFor((id) => catalog.upstream(id) !== undefined),
   );
-  return compilePolicy(policy, await versionOf(text), catalog, live);
+  return compilePolicy(policy, await versionOf(text), catalog, live, opts);
 }
 
 export class PolicyRouter implements Router {
@@ -36,22 +42,30 @@ export class PolicyRouter implements Router {
     private status: PolicyStatus,
     private readonly catalog: ModelCatalog,
     private readonly live?: LiveStats,
+    private readonly opts: CompileOptions = {},
   ) {}
 
-  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<PolicyRouter> {
-    const compiled = await compileText(text, source, catalog, live);
-    return new PolicyRouter(compiled, { source, version: compiled.version, loadedAt: new Date().toISOString(), lastError: null }, catalog, live);
+  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats, opts: CompileOptions = {}): Promise<PolicyRouter> {
+    const compiled = await compileText(text, source, catalog, live, opts);
+    return new PolicyRouter(
+      compiled,
+      { source, version: compiled.version, loadedAt: new Date().toISOString(), lastError: null },
+      catalog,
+      live,
+      opts,
+    );
   }
 
-  decide(input: RouteInput): Decision {
+  decide(input: RouteInput): Decision | Promise<Decision> {
     // One read of the reference: a request decides against one version even if a reload lands mid-way.
-    return this.active.decide(input);
+    const active = this.active;
+    return active.taint ? decideWithTaint(active, input) : active.decide(input);
   }
 
   /** Validates and swaps in a new version; an invalid one is rejected and the last good version keeps serving. */
   async reload(text: string): Promise<{ ok: boolean; error?: string }> {
     try {
-      const next = await compileText(text, this.status.source, this.catalog, this.live);
+      const next = await compileText(text, this.status.source, this.catalog, this.live, this.opts);
       this.active = next;
       this.status = { ...this.status, version: next.version, loadedAt: new Date().toISOString(), lastError: null };
       return { ok: true };
@@ -65,4 +79,22 @@ export class PolicyRouter implements Router {
   get current(): PolicyStatus {
     return this.status;
   }
+}
+
+/**
+ * Session taint around a decision: classes earlier turns carried join this one's, and this turn's classes are
+ * remembered for the next. A taint store that cannot be read fails closed (the policy's fail-closed classes); one that
+ * cannot be written costs only later turns their memory of this one, so the request goes on.
+ */
+async function decideWithTaint(active: CompiledPolicy, input: RouteInput): Promise<Decision> {
+  const taint = active.taint!;
+  const keys = await taint.keys(input);
+  const carried = await taint.carried(keys).catch(() => [...active.failClosed]);
+  const decision = active.decide(input, { tainted: carried });
+  if (!input.dryRun && keys.length > 0) {
+    const own = new Set(input.principal.defaultTags.map((t) => t.toLowerCase()));
+    const classes = decision.tags.filter((t) => !own.has(t));
+    if (classes.length > 0) await taint.mark(keys, classes).catch(() => undefined);
+  }
+  return decision;
 }

@@ -53,7 +53,7 @@ export async function decide(
   const trace = opts.trace;
   let decided: Decision;
   try {
-    decided = await s.router.decide({ request, headers, principal: ctx.principal });
+    decided = await s.router.decide({ request, headers, principal: ctx.principal, dryRun: opts.dryRun });
   } catch (err) {
     if (err instanceof GatewayError) trace?.push(`policy: ${err.message}`);
     throw err;
@@ -71,6 +71,8 @@ export async function decide(
   ctx.ruleId = decision.ruleId;
   ctx.policyVersion = decision.policyVersion;
   ctx.tags = decision.tags;
+  ctx.zoneLimits = decision.zoneLimits;
+  ctx.decisionAudit = decided.audit;
   ctx.headers['x-switchyard-policy'] = decision.ruleId;
   return decision;
 }

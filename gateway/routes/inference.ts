@@ -15,6 +15,7 @@ import { jsonResponse, sseResponse } from '../core/respond.js';
 import type { Endpoint, JsonObject } from '../core/types.js';
 import { usageOf, type UpstreamResult } from '../core/upstream.js';
 import { isJsonObject } from '../core/validate.js';
+import { mayReach } from '../core/zones.js';
 import { unmask } from '../policy/detectors.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
@@ -76,11 +77,12 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   // Result cache: only what the Decision allows, keyed per tenant and policy version; Cache-Control honoured.
   const cc = (c.req.header('cache-control') ?? '').toLowerCase();
   const cacheable = s.cache !== undefined && decision.cache.enabled && !cc.includes('no-store');
-  const key = cacheable ? await cacheKey(endpoint, decision.body ?? request.body, ctx.principal.tenant, decision.policyVersion) : undefined;
+  // Keyed by the zones the data classes allow too: an answer made in a zone is served only where that zone is allowed.
+  const key = cacheable ? await cacheKey(endpoint, decision.body ?? request.body, ctx.principal.tenant, cacheScope(decision)) : undefined;
   ctx.cache = key === undefined ? 'bypass' : 'miss';
   if (key !== undefined && !cc.includes('no-cache')) {
     const hit = await s.cache?.get(key);
-    if (hit) {
+    if (hit && answerZoneAllowed(s, decision, hit)) {
       detach();
       return answerFromCache(s, ctx, request, decision, hit, front);
     }
@@ -193,6 +195,18 @@ function unmaskAnswer(body: JsonObject, masks: ReadonlyMap<string, string>): Jso
       return c;
     }),
   };
+}
+
+/** The policy version, plus the zone limits when the data classes have any. */
+const cacheScope = (d: Decision) =>
+  d.zoneLimits?.length ? `${d.policyVersion}|zones:${d.zoneLimits.map((l) => `${l.dataClass}=${l.zones.join('+')}`).join(',')}` : d.policyVersion;
+
+/** Defence in depth: a stored answer whose origin zone this request may not reach is a miss. */
+function answerZoneAllowed(s: GatewayServices, decision: Decision, stored: JsonObject): boolean {
+  if (!decision.zoneLimits?.length && !decision.edgeOnly) return true;
+  const origin = splitOrigin(stored).origin;
+  const zone = origin ? s.catalog.upstream(origin.upstream)?.zone : undefined;
+  return zone !== undefined && mayReach(decision.zoneLimits, zone) && (!decision.edgeOnly || zone === 'device');
 }
 
 async function* toAsync(chunks: Iterable<string>): AsyncGenerator<string> {

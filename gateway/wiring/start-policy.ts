@@ -8,6 +8,7 @@ import type { Upstream } from '../core/upstream.js';
 import { PolicyRouter } from '../policy/policy-router.js';
 import { watchPolicy } from '../policy/watch-policy.js';
 import type { LiveStats } from '../resilience/live-stats.js';
+import type { CounterStore } from '../counters/counter-store.js';
 
 export interface StartedPolicy {
   router: PolicyRouter;
@@ -19,12 +20,16 @@ export async function startPolicy(
   upstreams: readonly Upstream[],
   live: LiveStats,
   logger: Logger,
+  /** Session taint is kept here (Redis when configured). */
+  counters?: CounterStore,
 ): Promise<StartedPolicy | undefined> {
   if (!config.policies) return undefined;
   const file = config.policies.file;
-  const router = await PolicyRouter.create(readFileSync(file, 'utf8'), file, new ModelCatalog(upstreams), live).catch((err: unknown) => {
-    throw new ConfigError(err instanceof Error ? err.message : String(err));
-  });
+  const router = await PolicyRouter.create(readFileSync(file, 'utf8'), file, new ModelCatalog(upstreams), live, { counters }).catch(
+    (err: unknown) => {
+      throw new ConfigError(err instanceof Error ? err.message : String(err));
+    },
+  );
   const stop = watchPolicy(file, router, logger, config.policies.poll_ms);
   logger.info({ file, version: router.current.version }, 'routing policy loaded');
   return { router, stop };
