@@ -75,6 +75,8 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   const tagRules = new Map(Object.entries(policy.tags).map(([name, rule]) => [name.toLowerCase(), rule]));
   const failClosed = new Set(policy.detection.fail_closed.map((t) => t.toLowerCase()));
   const versions = new Map(detectors.map((d) => [d.name, detectorVersion(d)]));
+  // Compile every pattern now, so the first request's scan is not the one that pays for it (and overruns the budget).
+  guardedScan('warm up a.b@example.com +1 555 010 0199 sk-x', detectors, { budgetMs: Infinity, failClosed: new Set(), scanner: opts.scanner });
   // Classes a decision can act on: the ones worth remembering for a session.
   const known = new Set<string>([
     ...tagRules.keys(),

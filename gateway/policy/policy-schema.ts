@@ -42,9 +42,13 @@ export const taintSchema = z.strictObject({
   header: z.string().min(1).default('x-switchyard-session'),
 });
 
-/** Detectors that throw or run over `budget_ms` count as having found each of these classes (fail closed). */
+/**
+ * Detectors that throw or run over `budget_ms` count as having found each of these classes (fail closed). The
+ * default budget only catches gross overruns (a pathological custom pattern, a stalled process): a GC pause must not
+ * move ordinary traffic.
+ */
 export const detectionSchema = z.strictObject({
-  budget_ms: z.number().positive().default(50),
+  budget_ms: z.number().positive().default(1000),
   fail_closed: z.array(z.string().min(1)).default(['pii', 'secret']),
 });
 

@@ -112,12 +112,12 @@ describe('decisions', () => {
     expect(d.edgeOnly).toBe(true);
     expect(ids(d)).toEqual(['edge']);
     // A rule that only names clouds cannot take PII: refused rather than leaked.
-    expect(() => decide({ content: EMAIL, pad: 6000 })).toThrow(/No destination allowed/);
+    expect(() => decide({ content: EMAIL, pad: 6000 })).toThrow(/No healthy destination for 'm' in a zone data class 'pii' may reach \(pii: device\)/);
     expect(decide({ content: EMAIL }).cache.enabled).toBe(false);
   });
 
   it('refuses clearly when no allowed destination is left', () => {
-    expect(() => decide({ content: EMAIL, headers: { 'x-app': 'ui' } })).toThrow(/No destination allowed by policy/);
+    expect(() => decide({ content: EMAIL, headers: { 'x-app': 'ui' } })).toThrow(/data class 'pii' may reach .*not sent to a wider zone/);
   });
 
   it('limits tagged data to its allowed clouds, and redacts where told', () => {
