@@ -3,7 +3,7 @@
  * `decide` then turns a request into a Decision whose candidates already obey the privacy rules. Each step of a
  * decision is a named function below, in the order they run.
  */
-import type { CascadePlan, CostRules, Decision, RouteCandidate, RouteInput } from '../core/decision.js';
+import type { CascadePlan, CostRules, Decision, DecisionAudit, RouteCandidate, RouteInput } from '../core/decision.js';
 import { errors, GatewayError } from '../core/errors.js';
 import { forbiddingClasses, mayReach, type Zone, type ZoneLimit } from '../core/zones.js';
 import { noAllowedZone } from '../core/zone-errors.js';
@@ -286,7 +286,14 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       trace.push(`candidates: ${candidates.map((c) => c.upstream.id).join(' -> ') || '(none)'}`);
       if (candidates.length === 0) {
         const classes = [...new Set(routed.flatMap((c) => forbiddingClasses(limits, c.upstream.zone)))];
-        if (routed.length > 0 && classes.length > 0) throw noAllowedZone(classes, limits, model);
+        if (routed.length > 0 && classes.length > 0)
+          throw noAllowedZone(classes, limits, model, {
+            tags: [...tags],
+            ruleId: hit?.id ?? 'default',
+            policyVersion: version,
+            zoneLimits: limits,
+            audit: auditOf([]),
+          });
         throw errors.invalid(
           `No destination allowed by policy ${version} can serve '${model}' for this request (tags: ${[...tags].join(', ') || 'none'}).`,
           'model',
@@ -313,12 +320,15 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         cost: costRulesOf(hit, input, permitted, serving),
         cascade,
         ...(redactIt && !edgeOnly && detected.length ? { body: redactBody(input.request.body, detectors, masks), unmask: masks } : {}),
+        audit: auditOf(candidates),
         trace,
-        audit: {
+      };
+      function auditOf(route: readonly RouteCandidate[]): DecisionAudit {
+        return {
           detectors: detected.map((id) => ({ id, version: versions.get(id) ?? 'unknown' })),
           failedClosed: found.failedClosed,
           tainted,
-          route: candidates.map((c) => c.upstream.id),
+          route: route.map((c) => c.upstream.id),
           inputs: {
             bytes: input.request.bytes,
             output_tokens: input.request.tokens.output,
@@ -327,8 +337,8 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
             headers: Object.fromEntries(ruleHeaders.flatMap((h) => ((v) => (v === null ? [] : [[h, v]]))(input.headers.get(h)))),
           },
           live: lv.snapshot,
-        },
-      };
+        };
+      }
     },
   };
 }

@@ -5,6 +5,7 @@ import { parseYamlFile } from '../config/load-config.js';
 import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compile-policy.js';
 import { policySchemaFor } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
+import { MemoryCounterStore } from '../counters/memory-counter-store.js';
 
 export interface PolicyStatus {
   source: string;
@@ -45,7 +46,9 @@ export class PolicyRouter implements Router {
     private readonly opts: CompileOptions = {},
   ) {}
 
-  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats, opts: CompileOptions = {}): Promise<PolicyRouter> {
+  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats, options: CompileOptions = {}): Promise<PolicyRouter> {
+    // One taint store for every version: a reload must not forget which sessions are tainted.
+    const opts = { ...options, counters: options.counters ?? new MemoryCounterStore() };
     const compiled = await compileText(text, source, catalog, live, opts);
     return new PolicyRouter(
       compiled,
@@ -90,11 +93,19 @@ async function decideWithTaint(active: CompiledPolicy, input: RouteInput): Promi
   const taint = active.taint!;
   const keys = await taint.keys(input);
   const carried = await taint.carried(keys).catch(() => [...active.failClosed]);
-  const decision = active.decide(input, { tainted: carried });
-  if (!input.dryRun && keys.length > 0) {
-    const own = new Set(input.principal.defaultTags.map((t) => t.toLowerCase()));
-    const classes = decision.tags.filter((t) => !own.has(t));
-    if (classes.length > 0) await taint.mark(keys, classes).catch(() => undefined);
+  const own = new Set(input.principal.defaultTags.map((t) => t.toLowerCase()));
+  const mark = async (tags: Iterable<string>) => {
+    const classes = [...tags].filter((t) => !own.has(t));
+    if (!input.dryRun && keys.length > 0 && classes.length > 0) await taint.mark(keys, classes).catch(() => undefined);
+  };
+  let decision: Decision;
+  try {
+    decision = active.decide(input, { tainted: carried });
+  } catch (err) {
+    // A refused turn still carried its classes: the conversation is tainted all the same.
+    await mark([...active.tags(input).tags, ...carried]);
+    throw err;
   }
+  await mark(decision.tags);
   return decision;
 }

@@ -14,6 +14,8 @@ import type { Policy } from './policy-schema.js';
 
 type TaintConfig = NonNullable<Policy['taint']>;
 
+const MAX_MARKED = 32;
+
 /** The leading messages every later turn of the conversation repeats: system messages up to the first user message. */
 function leadingMessages(messages: JsonValue | undefined): JsonValue[] | undefined {
   if (!Array.isArray(messages)) return undefined;
@@ -29,7 +31,7 @@ export class SessionTaint {
   constructor(
     private readonly cfg: TaintConfig,
     private readonly store: CounterStore,
-    /** Classes worth remembering (those the policy acts on); others cannot change a decision. */
+    /** Classes looked up (those this policy version acts on); others cannot change its decisions. */
     private readonly classes: readonly string[],
     private readonly now: () => number = Date.now,
   ) {}
@@ -65,7 +67,9 @@ export class SessionTaint {
 
   /** Marks these sessions as carrying `classes` for the next `ttl_seconds`. */
   async mark(keys: readonly string[], classes: readonly string[]): Promise<void> {
-    const worth = classes.filter((c) => this.classes.includes(c));
+    // Every class is remembered, not only those this version acts on: a reload that starts restricting one must still
+    // find the sessions that carried it. Capped, since header tags are the client's.
+    const worth = [...new Set(classes)].slice(0, MAX_MARKED);
     const until = this.now() + this.cfg.ttl_seconds * 1000;
     await Promise.all(keys.flatMap((k) => worth.map((c) => this.store.adjust(`${k}:${c}`, 1, until))));
   }

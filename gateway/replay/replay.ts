@@ -128,7 +128,8 @@ export function replay(records: readonly RequestRecord[], policy: CompiledPolicy
     const out = replayOne(r, policy, catalog, () => report.missing_inputs++);
     const after = out.decision;
     const routeAfter = after ? after.candidates.map((c) => c.upstream.id) : [];
-    const same = !!after && after.ruleId === r.rule && routeAfter.join(',') === d.route.join(',');
+    // A refusal replays as the same refusal; a decision as the same rule and ordered route.
+    const same = after ? after.ruleId === r.rule && routeAfter.join(',') === d.route.join(',') : d.route.length === 0 && out.error?.code === r.error;
     if (same) report.unchanged++;
     else report.changed++;
     const refused = out.error ? out.error.code : null;
