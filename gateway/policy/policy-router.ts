@@ -103,9 +103,11 @@ async function decideWithTaint(active: CompiledPolicy, input: RouteInput): Promi
     decision = active.decide(input, { tainted: carried });
   } catch (err) {
     // A refused turn still carried its classes: the conversation is tainted all the same.
-    await mark([...active.tags(input).tags, ...carried]);
+    await mark(active.tags(input).tags);
     throw err;
   }
-  await mark(decision.tags);
+  // Only classes this turn carried itself: the TTL runs from the last turn that carried the class, not from the last turn.
+  const tainted = new Set(decision.audit?.tainted ?? []);
+  await mark(decision.tags.filter((t) => !tainted.has(t)));
   return decision;
 }

@@ -24,8 +24,16 @@ const zonedTagRule = z.strictObject({
   upstreams: z.array(z.string().min(1)).min(1).optional(),
 });
 
-export const tagRuleSchema = z.union([routedTagRule, zonedTagRule]);
-export type TagRule = z.infer<typeof tagRuleSchema>;
+export type TagRule = z.infer<typeof routedTagRule> | z.infer<typeof zonedTagRule>;
+
+/** Either form, chosen by its keys, so an error names the exact field (`tags.pii.zones[1]: unknown zone 'moon'`). */
+export const tagRuleSchema = z.unknown().transform((v, ctx): TagRule => {
+  const zoned = v !== null && typeof v === 'object' && !Array.isArray(v) && 'zones' in v;
+  const r = (zoned ? zonedTagRule : routedTagRule).safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
 
 /** Session taint: a conversation that carried a tagged message keeps its tags for `ttl_seconds`. */
 export const taintSchema = z.strictObject({
