@@ -18,7 +18,7 @@ import { appLineSender } from './batch/line-sender.js';
 import { ENGINE_DEFAULTS } from '../edge-runtime/index.js';
 import { createNodeLogger } from './wiring/node-logger.js';
 import { startCache } from './wiring/start-cache.js';
-import { startPolicy } from './wiring/start-policy.js';
+import { startPolicy, policyAdmin } from './wiring/start-policy.js';
 import { startRecords } from './wiring/start-records.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -70,6 +70,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     live,
     router: policy?.router,
     policyStatus: policy ? () => policy.router.current : undefined,
+    policyAdmin: policyAdmin(config, upstreams, policy?.router, records.read),
     operator: records.operator,
     onComplete: (ctx) => {
       records.onComplete(ctx);

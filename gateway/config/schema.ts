@@ -122,7 +122,16 @@ export const configSchema = z
     resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
     cache: cacheSchema.default(() => cacheSchema.parse({})),
     /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
-    policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
+    policies: z
+      .strictObject({
+        file: z.string().min(1),
+        poll_ms: z.number().int().positive().default(500),
+        /** new_zones: an edit is replayed over recent records first and held back if a data class would reach a new zone. */
+        gate: z.enum(['off', 'new_zones']).default('off'),
+        /** How far back replay (the gate and POST /admin/policies/replay) reads records. */
+        replay_window_hours: z.number().positive().default(168),
+      })
+      .optional(),
     prices: pricesSchema.default(() => pricesSchema.parse({})),
     /** The Batch API (/v1/files, /v1/batches): lines fill idle edge capacity. */
     batch: batchSchema.default(() => batchSchema.parse({})),

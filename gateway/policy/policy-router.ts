@@ -13,7 +13,12 @@ export interface PolicyStatus {
   loadedAt: string;
   /** The last rejected edit (file:line: field: message), if the newest text did not validate. */
   lastError: string | null;
+  /** A valid edit the activation gate held back (its version), until forced. */
+  pending?: string | null;
 }
+
+/** Decides whether a valid new version may go live: a reason to hold it back, or undefined. */
+export type ActivationGate = (next: CompiledPolicy) => Promise<string | undefined>;
 
 /** A short content hash: the version every decision and cache key carries. */
 async function versionOf(text: string): Promise<string> {
@@ -65,12 +70,45 @@ export class PolicyRouter implements Router {
     return active.taint ? decideWithTaint(active, input) : active.decide(input);
   }
 
+  private gate?: ActivationGate;
+  private held?: CompiledPolicy;
+
+  /** From now on, each reload passes the gate first (e.g. replay: no class may reach a new zone). */
+  setGate(gate: ActivationGate): void {
+    this.gate = gate;
+  }
+
+  /** Compiles a text against this router's upstreams without activating it (replay, checks). */
+  compile(text: string): Promise<CompiledPolicy> {
+    return compileText(text, this.status.source, this.catalog, this.live, this.opts);
+  }
+
+  /** Activates the version the gate held back; it was held for a reason, so only when forced. */
+  async activatePending(force: boolean): Promise<{ ok: boolean; version?: string; error?: string }> {
+    const next = this.held;
+    if (!next) return { ok: false, error: 'no held-back policy version to activate' };
+    if (!force) return { ok: false, error: `${this.status.lastError ?? 'held back by the gate'} (send {"force": true})` };
+    this.swap(next);
+    return { ok: true, version: next.version };
+  }
+
+  private swap(next: CompiledPolicy): void {
+    this.active = next;
+    this.held = undefined;
+    this.status = { ...this.status, version: next.version, loadedAt: new Date().toISOString(), lastError: null, pending: null };
+  }
+
   /** Validates and swaps in a new version; an invalid one is rejected and the last good version keeps serving. */
   async reload(text: string): Promise<{ ok: boolean; error?: string }> {
     try {
       const next = await compileText(text, this.status.source, this.catalog, this.live, this.opts);
-      this.active = next;
-      this.status = { ...this.status, version: next.version, loadedAt: new Date().toISOString(), lastError: null };
+      const held = this.gate ? await this.gate(next) : undefined;
+      if (held) {
+        this.held = next;
+        this.status = { ...this.status, lastError: held, pending: next.version };
+        return { ok: false, error: held };
+      }
+      this.swap(next);
       return { ok: true };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
