@@ -21,7 +21,7 @@ const EMAIL = 'write to jane.doe@example.com today';
 
 describe('policy files', () => {
   it('every example in policies/ validates', () => {
-    for (const f of ['privacy-first', 'cost-capped', 'latency-first', 'hybrid-overflow']) {
+    for (const f of ['privacy-first', 'cost-capped', 'latency-first', 'hybrid-overflow', 'zones']) {
       const p = parseYamlFile(readFileSync(`policies/${f}.yaml`, 'utf8'), f, policySchema);
       expect(p.version).toBe(1);
       expect(p.rules.length).toBeGreaterThan(0);
