@@ -112,7 +112,9 @@ describe('decisions', () => {
     expect(d.edgeOnly).toBe(true);
     expect(ids(d)).toEqual(['edge']);
     // A rule that only names clouds cannot take PII: refused rather than leaked.
-    expect(() => decide({ content: EMAIL, pad: 6000 })).toThrow(/No healthy destination for 'm' in a zone data class 'pii' may reach \(pii: device\)/);
+    expect(() => decide({ content: EMAIL, pad: 6000 })).toThrow(
+      /No healthy destination for 'm' in a zone data class 'pii' may reach \(pii: device\)/,
+    );
     expect(decide({ content: EMAIL }).cache.enabled).toBe(false);
   });
 
