@@ -107,7 +107,7 @@ export interface DecisionAudit {
   tainted: readonly string[];
   /** Candidates the router chose, in order, before budgets. */
   route: readonly string[];
-  /** What rules matched on, without content: size, output tokens, temperature, metadata, the headers rules name. */
+  /** What rules matched on, without content: size, output tokens, temperature, the metadata fields and headers rules name. */
   inputs: DecisionInputs;
   live: LiveSnapshot;
 }

@@ -86,6 +86,8 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   ]);
   // Headers rules match on: recorded (values only for these names) so a replay can match them again.
   const ruleHeaders = [...new Set(policy.rules.flatMap((r) => Object.keys(r.match.headers ?? {}).map((h) => h.toLowerCase())))];
+  // Likewise only the metadata fields rules match on: metadata values can carry content, and records never do.
+  const ruleMetadata = [...new Set(policy.rules.flatMap((r) => Object.keys(r.match.metadata ?? {})))];
   const taint = policy.taint ? new SessionTaint(policy.taint, opts.counters ?? new MemoryCounterStore(), [...known]) : undefined;
 
   /** Step 1: the request's data classes, from key defaults, the tags header, metadata and content detectors. */
@@ -333,7 +335,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
             bytes: input.request.bytes,
             output_tokens: input.request.tokens.output,
             temperature: input.request.temperature ?? null,
-            metadata: { ...(input.request.metadata ?? {}) },
+            metadata: Object.fromEntries(ruleMetadata.flatMap((k) => ((v) => (typeof v === 'string' ? [[k, v]] : []))(input.request.metadata?.[k]))),
             headers: Object.fromEntries(ruleHeaders.flatMap((h) => ((v) => (v === null ? [] : [[h, v]]))(input.headers.get(h)))),
           },
           live: lv.snapshot,
