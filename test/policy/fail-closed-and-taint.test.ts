@@ -246,3 +246,33 @@ describe('session taint on Redis, shared by two gateways', () => {
     expect(await turn(b, 'unrelated chat', { history: 'another opening' })).toBe('cloud');
   }, 60_000);
 });
+
+describe('decision inputs in the audit', () => {
+  it('keep only the metadata fields and headers rules match on, never other metadata values', () => {
+    const up = new OpenAICompatibleUpstream(upstreamSchema.parse({ id: 'cloud', url: 'http://127.0.0.1:9/v1', models: ['m'] }));
+    const p = compilePolicy(
+      policySchema.parse({
+        version: 1,
+        rules: [
+          { id: 'ml', match: { metadata: { team: 'ml' }, headers: { 'x-app': 'ui' } }, route: ['cloud'] },
+          { id: 'rest', route: ['cloud'] },
+        ],
+      }),
+      'v',
+      new ModelCatalog([up]),
+    );
+    const d = p.decide({
+      request: inferenceRequestFromBody({
+        model: 'm',
+        messages: [{ role: 'user', content: 'hi' }],
+        metadata: { team: 'ml', note: 'patient Ann Lee' },
+      }),
+      headers: new Headers({ 'x-app': 'ui', 'x-other': 'secret-ish' }),
+      principal: ANONYMOUS,
+    });
+    expect(d.ruleId).toBe('ml');
+    expect(d.audit?.inputs.metadata).toEqual({ team: 'ml' });
+    expect(d.audit?.inputs.headers).toEqual({ 'x-app': 'ui' });
+    void up.close();
+  });
+});
