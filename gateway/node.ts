@@ -18,7 +18,7 @@ import { appLineSender } from './batch/line-sender.js';
 import { ENGINE_DEFAULTS } from '../edge-runtime/index.js';
 import { createNodeLogger } from './wiring/node-logger.js';
 import { startCache } from './wiring/start-cache.js';
-import { startPolicy } from './wiring/start-policy.js';
+import { startPolicy, policyAdmin } from './wiring/start-policy.js';
 import { startRecords } from './wiring/start-records.js';
 import { startTracing } from './tracing/start-tracing.js';
 
@@ -54,7 +54,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const records = startRecords(config, upstreams, () => breakers.map((b) => ({ upstream: b.upstream, state: b.state })));
   const cache = await startCache(config);
   const live = new LiveStats();
-  const policy = await startPolicy(config, upstreams, live, logger);
+  const policy = await startPolicy(config, upstreams, live, logger, counters);
   const batch = config.batch.enabled
     ? new BatchService(
         await DiskBatchStorage.open(config.batch.dir),
@@ -73,6 +73,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     live,
     router: policy?.router,
     policyStatus: policy ? () => policy.router.current : undefined,
+    policyAdmin: policyAdmin(config, upstreams, policy?.router, records.read),
     operator: records.operator,
     onComplete: (ctx) => {
       records.onComplete(ctx);

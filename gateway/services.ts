@@ -21,6 +21,7 @@ import { MemoryCache } from './cache/memory-cache.js';
 import { SingleFlight } from './cache/single-flight.js';
 import { SharedStreams } from './cache/shared-stream.js';
 import type { PolicyStatus } from './policy/policy-router.js';
+import type { PolicyAdmin } from './replay/policy-gate.js';
 import type { Report } from './report/report.js';
 import type { Principal } from './core/principal.js';
 import type { BatchService } from './batch/batch-service.js';
@@ -52,6 +53,8 @@ export interface GatewayDeps {
   batch?: BatchService;
   /** The policy file's status for GET /admin/policies (absent: no policy file configured). */
   policyStatus?: () => PolicyStatus;
+  /** Replay before activation and forced activation (POST /admin/policies/replay|activate); absent = 404. */
+  policyAdmin?: PolicyAdmin;
   /** Breakers per upstream: opossum on Node; a clock-checked breaker (no timers) by default. */
   breakerFactory?: BreakerFactory;
   /** Live per-upstream numbers shared with the router (first-byte latency); created here when absent. */

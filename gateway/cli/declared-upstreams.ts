@@ -31,7 +31,8 @@ class DeclaredUpstream implements Upstream {
 export function declaredUpstreams(config: GatewayConfig): Upstream[] {
   const edgeModels = !config.edge.enabled ? [] : config.edge.models.length > 0 ? config.edge.models.map((m) => m.id) : [DEFAULT_MODEL_ID];
   const edge = edgeModels.map(
-    (id, i) => new DeclaredUpstream(edgeModels.length === 1 ? 'edge' : `edge-${i}`, 'edge', [{ id, upstreamModel: id, ownedBy: 'switchyard-edge' }]),
+    (id, i) =>
+      new DeclaredUpstream(edgeModels.length === 1 ? 'edge' : `edge-${i}`, 'device', [{ id, upstreamModel: id, ownedBy: 'switchyard-edge' }]),
   );
   const cloud = config.upstreams.map(
     (u) =>

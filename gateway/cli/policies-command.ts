@@ -14,7 +14,7 @@ import { declaredUpstreams } from './declared-upstreams.js';
 import { stringFlag, UsageError, type ParsedCommand } from './command-line.js';
 
 /** Secrets do not matter for checking names: an unset `${VAR}` reads as a placeholder instead of failing. */
-function loadConfig(values: ParsedCommand['values']): { config: GatewayConfig; source: string } {
+export function loadConfig(values: ParsedCommand['values']): { config: GatewayConfig; source: string } {
   const path = stringFlag(values, 'config') ?? process.env['SWITCHYARD_CONFIG'];
   if (!path) return { config: defaultConfig(), source: 'the embedded default config' };
   return { config: parseConfig(readFileSync(path, 'utf8'), path, process.env, 'placeholder'), source: path };

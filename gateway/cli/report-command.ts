@@ -28,7 +28,7 @@ function parseTime(v: string, flag: string): number {
 }
 
 /** Where the records are: flags first, then the config's `records:` section. */
-function recordSource(values: ParsedCommand['values']): { redis?: RedisTarget; stream: string; dir: string; dirFrom: string } {
+export function recordSource(values: ParsedCommand['values']): { redis?: RedisTarget; stream: string; dir: string; dirFrom: string } {
   const cfgPath = stringFlag(values, 'config') ?? process.env['SWITCHYARD_CONFIG'];
   // Only the records section matters here: unset secrets read as placeholders.
   const config = cfgPath ? parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath, process.env, 'placeholder') : undefined;
@@ -42,7 +42,12 @@ function recordSource(values: ParsedCommand['values']): { redis?: RedisTarget; s
   };
 }
 
-async function readRedis(target: RedisTarget, stream: string, from: number, to: number): Promise<{ records: RequestRecord[]; notes: string[] }> {
+export async function readRedis(
+  target: RedisTarget,
+  stream: string,
+  from: number,
+  to: number,
+): Promise<{ records: RequestRecord[]; notes: string[] }> {
   if (!target.url) {
     // Cluster or Sentinel from the config: the gateway's own client (it finds the stream's node or the current master).
     const client = createRedisClient(target, { commandTimeout: 5_000, maxRetriesPerRequest: 1, enableOfflineQueue: true });
@@ -71,7 +76,7 @@ async function readRedis(target: RedisTarget, stream: string, from: number, to: 
   }
 }
 
-async function readDir(dir: string, dirFrom: string, from: number, to: number): Promise<{ records: RequestRecord[]; notes: string[] }> {
+export async function readDir(dir: string, dirFrom: string, from: number, to: number): Promise<{ records: RequestRecord[]; notes: string[] }> {
   const abs = resolve(dir);
   // A wrong directory must not read as "0 requests".
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {

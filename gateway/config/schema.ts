@@ -8,6 +8,7 @@ import { cacheSchema } from '../cache/cache-config.js';
 import { budgetFaultSchema } from '../budget/budget-config.js';
 import { maskingSchema } from '../masking/masking-config.js';
 import { tracingSchema } from '../tracing/tracing-config.js';
+import { zoneSchema } from '../core/zones.js';
 
 const modelEntry = z.union([
   z.string().min(1),
@@ -31,7 +32,8 @@ export const upstreamSchema = z.strictObject({
   /** Base URL including the version path, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1. */
   url: z.url({ protocol: /^https?$/ }),
   api_key: z.string().optional(),
-  zone: z.enum(['cloud', 'edge']).default('cloud'),
+  /** Egress zone (core/zones.ts): device (alias edge), on-prem, region:<name>, cloud. */
+  zone: zoneSchema.default('cloud'),
   models: z.array(modelEntry).min(1),
   headers: z.record(z.string(), z.string()).default({}),
   max_connections: z.number().int().positive().default(128),
@@ -122,7 +124,16 @@ export const configSchema = z
     resilience: resilienceSchema.default(() => resilienceSchema.parse({})),
     cache: cacheSchema.default(() => cacheSchema.parse({})),
     /** Routing policy file (YAML, see policies/README.md), watched and hot-reloaded. */
-    policies: z.strictObject({ file: z.string().min(1), poll_ms: z.number().int().positive().default(500) }).optional(),
+    policies: z
+      .strictObject({
+        file: z.string().min(1),
+        poll_ms: z.number().int().positive().default(500),
+        /** new_zones: an edit is replayed over recent records first and held back if a data class would reach a new zone. */
+        gate: z.enum(['off', 'new_zones']).default('off'),
+        /** How far back replay (the gate and POST /admin/policies/replay) reads records. */
+        replay_window_hours: z.number().positive().default(168),
+      })
+      .optional(),
     prices: pricesSchema.default(() => pricesSchema.parse({})),
     /** The Batch API (/v1/files, /v1/batches): lines fill idle edge capacity. */
     batch: batchSchema.default(() => batchSchema.parse({})),

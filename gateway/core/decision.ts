@@ -2,7 +2,8 @@
 import type { Principal } from './principal.js';
 import type { JsonObject, Zone } from './types.js';
 import type { InferenceRequest } from './inference-request.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream, UpstreamLoad } from './upstream.js';
+import type { ZoneLimit } from './zones.js';
 
 export interface RouteCandidate {
   upstream: Upstream;
@@ -15,6 +16,8 @@ export interface RouteInput {
   request: InferenceRequest;
   headers: Headers;
   principal: Principal;
+  /** Explain: decide without side effects (no session taint written). */
+  dryRun?: boolean;
 }
 
 export interface CacheRule {
@@ -26,8 +29,15 @@ export interface CacheRule {
 export interface Decision {
   /** Candidates in order of preference, already filtered by privacy: nothing outside them may be called. */
   candidates: readonly RouteCandidate[];
-  /** True when the data may not leave the edge; dispatch re-checks every candidate against it. */
+  /** True when the data may not leave the device; dispatch re-checks every candidate against it. */
   edgeOnly: boolean;
+  /**
+   * Where the request's data classes may go (core/zones.ts `mayReach`); absent = anywhere. Dispatch (retries,
+   * fallbacks, hedges), the cascade, batch lines and the cache check every call against it; nothing widens it.
+   */
+  zoneLimits?: readonly ZoneLimit[];
+  /** How the decision was reached, for records, audit and replay. */
+  audit?: DecisionAudit;
   tags: readonly string[];
   /** Rule that decided, for the x-switchyard-policy header and records. */
   ruleId: string;
@@ -75,4 +85,37 @@ export interface CostRules {
 
 export interface Router {
   decide(input: RouteInput): Decision | Promise<Decision>;
+}
+
+/** The live numbers a decision read (and only those), so a replay can decide again on the same inputs. */
+export interface LiveSnapshot {
+  /** Observed first-byte p95 per upstream (null: not enough samples). */
+  firstByteP95: Record<string, number | null>;
+  /** Predicted total ms per upstream for this request's output tokens (null: not enough samples). */
+  predictedTotalMs: Record<string, number | null>;
+  /** Load each upstream reported when it was read (pools, overflow). */
+  load: Record<string, UpstreamLoad>;
+}
+
+/** Why the request carries its data classes, and what the decision read. */
+export interface DecisionAudit {
+  /** Detectors that found something, with the version (a hash of their pattern) that ran. */
+  detectors: ReadonlyArray<{ id: string; version: string }>;
+  /** Classes assumed because a detector failed or ran over its time budget (fail closed). */
+  failedClosed: readonly string[];
+  /** Classes carried from earlier turns of the same session (taint). */
+  tainted: readonly string[];
+  /** Candidates the router chose, in order, before budgets. */
+  route: readonly string[];
+  /** What rules matched on, without content: size, output tokens, temperature, the metadata fields and headers rules name. */
+  inputs: DecisionInputs;
+  live: LiveSnapshot;
+}
+
+export interface DecisionInputs {
+  bytes: number;
+  output_tokens: number;
+  temperature: number | null;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
 }

@@ -16,6 +16,8 @@ import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { ResilienceConfig } from '../resilience/resilience-config.js';
 import type { LatencyWindow } from '../resilience/latency-window.js';
 import { onAbort } from './abort.js';
+import { mayReach } from './zones.js';
+import { noAllowedZoneError } from './zone-errors.js';
 
 export interface Resilience {
   breaker(upstream: string): Breaker;
@@ -62,6 +64,7 @@ async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: 
   const breaker = resilience.breaker(cand.upstream.id);
   for (let attempt = 0; ; attempt++) {
     ctx.attempts++;
+    (ctx.tried ??= []).push(cand.upstream.id);
     ctx.upstream ??= cand.upstream.id;
     if (!ctx.hedged) ctx.upstream = cand.upstream.id;
     let retryToken = false;
@@ -154,9 +157,13 @@ async function hedged(input: DispatchInput, first: RouteCandidate, second: Route
 export async function dispatch(input: DispatchInput): Promise<UpstreamResult> {
   const { decision, ctx, resilience } = input;
   resilience.budget.request();
-  // The privacy invariant, checked where the call is made: an edge-only request never reaches a cloud upstream.
-  const allowed = decision.candidates.filter((c) => !decision.edgeOnly || (c.zone === 'edge' && c.upstream.zone === 'edge'));
+  // The privacy invariant, checked where the call is made: every call (retry, fallback, hedge) goes to a zone the
+  // request's data classes may reach.
+  const allowed = decision.candidates.filter(
+    (c) => c.zone === c.upstream.zone && mayReach(decision.zoneLimits, c.upstream.zone) && (!decision.edgeOnly || c.upstream.zone === 'device'),
+  );
   const usable = allowed.filter((c) => resilience.breaker(c.upstream.id).state !== 'open');
+  if (usable.length < allowed.length) ctx.breakersOpen = allowed.filter((c) => !usable.includes(c)).map((c) => c.upstream.id);
   let last: GatewayError | undefined =
     usable.length < allowed.length ? circuitOpen(allowed.find((c) => !usable.includes(c))!.upstream.id) : undefined;
   for (let i = 0; i < usable.length; i++) {
@@ -177,5 +184,7 @@ export async function dispatch(input: DispatchInput): Promise<UpstreamResult> {
       if (decision.hedge && i + 1 < usable.length) i++; // both hedged destinations were tried
     }
   }
+  // A zone-limited request whose allowed destinations all failed fails closed, naming its data class.
+  if (decision.zoneLimits?.length && (!last || last.retryable)) throw noAllowedZoneError(decision, ctx.model);
   throw last ?? new GatewayError('No upstream is available for this request.', { status: 503, code: 'no_upstream' });
 }

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   // 5xx: destinations
   no_upstream: 'no healthy destination is left for the model',
   no_allowed_destination: 'policy allows no destination for this data class',
+  no_allowed_zone: 'no healthy destination in a zone the data class may reach (503; the message names the class; never widened)',
   latency_budget_unmeetable: 'no destination can meet the latency budget',
   upstream_auth_failed: "an upstream rejected the gateway's own credentials",
   upstream_error: 'an upstream failed (5xx or broken answer)',

@@ -2,6 +2,8 @@
 import type { Principal } from './principal.js';
 import type { Endpoint, Usage } from './types.js';
 import type { RequestSpan } from './tracing.js';
+import type { DecisionAudit } from './decision.js';
+import type { ZoneLimit } from './zones.js';
 
 export interface RequestContext {
   id: string;
@@ -18,6 +20,13 @@ export interface RequestContext {
   ruleId?: string;
   policyVersion?: string;
   tags?: readonly string[];
+  /** Where the data classes may go, and how the decision was reached (records, audit, replay). */
+  zoneLimits?: readonly ZoneLimit[];
+  decisionAudit?: DecisionAudit;
+  /** Every upstream called, in order (retries, fallbacks, both sides of a hedge): where the request's data went. */
+  tried?: string[];
+  /** Allowed destinations skipped because their breaker was open. */
+  breakersOpen?: string[];
   /** hit | miss | bypass, once the cache has been consulted. */
   cache?: 'hit' | 'miss' | 'bypass';
   upstream?: string;

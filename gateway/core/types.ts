@@ -12,4 +12,4 @@ export interface Usage {
   total_tokens: number;
 }
 
-export type Zone = 'edge' | 'cloud';
+export type { Zone } from './zones.js';

@@ -2,9 +2,10 @@
 import type { Decision, RouteInput, Router } from '../core/decision.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import { parseYamlFile } from '../config/load-config.js';
-import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
+import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compile-policy.js';
 import { policySchemaFor } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
+import { MemoryCounterStore } from '../counters/memory-counter-store.js';
 
 export interface PolicyStatus {
   source: string;
@@ -12,7 +13,12 @@ export interface PolicyStatus {
   loadedAt: string;
   /** The last rejected edit (file:line: field: message), if the newest text did not validate. */
   lastError: string | null;
+  /** A valid edit the activation gate held back (its version), until forced. */
+  pending?: string | null;
 }
+
+/** Decides whether a valid new version may go live: a reason to hold it back, or undefined. */
+export type ActivationGate = (next: CompiledPolicy) => Promise<string | undefined>;
 
 /** A short content hash: the version every decision and cache key carries. */
 async function versionOf(text: string): Promise<string> {
@@ -20,14 +26,20 @@ async function versionOf(text: string): Promise<string> {
   return `v1-${[...d.slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-export async function compileText(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<CompiledPolicy> {
+export async function compileText(
+  text: string,
+  source: string,
+  catalog: ModelCatalog,
+  live?: LiveStats,
+  opts?: CompileOptions,
+): Promise<CompiledPolicy> {
   // Every rejection (schema, bad regex, unknown upstream) is `file:line: field: message`, from the CLI, startup and reload.
   const policy = parseYamlFile(
     text,
     source,
     policySchemaFor((id) => catalog.upstream(id) !== undefined),
   );
-  return compilePolicy(policy, await versionOf(text), catalog, live);
+  return compilePolicy(policy, await versionOf(text), catalog, live, opts);
 }
 
 export class PolicyRouter implements Router {
@@ -36,24 +48,67 @@ export class PolicyRouter implements Router {
     private status: PolicyStatus,
     private readonly catalog: ModelCatalog,
     private readonly live?: LiveStats,
+    private readonly opts: CompileOptions = {},
   ) {}
 
-  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats): Promise<PolicyRouter> {
-    const compiled = await compileText(text, source, catalog, live);
-    return new PolicyRouter(compiled, { source, version: compiled.version, loadedAt: new Date().toISOString(), lastError: null }, catalog, live);
+  static async create(text: string, source: string, catalog: ModelCatalog, live?: LiveStats, options: CompileOptions = {}): Promise<PolicyRouter> {
+    // One taint store for every version: a reload must not forget which sessions are tainted.
+    const opts = { ...options, counters: options.counters ?? new MemoryCounterStore() };
+    const compiled = await compileText(text, source, catalog, live, opts);
+    return new PolicyRouter(
+      compiled,
+      { source, version: compiled.version, loadedAt: new Date().toISOString(), lastError: null },
+      catalog,
+      live,
+      opts,
+    );
   }
 
-  decide(input: RouteInput): Decision {
+  decide(input: RouteInput): Decision | Promise<Decision> {
     // One read of the reference: a request decides against one version even if a reload lands mid-way.
-    return this.active.decide(input);
+    const active = this.active;
+    return active.taint ? decideWithTaint(active, input) : active.decide(input);
+  }
+
+  private gate?: ActivationGate;
+  private held?: CompiledPolicy;
+
+  /** From now on, each reload passes the gate first (e.g. replay: no class may reach a new zone). */
+  setGate(gate: ActivationGate): void {
+    this.gate = gate;
+  }
+
+  /** Compiles a text against this router's upstreams without activating it (replay, checks). */
+  compile(text: string): Promise<CompiledPolicy> {
+    return compileText(text, this.status.source, this.catalog, this.live, this.opts);
+  }
+
+  /** Activates the version the gate held back; it was held for a reason, so only when forced. */
+  async activatePending(force: boolean): Promise<{ ok: boolean; version?: string; error?: string }> {
+    const next = this.held;
+    if (!next) return { ok: false, error: 'no held-back policy version to activate' };
+    if (!force) return { ok: false, error: `${this.status.lastError ?? 'held back by the gate'} (send {"force": true})` };
+    this.swap(next);
+    return { ok: true, version: next.version };
+  }
+
+  private swap(next: CompiledPolicy): void {
+    this.active = next;
+    this.held = undefined;
+    this.status = { ...this.status, version: next.version, loadedAt: new Date().toISOString(), lastError: null, pending: null };
   }
 
   /** Validates and swaps in a new version; an invalid one is rejected and the last good version keeps serving. */
   async reload(text: string): Promise<{ ok: boolean; error?: string }> {
     try {
-      const next = await compileText(text, this.status.source, this.catalog, this.live);
-      this.active = next;
-      this.status = { ...this.status, version: next.version, loadedAt: new Date().toISOString(), lastError: null };
+      const next = await compileText(text, this.status.source, this.catalog, this.live, this.opts);
+      const held = this.gate ? await this.gate(next) : undefined;
+      if (held) {
+        this.held = next;
+        this.status = { ...this.status, lastError: held, pending: next.version };
+        return { ok: false, error: held };
+      }
+      this.swap(next);
       return { ok: true };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -65,4 +120,32 @@ export class PolicyRouter implements Router {
   get current(): PolicyStatus {
     return this.status;
   }
+}
+
+/**
+ * Session taint around a decision: classes earlier turns carried join this one's, and this turn's classes are
+ * remembered for the next. A taint store that cannot be read fails closed (the policy's fail-closed classes); one that
+ * cannot be written costs only later turns their memory of this one, so the request goes on.
+ */
+async function decideWithTaint(active: CompiledPolicy, input: RouteInput): Promise<Decision> {
+  const taint = active.taint!;
+  const keys = await taint.keys(input);
+  const carried = await taint.carried(keys).catch(() => [...active.failClosed]);
+  const own = new Set(input.principal.defaultTags.map((t) => t.toLowerCase()));
+  const mark = async (tags: Iterable<string>) => {
+    const classes = [...tags].filter((t) => !own.has(t));
+    if (!input.dryRun && keys.length > 0 && classes.length > 0) await taint.mark(keys, classes).catch(() => undefined);
+  };
+  let decision: Decision;
+  try {
+    decision = active.decide(input, { tainted: carried });
+  } catch (err) {
+    // A refused turn still carried its classes: the conversation is tainted all the same.
+    await mark(active.tags(input).tags);
+    throw err;
+  }
+  // Only classes this turn carried itself: the TTL runs from the last turn that carried the class, not from the last turn.
+  const tainted = new Set(decision.audit?.tainted ?? []);
+  await mark(decision.tags.filter((t) => !tainted.has(t)));
+  return decision;
 }

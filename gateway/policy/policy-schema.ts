@@ -1,5 +1,6 @@
 /** The policy file (version 1), validated with zod. Documented field by field in policies/README.md. */
 import { z } from 'zod';
+import { zonePatternSchema } from '../core/zones.js';
 
 const globs = z.array(z.string().min(1)).min(1);
 
@@ -9,12 +10,55 @@ const destination = z.union([
   z.strictObject({ pool: z.array(z.string().min(1)).min(1), balance: z.enum(['least_outstanding', 'reported_load']).default('least_outstanding') }),
 ]);
 
-export const tagRuleSchema = z.discriminatedUnion('route', [
+const routedTagRule = z.discriminatedUnion('route', [
+  /** Same as `zones: [device]`. */
   z.strictObject({ route: z.literal('edge-only') }),
   z.strictObject({ route: z.literal('cloud'), upstreams: z.array(z.string().min(1)).min(1) }),
   /** reversible: the gateway keeps the original spans for this request and puts them back into the answer. */
   z.strictObject({ route: z.literal('redact'), reversible: z.boolean().default(false) }),
 ]);
+
+/** A data class and the egress zones it may reach (core/zones.ts); optionally only these upstreams outside `device`. */
+const zonedTagRule = z.strictObject({
+  zones: z.array(zonePatternSchema).min(1),
+  upstreams: z.array(z.string().min(1)).min(1).optional(),
+});
+
+export type TagRule = z.infer<typeof routedTagRule> | z.infer<typeof zonedTagRule>;
+
+/** Either form, chosen by its keys, so an error names the exact field (`tags.pii.zones[1]: unknown zone 'moon'`). */
+export const tagRuleSchema = z.unknown().transform((v, ctx): TagRule => {
+  const zoned = v !== null && typeof v === 'object' && !Array.isArray(v) && 'zones' in v;
+  const r = (zoned ? zonedTagRule : routedTagRule).safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
+/** Session taint: a conversation that carried a tagged message keeps its tags for `ttl_seconds`. */
+export const taintSchema = z.strictObject({
+  ttl_seconds: z.number().int().positive(),
+  /**
+   * Which conversation keys identify a session: the OpenAI `user` field, the session header, or a hash of the
+   * leading messages (system messages and the first user message, which every later turn repeats). Every available
+   * key is tainted and checked.
+   */
+  key: z
+    .array(z.enum(['user', 'header', 'messages']))
+    .min(1)
+    .default(['user', 'header', 'messages']),
+  header: z.string().min(1).default('x-switchyard-session'),
+});
+
+/**
+ * Detectors that throw or run over `budget_ms` count as having found each of these classes (fail closed). The
+ * default budget only catches gross overruns (a pathological custom pattern, a stalled process): a GC pause must not
+ * move ordinary traffic.
+ */
+export const detectionSchema = z.strictObject({
+  budget_ms: z.number().positive().default(1000),
+  fail_closed: z.array(z.string().min(1)).default(['pii', 'secret']),
+});
 
 export const ruleSchema = z
   .strictObject({
@@ -94,6 +138,8 @@ export const policySchema = z.strictObject({
   /** Built-in detectors to turn off by name. */
   disable_detectors: z.array(z.string()).default([]),
   tags: z.record(z.string(), tagRuleSchema).default({}),
+  taint: taintSchema.optional(),
+  detection: detectionSchema.default(() => detectionSchema.parse({})),
   rules: z.array(ruleSchema).default([]),
   /** Spend limits over UTC day and month windows, atomic across replicas (Redis) or in memory. */
   budgets: z
@@ -133,7 +179,7 @@ export function policySchemaFor(isUpstream: (id: string) => boolean) {
       r.overflow?.to.forEach((id, j) => check(id, ['rules', i, 'overflow', 'to', j]));
       r.cost?.downgrade_to?.forEach((id, j) => check(id, ['rules', i, 'cost', 'downgrade_to', j]));
     });
-    for (const [tag, t] of Object.entries(p.tags)) if (t.route === 'cloud') t.upstreams.forEach((id, j) => check(id, ['tags', tag, 'upstreams', j]));
+    for (const [tag, t] of Object.entries(p.tags)) if ('upstreams' in t) t.upstreams?.forEach((id, j) => check(id, ['tags', tag, 'upstreams', j]));
     p.on_budget_exceeded.downgrade_to?.forEach((id, j) => check(id, ['on_budget_exceeded', 'downgrade_to', j]));
   });
 }

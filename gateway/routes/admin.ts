@@ -1,11 +1,40 @@
-/** GET /admin/upstreams: each upstream's zone, models, breaker state and load (behind an admin key when keys exist). */
+/** GET /admin/policies (+ POST replay, activate) and GET /admin/upstreams: each upstream's zone, models, breaker state and load (behind an admin key when keys exist). */
 import type { Hono } from 'hono';
+import { z } from 'zod';
 import type { GatewayEnv, GatewayServices } from '../services.js';
+import { errors, GatewayError } from '../core/errors.js';
+
+const replayBody = z.strictObject({ policy: z.string().min(1), since_hours: z.number().positive().optional() });
 
 export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.get('/admin/policies', (c) => {
     const status = s.deps.policyStatus?.() ?? null;
     return c.json({ policy: status ?? { source: null, version: 'none', lastError: null, note: 'no policy file configured' } });
+  });
+
+  // Replay recent records under a candidate policy (YAML text in `policy`), before it goes live.
+  app.post('/admin/policies/replay', async (c) => {
+    const admin = s.deps.policyAdmin;
+    if (!admin) throw new GatewayError('Policy replay needs a policy file and a records sink.', { status: 404, code: 'unknown_url' });
+    const body = replayBody.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) throw errors.invalid('Expected {"policy": "<policy YAML>", "since_hours"?: number}.', 'policy', 'invalid_value');
+    try {
+      return c.json(await admin.replay(body.data.policy, body.data.since_hours ? body.data.since_hours * 3_600_000 : undefined));
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      // A policy that does not compile: its file:line: field message, as a 400.
+      throw errors.invalid(err instanceof Error ? err.message : String(err), 'policy', 'invalid_value');
+    }
+  });
+
+  // Activate the edit the replay gate held back (it would let a data class reach a new zone): only with force.
+  app.post('/admin/policies/activate', async (c) => {
+    const admin = s.deps.policyAdmin;
+    if (!admin) throw new GatewayError('No policy file is configured.', { status: 404, code: 'unknown_url' });
+    const force = ((await c.req.json().catch(() => ({}))) as { force?: unknown }).force === true;
+    const r = await admin.activate(force);
+    if (!r.ok) throw errors.invalid(r.error ?? 'not activated', 'force', 'invalid_value');
+    return c.json({ activated: r.version });
   });
 
   app.get('/admin/upstreams', async (c) =>

@@ -6,6 +6,7 @@
 import type { GatewayServices } from '../services.js';
 import type { Decision } from '../core/decision.js';
 import { GatewayError } from '../core/errors.js';
+import { ZoneRefusal } from '../core/zone-errors.js';
 import type { InferenceRequest } from '../core/inference-request.js';
 import { modelAllowed } from '../core/principal.js';
 import type { RequestContext } from '../core/request-context.js';
@@ -53,9 +54,17 @@ export async function decide(
   const trace = opts.trace;
   let decided: Decision;
   try {
-    decided = await s.router.decide({ request, headers, principal: ctx.principal });
+    decided = await s.router.decide({ request, headers, principal: ctx.principal, dryRun: opts.dryRun });
   } catch (err) {
     if (err instanceof GatewayError) trace?.push(`policy: ${err.message}`);
+    // Refused for its data class: the record still says which classes, limits and rule refused it.
+    if (err instanceof ZoneRefusal && err.refused) {
+      ctx.ruleId = err.refused.ruleId;
+      ctx.policyVersion = err.refused.policyVersion;
+      ctx.tags = err.refused.tags;
+      ctx.zoneLimits = err.refused.zoneLimits;
+      ctx.decisionAudit = err.refused.audit;
+    }
     throw err;
   }
   trace?.push(...decided.trace);
@@ -71,6 +80,8 @@ export async function decide(
   ctx.ruleId = decision.ruleId;
   ctx.policyVersion = decision.policyVersion;
   ctx.tags = decision.tags;
+  ctx.zoneLimits = decision.zoneLimits;
+  ctx.decisionAudit = decided.audit;
   ctx.headers['x-switchyard-policy'] = decision.ruleId;
   return decision;
 }

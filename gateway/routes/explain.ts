@@ -20,6 +20,7 @@ export function explainDecision(d: Decision): Record<string, unknown> {
     candidates: d.candidates.map((c) => ({ upstream: c.upstream.id, zone: c.zone, model: c.upstreamModel })),
     edge_only: d.edgeOnly,
     tags: d.tags,
+    zone_limits: (d.zoneLimits ?? []).map((l) => ({ class: l.dataClass, zones: l.zones })),
     cache: d.cache,
     hedge: d.hedge ?? false,
     deadline_ms: d.deadline !== undefined ? d.deadline - Date.now() : null,

@@ -17,6 +17,7 @@ import { usageOf, type UpstreamResult } from '../core/upstream.js';
 import { readyEventsOf } from '../core/ready-events.js';
 import { unmaskAnswer } from '../masking/unmask-answer.js';
 import { unmaskStream } from '../masking/unmask-stream.js';
+import { mayReach } from '../core/zones.js';
 import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
@@ -80,11 +81,12 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   // Result cache: only what the Decision allows, keyed per tenant and policy version; Cache-Control honoured.
   const cc = (c.req.header('cache-control') ?? '').toLowerCase();
   const cacheable = s.cache !== undefined && decision.cache.enabled && !cc.includes('no-store');
-  const key = cacheable ? await cacheKey(endpoint, decision.body ?? request.body, ctx.principal.tenant, decision.policyVersion) : undefined;
+  // Keyed by the zones the data classes allow too: an answer made in a zone is served only where that zone is allowed.
+  const key = cacheable ? await cacheKey(endpoint, decision.body ?? request.body, ctx.principal.tenant, cacheScope(decision)) : undefined;
   ctx.cache = key === undefined ? 'bypass' : 'miss';
   if (key !== undefined && !cc.includes('no-cache')) {
     const hit = await s.cache?.get(key);
-    if (hit) {
+    if (hit && answerZoneAllowed(s, decision, hit)) {
       detach();
       return answerFromCache(s, ctx, request, decision, hit, front);
     }
@@ -188,4 +190,16 @@ async function call(
 /** The stream as the client must see it: reversible masks put back, if the request had any. */
 function unmasked(events: AsyncIterable<string>, decision: Decision): AsyncIterable<string> {
   return decision.unmask?.size ? unmaskStream(events, decision.unmask) : events;
+}
+
+/** The policy version, plus the zone limits when the data classes have any. */
+const cacheScope = (d: Decision) =>
+  d.zoneLimits?.length ? `${d.policyVersion}|zones:${d.zoneLimits.map((l) => `${l.dataClass}=${l.zones.join('+')}`).join(',')}` : d.policyVersion;
+
+/** Defence in depth: a stored answer whose origin zone this request may not reach is a miss. */
+function answerZoneAllowed(s: GatewayServices, decision: Decision, stored: JsonObject): boolean {
+  if (!decision.zoneLimits?.length && !decision.edgeOnly) return true;
+  const origin = splitOrigin(stored).origin;
+  const zone = origin ? s.catalog.upstream(origin.upstream)?.zone : undefined;
+  return zone !== undefined && mayReach(decision.zoneLimits, zone) && (!decision.edgeOnly || zone === 'device');
 }

@@ -10,6 +10,7 @@ import type { OperatorDeps } from '../services.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { buildReport, GROUPS } from '../report/report.js';
 import { JsonlSink, readJsonlRecords } from '../records/jsonl-sink.js';
+import type { RequestRecord } from '../records/request-record.js';
 import { RecordQueue } from '../records/record-queue.js';
 import { RedisStreamSink, readStreamRecords } from '../records/redis-stream-sink.js';
 import { toRecord } from '../records/request-record.js';
@@ -19,6 +20,8 @@ export interface RecordsWiring {
   onComplete(ctx: RequestContext): void;
   operator: OperatorDeps;
   queue: RecordQueue | undefined;
+  /** Records of the last `windowMs` (flushed first), for policy replay; absent without a sink. */
+  read?(windowMs: number): Promise<RequestRecord[]>;
   close(): Promise<void>;
 }
 
@@ -47,8 +50,15 @@ export function startRecords(
     models: Object.keys(config.prices.models),
   });
   const zoneOf = (id: string) => upstreams.find((u) => u.id === id)?.zone ?? null;
+  const read = async (windowMs: number): Promise<RequestRecord[]> => {
+    await queue?.flush();
+    const to = Date.now() + 1;
+    const from = to - windowMs;
+    return redis ? (await readStreamRecords(redis, rc.redis_stream, from, to)).records : (await readJsonlRecords(rc.dir, from, to)).records;
+  };
   return {
     queue,
+    ...(queue ? { read } : {}),
     onComplete(ctx) {
       queue?.push(toRecord(ctx, zoneOf, config.prices));
       metrics.observe(ctx);

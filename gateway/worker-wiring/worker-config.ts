@@ -15,7 +15,9 @@ export function parseWorkerConfig(text: string, bindings: Record<string, string>
   if (config.records.sink === 'redis') problems.push('records.sink: redis needs TCP; use jsonl (a log line) or bind RECORDS (Analytics Engine)');
   if (config.policies) problems.push('policies.file: Workers have no file system; put the policy text in the SWITCHYARD_POLICY var');
   if (config.edge.models.length > 0)
-    problems.push('edge.models: no in-process engine on Workers; add the edge server as an upstream with `zone: edge`');
+    problems.push(
+      'edge.models: no in-process engine on Workers; add the edge server as an upstream with its zone (`device`, `on-prem` or `region:<name>`)',
+    );
   if (config.server.tls) problems.push('server.tls: Cloudflare terminates TLS for a Worker');
   if (config.keys.length === 0 && !allowNoKeys)
     problems.push(

@@ -38,8 +38,10 @@ export async function workerDeps(rawEnv: Record<string, unknown>): Promise<Worke
   const logger = createConsoleLogger(config.logging.level);
   const upstreams: Upstream[] = config.upstreams.map((u) => new FetchUpstream(u));
   const live = new LiveStats();
+  // Rate limits, budgets and session taint count per isolate (no TCP for Redis); README says what that means for limits.
+  const counters = new MemoryCounterStore();
   const router = env.SWITCHYARD_POLICY
-    ? await PolicyRouter.create(env.SWITCHYARD_POLICY, POLICY_SOURCE, new ModelCatalog(upstreams), live).catch((err: unknown) => {
+    ? await PolicyRouter.create(env.SWITCHYARD_POLICY, POLICY_SOURCE, new ModelCatalog(upstreams), live, { counters }).catch((err: unknown) => {
         throw new ConfigError(err instanceof Error ? err.message : String(err));
       })
     : undefined;
@@ -64,8 +66,7 @@ export async function workerDeps(rawEnv: Record<string, unknown>): Promise<Worke
     policyStatus: router ? () => router.current : undefined,
     // Timers do not run between requests on Workers: breakers check the clock on each call instead (opossum never half-opens there).
     breakerFactory: (id) => new ClockBreaker(id, config.resilience.breaker),
-    // Rate limits and budgets count per isolate (no TCP for Redis); README says what that means for limits.
-    counters: new MemoryCounterStore(),
+    counters,
     onComplete: sink
       ? (ctx) => {
           void sink.write([toRecord(ctx, zoneOf, config.prices)]).catch(() => undefined);

@@ -21,7 +21,7 @@ const EMAIL = 'write to jane.doe@example.com today';
 
 describe('policy files', () => {
   it('every example in policies/ validates', () => {
-    for (const f of ['privacy-first', 'cost-capped', 'latency-first', 'hybrid-overflow']) {
+    for (const f of ['privacy-first', 'cost-capped', 'latency-first', 'hybrid-overflow', 'zones']) {
       const p = parseYamlFile(readFileSync(`policies/${f}.yaml`, 'utf8'), f, policySchema);
       expect(p.version).toBe(1);
       expect(p.rules.length).toBeGreaterThan(0);
@@ -112,12 +112,14 @@ describe('decisions', () => {
     expect(d.edgeOnly).toBe(true);
     expect(ids(d)).toEqual(['edge']);
     // A rule that only names clouds cannot take PII: refused rather than leaked.
-    expect(() => decide({ content: EMAIL, pad: 6000 })).toThrow(/No destination allowed/);
+    expect(() => decide({ content: EMAIL, pad: 6000 })).toThrow(
+      /No healthy destination for 'm' in a zone data class 'pii' may reach \(pii: device\)/,
+    );
     expect(decide({ content: EMAIL }).cache.enabled).toBe(false);
   });
 
   it('refuses clearly when no allowed destination is left', () => {
-    expect(() => decide({ content: EMAIL, headers: { 'x-app': 'ui' } })).toThrow(/No destination allowed by policy/);
+    expect(() => decide({ content: EMAIL, headers: { 'x-app': 'ui' } })).toThrow(/data class 'pii' may reach .*not sent to a wider zone/);
   });
 
   it('limits tagged data to its allowed clouds, and redacts where told', () => {

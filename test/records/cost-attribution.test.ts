@@ -51,7 +51,7 @@ describe('cost attribution', () => {
     const hits = records.filter((r) => r.cache === 'hit');
     expect(hits).toHaveLength(2);
     for (const h of hits) {
-      expect(h).toMatchObject({ destination: 'edgebox', zone: 'edge', served_model: 'gpt-4o-mini', cost_usd: 0 });
+      expect(h).toMatchObject({ destination: 'edgebox', zone: 'device', served_model: 'gpt-4o-mini', cost_usd: 0 });
       expect(h.all_cloud_cost_usd).toBeGreaterThan(0);
       expect(h.all_cloud_cost_usd).toBeCloseTo(priceOf(h), 12);
     }

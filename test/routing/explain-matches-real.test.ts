@@ -116,15 +116,16 @@ describe('explain equals the real decision', () => {
   });
 
   it('refused by policy: the trace explains it instead of an error', async () => {
+    // The data class may reach no destination the rule offers: fail closed with 503 naming the class.
     expect(await agree(KEYS.limited, ask('m', EMAIL), { 'x-cloud-only': '1' })).toEqual({
-      status: 400,
-      code: 'no_allowed_destination',
+      status: 503,
+      code: 'no_allowed_zone',
       destination: null,
     });
     expect(await agree(KEYS.limited, ask('m', EMAIL))).toEqual({ status: 200, code: null, destination: 'edge' });
     const ex = await explain(KEYS.limited, ask('m', EMAIL), { 'x-cloud-only': '1' });
-    expect(ex.trace.join('\n')).toMatch(/No destination allowed by policy/);
-    expect(ex.trace.at(-1)).toBe('outcome: refuse with 400 no_allowed_destination');
+    expect(ex.trace.join('\n')).toMatch(/data class 'pii' may reach \(pii: device\); not sent to a wider zone/);
+    expect(ex.trace.at(-1)).toBe('outcome: refuse with 503 no_allowed_zone');
   });
 
   it('rate limited: explaining consumes nothing, and says 429 once the real requests used the rpm', async () => {

@@ -220,7 +220,7 @@ describe('the Worker in workerd', () => {
     expect(records().length).toBe(17);
     expect(new Set(records().map((r) => r.switchyard_record.id)).size).toBe(17);
     expect(records().filter((r) => r.switchyard_record.status === 401)).toHaveLength(1);
-    expect(records().some((r) => r.switchyard_record.zone === 'edge' && r.switchyard_record.tags.includes('pii'))).toBe(true);
+    expect(records().some((r) => r.switchyard_record.zone === 'device' && r.switchyard_record.tags.includes('pii'))).toBe(true);
     // The stream the client abandoned is accounted too (worker.ts keeps the request alive long enough to record it).
     expect(records().filter((r) => r.switchyard_record.status === 499)).toHaveLength(1);
   });

@@ -11,7 +11,7 @@ import { abortError, onAbort } from '../../core/abort.js';
 type Msg = FromEngine;
 
 export class EdgeUpstream implements Upstream {
-  readonly zone = 'edge' as const;
+  readonly zone = 'device' as const;
   readonly models: readonly UpstreamModel[];
   private inFlight = 0;
   private seq = 0;
