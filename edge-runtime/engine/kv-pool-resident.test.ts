@@ -1,5 +1,5 @@
 /**
- * The KV pool is resident from load (docs/notes/soak.md): a lazily mapped pool made RSS creep up by the whole KV budget
+ * The KV pool is resident from load (docs/ARCHITECTURE.md, "Memory under a long run"): a lazily mapped pool made RSS creep up by the whole KV budget
  * over the first thousands of requests, which read as a leak in the soak. Linux only (/proc).
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -63,7 +63,7 @@ function sessionOptions(threads: number | undefined): ort.InferenceSession.Sessi
 /**
  * A zeroed Float32Array whose pages are resident now. A fresh typed array is mapped lazily, so an untouched pool became
  * resident block by block as traffic first wrote each block (the prefix cache hands out never-used blocks before
- * evicting cached ones): RSS crept up by the whole KV budget over the first thousands of requests (docs/notes/soak.md).
+ * evicting cached ones): RSS crept up by the whole KV budget over the first thousands of requests (docs/ARCHITECTURE.md, "Memory under a long run").
  * Writing it once at load makes RSS the steady state from the start and an over-large kv_budget_mb fail at load.
  */
 function residentFloats(n: number): Float32Array {

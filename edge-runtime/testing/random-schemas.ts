@@ -7,7 +7,7 @@ const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,7}$/);
 const leaf: fc.Arbitrary<JsonSchema> = fc.oneof(
   fc.record({ type: fc.constant('string'), maxLength: fc.integer({ min: 0, max: 8 }) }),
   // Any small range (exact through the enum rewrite), and wide ranges of the form -(10^a - 1) .. 10^b - 1, which
-  // xgrammar's range regex compiles exactly (see docs/notes/protocols.md).
+  // xgrammar's range regex compiles exactly (see docs/ARCHITECTURE.md, "Agent fronts").
   fc
     .record({ lo: fc.integer({ min: -60, max: 60 }), span: fc.integer({ min: 0, max: 200 }) })
     .map(({ lo, span }) => ({ type: 'integer', minimum: lo, maximum: lo + span })),
