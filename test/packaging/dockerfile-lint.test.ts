@@ -4,9 +4,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import dockerignore from '@balena/dockerignore';
+import { createRequire } from 'node:module';
+import type dockerignoreFactory from '@balena/dockerignore';
 import { describe, expect, it } from 'vitest';
 import { execForm, flags, positional, readStages, repoRoot } from './dockerfile-stages.js';
+
+// CommonJS (`module.exports = factory`) whose typings declare a default export: load it as CommonJS.
+const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof dockerignoreFactory;
 
 const stages = readStages();
 const runtime = stages[stages.length - 1]!;
