@@ -5,12 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import type dockerignoreFactory from '@balena/dockerignore';
 import { describe, expect, it } from 'vitest';
 import { execForm, flags, positional, readStages, repoRoot } from './dockerfile-stages.js';
 
+interface DockerIgnore {
+  add(patterns: string): DockerIgnore;
+  ignores(path: string): boolean;
+}
 // CommonJS (`module.exports = factory`) whose typings declare a default export: load it as CommonJS.
-const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof dockerignoreFactory;
+const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as () => DockerIgnore;
 
 const stages = readStages();
 const runtime = stages[stages.length - 1]!;
