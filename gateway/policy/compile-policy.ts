@@ -11,6 +11,7 @@ import type { Policy, PolicyRule } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
 import { compileRule, globRe } from './compile-rule.js';
 import { redactBody, requestText } from './request-text.js';
+import { PrefixAffinity } from '../routing/prefix-affinity.js';
 
 export { requestText } from './request-text.js';
 
@@ -45,6 +46,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   // Tags are case-insensitive everywhere: header, metadata, key defaults, detectors, tag rules and rule matches.
   const budgetMatchers = policy.budgets.map((b) => ({ budget: b, re: globRe(b.match) })); // compiled once, not per request
   const tagRules = new Map(Object.entries(policy.tags).map(([name, rule]) => [name.toLowerCase(), rule]));
+  const affinity = new PrefixAffinity(); // where each prompt prefix was sent, for `balance: prefix_affinity` pools
 
   /** Step 1: the request's data classes, from key defaults, the tags header, metadata and content detectors. */
   const tagsOf = (input: RouteInput) => {
@@ -69,7 +71,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       route = branch?.route;
       trace.push(`split: branch of weight ${branch?.weight}/${total} (sticky per key)`);
     }
-    let candidates = toCandidates(expandPools(route ?? []), serving);
+    let candidates = toCandidates(expandPools(route ?? [], input, trace), serving);
     const ov = rule.overflow;
     if (ov) {
       const waits = candidates.filter((c) => c.zone === 'edge').map((c) => c.upstream.load().queueWaitMs ?? 0);
@@ -83,9 +85,14 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   };
 
   /** Pools expand to their members, best first: fewest requests in flight, or the upstream's own reported load. */
-  const expandPools = (dests: readonly Destination[]): string[] =>
+  const expandPools = (dests: readonly Destination[], input: RouteInput, trace: string[]): string[] =>
     dests.flatMap((d) => {
       if (typeof d === 'string') return [d];
+      if (d.balance === 'prefix_affinity') {
+        const choice = affinity.choose(d.pool, input.request.body, (id) => catalog.upstream(id)?.load());
+        trace.push(choice.reason);
+        return choice.order;
+      }
       const score = (id: string) => {
         const l = catalog.upstream(id)?.load();
         if (!l) return Infinity;
