@@ -1,0 +1,23 @@
+/**
+ * `WAIT` on counter writes. Redis replicates asynchronously: a master killed right after answering a write can take
+ * the write with it, and the promoted replica then under-counts (a limit or budget would admit more than it should).
+ * Waiting for one replica's acknowledgement closes that window for every write the gateway counted as done.
+ */
+import type { RedisTarget } from './redis-connection.js';
+
+/** Cluster and Sentinel have replicas to wait for; a single node has none (WAIT 1 would only ever time out). */
+export function replicaAcksFor(target: RedisTarget): number {
+  return target.nodes !== undefined || target.sentinels !== undefined ? 1 : 0;
+}
+
+/** WAIT's own timeout: half the command timeout, so WAIT answers (with its count) before the client gives up on it. */
+export function waitTimeoutMs(commandTimeoutMs: number): number {
+  return Math.max(1, Math.floor(commandTimeoutMs / 2));
+}
+
+export class CounterNotReplicatedError extends Error {
+  constructor(acked: number, wanted: number, waitedMs: number) {
+    super(`counter write acknowledged by ${acked} of ${wanted} replicas within ${waitedMs} ms (not durable across a failover)`);
+    this.name = 'CounterNotReplicatedError';
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Counter writes wait for a replica (`WAIT 1`) on a real Redis Cluster: a write the gateway counts as done is on two
+ * nodes, so a master killed right after answering cannot take it along. A stalled replica (SIGSTOP) makes writes fail
+ * as store errors (the caller's fail-open/closed rule applies) instead of silently living on the master alone.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisCounterStore } from '../../gateway/counters/redis-counter-store.js';
+import { CounterNotReplicatedError, replicaAcksFor } from '../../gateway/redis/replica-wait.js';
+import { cli, startRedisCluster, type RedisNode, type TestRedisCluster } from '../helpers/redis-topology.js';
+import { waitUntil } from '../helpers/wait.js';
+
+let cluster: TestRedisCluster;
+const prefix = `w${Date.now().toString(36)}:`;
+const item = (key: string) => ({ key, amount: 1, limit: 1_000_000, expiresAt: Date.now() + 600_000 });
+
+/** The replica attached to `master`, from CLUSTER NODES (`<id> <addr> <flags> <master-id> ...`). */
+async function replicaOf(master: RedisNode): Promise<RedisNode> {
+  const lines = (await cli(master.port, 'CLUSTER', 'NODES'))
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
+  const masterId = lines.find((f) => f[2]?.includes('myself'))![0];
+  const replica = lines.find((f) => f[3] === masterId && f[2]?.includes('slave'))!;
+  const port = Number(replica[1]!.split(':')[1]!.split('@')[0]);
+  return cluster.nodes.find((n) => n.port === port)!;
+}
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('counter writes wait for a replica on Cluster', () => {
+  it('a write returns once a replica holds it; with the replica stalled it fails as a store error, and recovers', async () => {
+    const store = new RedisCounterStore({ target: { nodes: cluster.urls }, keyPrefix: prefix, commandTimeoutMs: 400 });
+    const unwaited = new RedisCounterStore({ target: { nodes: cluster.urls }, keyPrefix: prefix, commandTimeoutMs: 400, replicaAcks: 0 });
+    try {
+      const r = await store.reserve([item('rpm:a')]);
+      expect(r).toEqual({ ok: true, values: [1] });
+      // The replica has the write as soon as the call returned (WAIT), without polling for replication.
+      const master = await cluster.masterFor(`${prefix}{counters}:rpm:a`);
+      const replica = await replicaOf(master);
+      const direct = new Redis({ host: '127.0.0.1', port: replica.port, lazyConnect: true });
+      try {
+        await direct.connect();
+        await direct.readonly(); // a replica answers reads of its master's slots only after READONLY
+        expect(await direct.get(`${prefix}{counters}:rpm:a`)).toBe('1');
+      } finally {
+        direct.disconnect();
+      }
+
+      replica.child.kill('SIGSTOP');
+      try {
+        const t0 = Date.now();
+        await expect(store.reserve([item('rpm:a')])).rejects.toBeInstanceOf(CounterNotReplicatedError);
+        // WAIT gives up after half the command timeout: a stalled replica costs a bounded delay, not a hang.
+        expect(Date.now() - t0).toBeLessThan(2_000);
+        expect(store.unreplicatedWrites).toBe(1);
+        await expect(
+          store.settle('h1', [{ key: 'rpm:b', amount: 5, expiresAt: Date.now() + 600_000 }], {
+            holdUntil: Date.now() + 60_000,
+            rememberUntil: Date.now() + 120_000,
+          }),
+        ).rejects.toBeInstanceOf(CounterNotReplicatedError);
+        // Without WAIT the same write "succeeds" while living on the master alone: the window a failover would lose.
+        expect((await unwaited.reserve([item('rpm:a')])).ok).toBe(true);
+      } finally {
+        replica.child.kill('SIGCONT');
+      }
+      await waitUntil(
+        async () =>
+          await store.reserve([item('rpm:c')]).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 20_000, intervalMs: 100, message: 'writes replicate again' },
+      );
+    } finally {
+      await store.close();
+      await unwaited.close();
+    }
+  }, 60_000);
+
+  it('waits on Cluster and Sentinel only: a single node has no replica (WAIT 1 there would only time out)', () => {
+    expect(replicaAcksFor({ url: 'redis://127.0.0.1:6379' })).toBe(0);
+    expect(replicaAcksFor({ nodes: cluster.urls })).toBe(1);
+    expect(replicaAcksFor({ sentinels: ['redis://127.0.0.1:26379'], name: 'm' })).toBe(1);
+  });
+});
