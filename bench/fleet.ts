@@ -25,9 +25,9 @@ const env = (name: string, dflt: number) => Number(process.env[`BENCH_FLEET_${na
 const PRESET = (process.env['BENCH_FLEET_PRESET'] ?? 'small-llama') as PresetName;
 const SYSTEMS = 8;
 const USERS = env('USERS', 6); // per system prompt
-const TURNS = env('TURNS', 3);
+const TURNS = env('TURNS', 2);
 const CONCURRENCY = env('CONCURRENCY', 6);
-const SYSTEM_CHARS = env('SYSTEM_CHARS', 500);
+const SYSTEM_CHARS = env('SYSTEM_CHARS', 1300);
 const MAX_TOKENS = env('MAX_TOKENS', 8);
 const PHASE_S = env('PHASE_S', 75);
 const STRATEGIES = ['round_robin', 'least_outstanding', 'prefix_affinity'] as const;
@@ -129,7 +129,7 @@ async function runPhase(strategy: Strategy, client: OpenAI, ports: number[]): Pr
         { role: 'system', content: `Profile ${c.system}. ${words(c.system + 1, SYSTEM_CHARS)}` },
       ];
       for (let turn = 0; turn < TURNS && Date.now() < stopAt; turn++) {
-        messages.push({ role: 'user', content: `User ${c.user} turn ${turn}: ${words(1000 + c.user * 31 + turn, 120)}` });
+        messages.push({ role: 'user', content: `User ${c.user} turn ${turn}: ${words(1000 + c.user * 31 + turn, 80)}` });
         const header = strategy === 'round_robin' ? `rr-${rr++ % ports.length}` : strategy;
         const start = performance.now();
         let first: number | undefined;
@@ -180,11 +180,11 @@ async function main(): Promise<void> {
     await buildModelFolder({ preset: PRESET, seed: 1, outDir: dir, accuracyLevel: 4 });
   }
   // KV bytes per token (fp32 K and V per layer). These prompts are ~1.1 tokens per character with the bench models'
-  // small BPE vocabularies (measured from usage, printed below). The pool holds ~5 of the 8 system prompts: too
-  // small for every prefix plus the running sequences, enough for a third of them.
+  // small BPE vocabularies (measured from usage, printed below). The pool holds ~4 of the 8 system prompts: too
+  // small for every prefix, enough for the third of them one server gets under prefix affinity.
   const s = preset.shape as { layers: number; kvHeads?: number; heads: number; headDim?: number; hidden: number };
   const bytesPerToken = s.layers * 2 * (s.kvHeads ?? s.heads) * (s.headDim ?? s.hidden / s.heads) * 4;
-  const kvMb = env('KV_MB', Math.max(1, Math.round((5 * SYSTEM_CHARS * 1.1 * bytesPerToken) / 2 ** 20)));
+  const kvMb = env('KV_MB', Math.max(1, Math.round((4 * SYSTEM_CHARS * 1.1 * bytesPerToken) / 2 ** 20)));
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
   const policy = join(mkdtempSync(join(tmpdir(), 'bench-fleet-')), 'policy.yaml');
   const pool = `[${ports.map((_, i) => `edge-${i}`).join(', ')}]`;
