@@ -84,6 +84,32 @@ describe('counter writes wait for a replica on Cluster', () => {
     }
   }, 60_000);
 
+  it('what WAIT costs: reserve latency with and without it, interleaved in one run (printed)', async () => {
+    const waited = new RedisCounterStore({ target: { nodes: cluster.urls }, keyPrefix: prefix, commandTimeoutMs: 1000 });
+    const plain = new RedisCounterStore({ target: { nodes: cluster.urls }, keyPrefix: prefix, commandTimeoutMs: 1000, replicaAcks: 0 });
+    const times = { wait: [] as number[], none: [] as number[] };
+    try {
+      for (let i = 0; i < 400; i++) {
+        for (const [name, store] of [
+          ['wait', waited],
+          ['none', plain],
+        ] as const) {
+          const t0 = performance.now();
+          await store.reserve([item('cost')]);
+          if (i >= 50) times[name].push(performance.now() - t0); // after warm-up (connections, script load)
+        }
+      }
+    } finally {
+      await waited.close();
+      await plain.close();
+    }
+    const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
+    const row = (xs: number[]) => ({ p50_us: Math.round(q(xs, 0.5) * 1000), p99_us: Math.round(q(xs, 0.99) * 1000) });
+    console.log(`[counter-wait cost] ${JSON.stringify({ samples: times.wait.length, wait1: row(times.wait), noWait: row(times.none) })}`);
+    expect(times.wait.length).toBe(350);
+    expect(waited.unreplicatedWrites).toBe(0);
+  }, 60_000);
+
   it('waits on Cluster and Sentinel only: a single node has no replica (WAIT 1 there would only time out)', () => {
     expect(replicaAcksFor({ url: 'redis://127.0.0.1:6379' })).toBe(0);
     expect(replicaAcksFor({ nodes: cluster.urls })).toBe(1);
