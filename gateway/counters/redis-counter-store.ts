@@ -1,7 +1,7 @@
 /** CounterStore on Redis, shared by gateway replicas: one Lua script checks every limit, then increments all or none. */
 import type { RedisClient, RedisTarget } from '../redis/redis-connection.js';
 import { createRedisClient, isClusterTarget } from '../redis/redis-connection.js';
-import { CounterNotReplicatedError, replicaAcksFor, waitTimeoutMs } from '../redis/replica-wait.js';
+import { NO_REPLICA_RECHECK_MS, replicaAcksFor, waitTimeoutMs } from '../redis/replica-wait.js';
 import type { CounterReservation, CounterSettlement, CounterStore, HoldOptions, ReserveResult } from './counter-store.js';
 
 // KEYS: counters. ARGV: n, then per key: amount, limit, expiresAt(ms). Returns {1, v1..vn} or {0, index, current}.
@@ -125,8 +125,11 @@ export class RedisCounterStore implements CounterStore {
   private readonly prefix: string;
   private readonly acks: number;
   private readonly waitMs: number;
-  /** Writes whose replica acknowledgement did not arrive in time (each failed its call as a store error). */
+  /** Writes a replica acknowledged (WAIT), and writes whose acknowledgement did not arrive in time (on the master only). */
+  replicatedWrites = 0;
   unreplicatedWrites = 0;
+  /** Until then writes skip WAIT: the last one found no replica to acknowledge (e.g. a promoted master alone). */
+  private noReplicaUntil = 0;
 
   constructor(opts: RedisCounterOptions) {
     // On Cluster every counter key carries one hash tag, so each script's keys (a key's and its tenant's limits, several
@@ -159,11 +162,13 @@ export class RedisCounterStore implements CounterStore {
 
   /**
    * Runs one counter script; with `replicaAcks` > 0, `WAIT n` follows it in the same pipeline (same connection, so it
-   * waits for exactly this write; on Cluster the pipeline goes to the node owning the counters' slot). Fewer acks than
-   * asked within the wait time is a store error: the caller's fail-open / fail-closed rule decides, as for an outage.
+   * waits for exactly this write; on Cluster the pipeline goes to the node owning the counters' slot). The script's
+   * answer stands either way: the master counted the write. Without the acks in time the write is counted as not
+   * durable and WAIT is skipped for NO_REPLICA_RECHECK_MS: a master promoted by a failover has no replica until the old
+   * one returns, and waiting out the timeout on every write would only add latency (there is nothing to lose to).
    */
   private async write<T>(command: 'swReserve' | 'swReserveHeld' | 'swSettle' | 'swAdjust', ...args: Array<string | number>): Promise<T> {
-    if (this.acks === 0) return (this.redis[command] as (...a: Array<string | number>) => Promise<T>)(...args);
+    if (this.acks === 0 || Date.now() < this.noReplicaUntil) return (this.redis[command] as (...a: Array<string | number>) => Promise<T>)(...args);
     const p = this.redis.pipeline() as unknown as Record<typeof command, (...a: Array<string | number>) => unknown> & {
       wait(n: number, ms: number): unknown;
       exec(): Promise<Array<[Error | null, unknown]> | null>;
@@ -173,12 +178,11 @@ export class RedisCounterStore implements CounterStore {
     const out = await p.exec();
     const [scriptErr, result] = out?.[0] ?? [new Error('empty pipeline reply'), undefined];
     if (scriptErr) throw scriptErr;
-    const [waitErr, acked] = out?.[1] ?? [new Error('no WAIT reply'), 0];
-    if (waitErr) throw waitErr;
-    if (Number(acked) < this.acks) {
+    const [waitErr, acked] = out?.[1] ?? [null, 0];
+    if (waitErr || Number(acked) < this.acks) {
       this.unreplicatedWrites++;
-      throw new CounterNotReplicatedError(Number(acked), this.acks, this.waitMs);
-    }
+      this.noReplicaUntil = Date.now() + NO_REPLICA_RECHECK_MS;
+    } else this.replicatedWrites++;
     return result as T;
   }
 

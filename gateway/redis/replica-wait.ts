@@ -15,9 +15,5 @@ export function waitTimeoutMs(commandTimeoutMs: number): number {
   return Math.max(1, Math.floor(commandTimeoutMs / 2));
 }
 
-export class CounterNotReplicatedError extends Error {
-  constructor(acked: number, wanted: number, waitedMs: number) {
-    super(`counter write acknowledged by ${acked} of ${wanted} replicas within ${waitedMs} ms (not durable across a failover)`);
-    this.name = 'CounterNotReplicatedError';
-  }
-}
+/** After a WAIT that got no ack, writes skip WAIT this long before one asks again (a failover left no replica). */
+export const NO_REPLICA_RECHECK_MS = 1_000;
