@@ -166,9 +166,14 @@ export class RedisCounterStore implements CounterStore {
    * answer stands either way: the master counted the write. Without the acks in time the write is counted as not
    * durable and WAIT is skipped for NO_REPLICA_RECHECK_MS: a master promoted by a failover has no replica until the old
    * one returns, and waiting out the timeout on every write would only add latency (there is nothing to lose to).
+   * WAIT blocks the connection it runs on, so counter writes are serialised behind one replica round trip each.
    */
   private async write<T>(command: 'swReserve' | 'swReserveHeld' | 'swSettle' | 'swAdjust', ...args: Array<string | number>): Promise<T> {
-    if (this.acks === 0 || Date.now() < this.noReplicaUntil) return (this.redis[command] as (...a: Array<string | number>) => Promise<T>)(...args);
+    // Not connected (failing over): the pipeline would wait in the offline queue, and a burst of queued WAITs would then
+    // block the new master's connection one timeout after another. Those writes go without WAIT.
+    const ready = this.redis.status === 'ready';
+    if (this.acks === 0 || !ready || Date.now() < this.noReplicaUntil)
+      return (this.redis[command] as (...a: Array<string | number>) => Promise<T>)(...args);
     const p = this.redis.pipeline() as unknown as Record<typeof command, (...a: Array<string | number>) => unknown> & {
       wait(n: number, ms: number): unknown;
       exec(): Promise<Array<[Error | null, unknown]> | null>;

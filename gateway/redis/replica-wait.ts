@@ -10,9 +10,14 @@ export function replicaAcksFor(target: RedisTarget): number {
   return target.nodes !== undefined || target.sentinels !== undefined ? 1 : 0;
 }
 
-/** WAIT's own timeout: half the command timeout, so WAIT answers (with its count) before the client gives up on it. */
+/**
+ * WAIT's own timeout: a replica on a LAN acknowledges within a millisecond or so (~0.1 ms on loopback), so 10 ms (or
+ * half the command timeout, if that is shorter) is plenty. It must stay short because WAIT blocks its connection:
+ * commands sent behind it wait too, and a master without a replica makes every WAIT run to its timeout.
+ */
+export const MAX_WAIT_MS = 10;
 export function waitTimeoutMs(commandTimeoutMs: number): number {
-  return Math.max(1, Math.floor(commandTimeoutMs / 2));
+  return Math.max(1, Math.min(MAX_WAIT_MS, Math.floor(commandTimeoutMs / 2)));
 }
 
 /** After a WAIT that got no ack, writes skip WAIT this long before one asks again (a failover left no replica). */
