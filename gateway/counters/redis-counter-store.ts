@@ -114,7 +114,7 @@ export interface RedisCounterOptions {
   /** Per-command timeout; a slow Redis fails the call rather than stalling requests. */
   commandTimeoutMs?: number;
   /**
-   * Replicas that must acknowledge each counter write (`WAIT n`) before it counts as done. Default: 1 on Cluster and
+   * Replicas each counter write waits for (`WAIT n`, up to 10 ms) before its call returns. Default: 1 on Cluster and
    * Sentinel (a master killed after answering must not take the write with it), 0 on a single node (nothing to wait for).
    */
   replicaAcks?: number;
