@@ -1,6 +1,7 @@
 /** CounterStore on Redis, shared by gateway replicas: one Lua script checks every limit, then increments all or none. */
 import type { RedisClient, RedisTarget } from '../redis/redis-connection.js';
 import { createRedisClient, isClusterTarget } from '../redis/redis-connection.js';
+import { NO_REPLICA_RECHECK_MS, replicaAcksFor, waitTimeoutMs } from '../redis/replica-wait.js';
 import type { CounterReservation, CounterSettlement, CounterStore, HoldOptions, ReserveResult } from './counter-store.js';
 
 // KEYS: counters. ARGV: n, then per key: amount, limit, expiresAt(ms). Returns {1, v1..vn} or {0, index, current}.
@@ -112,11 +113,23 @@ export interface RedisCounterOptions {
   keyPrefix?: string;
   /** Per-command timeout; a slow Redis fails the call rather than stalling requests. */
   commandTimeoutMs?: number;
+  /**
+   * Replicas each counter write waits for (`WAIT n`, up to 10 ms) before its call returns. Default: 1 on Cluster and
+   * Sentinel (a master killed after answering must not take the write with it), 0 on a single node (nothing to wait for).
+   */
+  replicaAcks?: number;
 }
 
 export class RedisCounterStore implements CounterStore {
   private readonly redis: WithCommands;
   private readonly prefix: string;
+  private readonly acks: number;
+  private readonly waitMs: number;
+  /** Writes a replica acknowledged (WAIT), and writes whose acknowledgement did not arrive in time (on the master only). */
+  replicatedWrites = 0;
+  unreplicatedWrites = 0;
+  /** Until then writes skip WAIT: the last one found no replica to acknowledge (e.g. a promoted master alone). */
+  private noReplicaUntil = 0;
 
   constructor(opts: RedisCounterOptions) {
     // On Cluster every counter key carries one hash tag, so each script's keys (a key's and its tenant's limits, several
@@ -125,6 +138,8 @@ export class RedisCounterStore implements CounterStore {
     const target: RedisTarget = opts.target ?? { url: opts.url };
     const prefix = opts.keyPrefix ?? 'sy:';
     this.prefix = isClusterTarget(target) ? `${prefix}{counters}:` : prefix;
+    this.acks = opts.replicaAcks ?? replicaAcksFor(target);
+    this.waitMs = waitTimeoutMs(opts.commandTimeoutMs ?? 1000);
     const redis = createRedisClient(target, {
       commandTimeout: opts.commandTimeoutMs ?? 1000,
       maxRetriesPerRequest: 1,
@@ -140,9 +155,40 @@ export class RedisCounterStore implements CounterStore {
   async reserve(items: readonly CounterReservation[]): Promise<ReserveResult> {
     const keys = items.map((i) => this.prefix + i.key);
     const args = [items.length, ...items.flatMap((i) => [Math.round(i.amount), Math.round(i.limit), Math.round(i.expiresAt)])];
-    const r = await this.redis.swReserve(keys.length, ...keys, ...args);
+    const r = await this.write<number[]>('swReserve', keys.length, ...keys, ...args);
     if (r[0] === 1) return { ok: true, values: r.slice(1).map(Number) };
     return { ok: false, index: Number(r[1]), current: Number(r[2]) };
+  }
+
+  /**
+   * Runs one counter script; with `replicaAcks` > 0, `WAIT n` follows it in the same pipeline (same connection, so it
+   * waits for exactly this write; on Cluster the pipeline goes to the node owning the counters' slot). The script's
+   * answer stands either way: the master counted the write. Without the acks in time the write is counted as not
+   * durable and WAIT is skipped for NO_REPLICA_RECHECK_MS: a master promoted by a failover has no replica until the old
+   * one returns, and waiting out the timeout on every write would only add latency (there is nothing to lose to).
+   * WAIT blocks the connection it runs on, so counter writes are serialised behind one replica round trip each.
+   */
+  private async write<T>(command: 'swReserve' | 'swReserveHeld' | 'swSettle' | 'swAdjust', ...args: Array<string | number>): Promise<T> {
+    // Not connected (failing over): the pipeline would wait in the offline queue, and a burst of queued WAITs would then
+    // block the new master's connection one timeout after another. Those writes go without WAIT.
+    const ready = this.redis.status === 'ready';
+    if (this.acks === 0 || !ready || Date.now() < this.noReplicaUntil)
+      return (this.redis[command] as (...a: Array<string | number>) => Promise<T>)(...args);
+    const p = this.redis.pipeline() as unknown as Record<typeof command, (...a: Array<string | number>) => unknown> & {
+      wait(n: number, ms: number): unknown;
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
+    p[command](...args);
+    p.wait(this.acks, this.waitMs);
+    const out = await p.exec();
+    const [scriptErr, result] = out?.[0] ?? [new Error('empty pipeline reply'), undefined];
+    if (scriptErr) throw scriptErr;
+    const [waitErr, acked] = out?.[1] ?? [null, 0];
+    if (waitErr || Number(acked) < this.acks) {
+      this.unreplicatedWrites++;
+      this.noReplicaUntil = Date.now() + NO_REPLICA_RECHECK_MS;
+    } else this.replicatedWrites++;
+    return result as T;
   }
 
   private holdKeys(id: string): string[] {
@@ -160,7 +206,7 @@ export class RedisCounterStore implements CounterStore {
       items.length,
       ...items.flatMap((i) => [Math.round(i.amount), Math.round(i.limit), Math.round(i.expiresAt)]),
     ];
-    const r = await this.redis.swReserveHeld(keys.length, ...keys, ...args);
+    const r = await this.write<number[]>('swReserveHeld', keys.length, ...keys, ...args);
     if (r[0] === 1) return { ok: true, values: r.slice(1).map(Number) };
     if (r[0] === 2) return { ok: true, values: await this.get(items.map((i) => i.key)) };
     return { ok: false, index: Number(r[1]), current: Number(r[2]) };
@@ -170,11 +216,11 @@ export class RedisCounterStore implements CounterStore {
     const keys = [...this.holdKeys(id), ...actual.map((a) => this.prefix + a.key)];
     const remember = Math.max(1, Math.round(opts.rememberUntil - Date.now()));
     const args = [this.prefix, id, remember, actual.length, ...actual.flatMap((a) => [Math.round(a.amount), Math.round(a.expiresAt)])];
-    await this.redis.swSettle(keys.length, ...keys, ...args);
+    await this.write<number>('swSettle', keys.length, ...keys, ...args);
   }
 
   async adjust(key: string, delta: number, expiresAt: number): Promise<void> {
-    await this.redis.swAdjust(this.prefix + key, Math.round(delta), Math.round(expiresAt));
+    await this.write<number>('swAdjust', this.prefix + key, Math.round(delta), Math.round(expiresAt));
   }
 
   async get(keys: readonly string[]): Promise<number[]> {

@@ -18,6 +18,7 @@ import type { Policy, PolicyRule } from './policy-schema.js';
 import type { LiveStats } from '../resilience/live-stats.js';
 import { compileRule, globRe } from './compile-rule.js';
 import { redactBody, requestText, scanRequest } from './request-text.js';
+import { PrefixAffinity } from '../routing/prefix-affinity.js';
 
 export { requestText } from './request-text.js';
 
@@ -90,6 +91,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   // Likewise only the metadata fields rules match on: metadata values can carry content, and records never do.
   const ruleMetadata = [...new Set(policy.rules.flatMap((r) => Object.keys(r.match.metadata ?? {})))];
   const taint = policy.taint ? new SessionTaint(policy.taint, opts.counters ?? new MemoryCounterStore(), [...known]) : undefined;
+  const affinity = new PrefixAffinity(); // where each prompt prefix was sent, for `balance: prefix_affinity` pools
 
   /** Step 1: the request's data classes, from key defaults, the tags header, metadata and content detectors. */
   const tagsOf = (input: RouteInput) => {
@@ -130,7 +132,7 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
       route = branch?.route;
       trace.push(`split: branch of weight ${branch?.weight}/${total} (sticky per key)`);
     }
-    let candidates = toCandidates(expandPools(route ?? [], lv), serving);
+    let candidates = toCandidates(expandPools(route ?? [], input, trace, lv), serving);
     const ov = rule.overflow;
     if (ov) {
       const waits = candidates.filter((c) => c.zone === 'device').map((c) => lv.load(c.upstream).queueWaitMs ?? 0);
@@ -144,9 +146,18 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
   };
 
   /** Pools expand to their members, best first: fewest requests in flight, or the upstream's own reported load. */
-  const expandPools = (dests: readonly Destination[], lv: LiveView): string[] =>
+  const expandPools = (dests: readonly Destination[], input: RouteInput, trace: string[], lv: LiveView): string[] =>
     dests.flatMap((d) => {
       if (typeof d === 'string') return [d];
+      if (d.balance === 'prefix_affinity') {
+        // Load as the live view saw it, so a replay reads the recorded figures.
+        const choice = affinity.choose(d.pool, input.request.body, (id) => {
+          const u = catalog.upstream(id);
+          return u ? lv.load(u) : undefined;
+        });
+        trace.push(choice.reason);
+        return choice.order;
+      }
       const score = (id: string) => {
         const u = catalog.upstream(id);
         const l = u ? lv.load(u) : undefined;

@@ -7,7 +7,10 @@ const globs = z.array(z.string().min(1)).min(1);
 /** An upstream id, or a pool of them balanced by load. */
 const destination = z.union([
   z.string().min(1),
-  z.strictObject({ pool: z.array(z.string().min(1)).min(1), balance: z.enum(['least_outstanding', 'reported_load']).default('least_outstanding') }),
+  z.strictObject({
+    pool: z.array(z.string().min(1)).min(1),
+    balance: z.enum(['least_outstanding', 'reported_load', 'prefix_affinity']).default('least_outstanding'),
+  }),
 ]);
 
 const routedTagRule = z.discriminatedUnion('route', [

@@ -3,7 +3,20 @@ import { expect, it } from 'vitest';
 import type { FakeOpenAI } from '../helpers/fake-openai.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
-import { BUDGET_KEY, BUSY_KEY, insideMinute, LIMITED_KEY, LOAD_KEY, LOAD_RPM, PLAIN_KEY, PROBE_KEY, send, type Outcome } from './two-replicas.js';
+import {
+  BUDGET_FAILOVER_KEY,
+  BUDGET_KEY,
+  BUDGET_REF_KEY,
+  BUSY_KEY,
+  insideMinute,
+  LIMITED_KEY,
+  LOAD_KEY,
+  LOAD_RPM,
+  PLAIN_KEY,
+  PROBE_KEY,
+  send,
+  type Outcome,
+} from './two-replicas.js';
 
 export interface StreamReader {
   xlen(key: string): Promise<number>;
@@ -62,6 +75,16 @@ export interface FailoverResult {
   loadRequests: number;
   failed: number;
   failedCodes: string[];
+  /** Requests one tenant's budget admits with no failover (spent until the first denial). */
+  budgetReference: number;
+  /** The same budget, another tenant: admitted before the kill plus after the failover until the first denial. */
+  budgetBeforePlusAfter: number;
+}
+
+/** Sends budgeted requests (alternating replicas) until the first denial; returns how many were admitted. */
+async function spendUntilDenied(gws: TestGateway[], key: string, label: string, max = 60): Promise<number> {
+  for (let i = 0; i < max; i++) if ((await send(gws[i % 2]!, key, `${label} ${i}`)).status !== 200) return i;
+  throw new Error(`${label}: budget never denied within ${max} requests`);
 }
 
 /**
@@ -69,6 +92,11 @@ export interface FailoverResult {
  * the kill and failover, then counts LOAD_KEY requests once both replicas enforce again.
  */
 export async function runFailover(gws: TestGateway[], kill: () => Promise<() => Promise<boolean>>): Promise<FailoverResult> {
+  // The budget's reference: how many requests it admits when nothing fails.
+  const budgetReference = await spendUntilDenied(gws, BUDGET_REF_KEY, 'budget ref');
+  // The other tenant spends half of that before the kill: those writes must survive the failover.
+  const budgetBefore = Math.floor(budgetReference / 2);
+  for (let i = 0; i < budgetBefore; i++) expect((await send(gws[i % 2]!, BUDGET_FAILOVER_KEY, `budget fo ${i}`)).status).toBe(200);
   await insideMinute(25_000);
   let before = 0;
   for (let i = 0; i < 10; i++) if ((await send(gws[i % 2]!, LOAD_KEY, `load ${i}`)).status === 200) before++;
@@ -108,8 +136,11 @@ export async function runFailover(gws: TestGateway[], kill: () => Promise<() => 
       break;
     }
   }
+  const budgetAfter = await spendUntilDenied(gws, BUDGET_FAILOVER_KEY, 'budget fo after');
   const bad = load.filter((o) => o.status !== 200);
   return {
+    budgetReference,
+    budgetBeforePlusAfter: budgetBefore + budgetAfter,
     limit: LOAD_RPM,
     countedBeforePlusAfter: before + after,
     failoverMs,

@@ -16,6 +16,9 @@ export const PLAIN_KEY = 'sk-sy-redis-modes-plain-key-01234567';
 export const BUSY_KEY = 'sk-sy-redis-modes-busy-key-012345678';
 /** rpm 1: a 429 on it says the replica enforces limits again after a failover. */
 export const PROBE_KEY = 'sk-sy-redis-modes-probe-key-01234567';
+/** Two tenants under the same per-tenant budget: one spends without a failover (the reference), one across it. */
+export const BUDGET_REF_KEY = 'sk-sy-redis-modes-budget-ref-0123456';
+export const BUDGET_FAILOVER_KEY = 'sk-sy-redis-modes-budget-fo-01234567';
 export const PRICES = { models: { m: { input_per_m: 100, output_per_m: 100 } }, edge_per_m: 0 };
 /** rpm of the key the failover load runs with. */
 export const LOAD_RPM = 30;
@@ -28,6 +31,7 @@ export async function startReplicas(redis: Record<string, unknown>, cloudUrl: st
       'version: 1',
       'budgets:',
       '  - { id: team, scope: tenant, match: "budgeted", day_usd: 0.02 }',
+      '  - { id: fo, scope: tenant, match: "fo-*", day_usd: 0.02 }',
       'rules:',
       '  - id: all',
       '    route: [cloud]',
@@ -49,6 +53,8 @@ export async function startReplicas(redis: Record<string, unknown>, cloudUrl: st
       { id: 'plain', sha256: await sha256Hex(PLAIN_KEY), tenant: 'plainco' },
       { id: 'busy', sha256: await sha256Hex(BUSY_KEY), tenant: 'busyco', rpm: 100_000 },
       { id: 'probe', sha256: await sha256Hex(PROBE_KEY), tenant: 'probeco', rpm: 1 },
+      { id: 'fo-ref', sha256: await sha256Hex(BUDGET_REF_KEY), tenant: 'fo-ref' },
+      { id: 'fo-kill', sha256: await sha256Hex(BUDGET_FAILOVER_KEY), tenant: 'fo-kill' },
     ],
     upstreams: [{ id: 'cloud', url: cloudUrl, models: ['m'], max_connections: 64 }],
   };

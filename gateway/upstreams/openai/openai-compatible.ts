@@ -72,7 +72,7 @@ export class OpenAICompatibleUpstream implements Upstream {
   private reported: Pick<UpstreamLoad, 'queueDepth' | 'kvFreeFraction'> = {};
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
 
-  /** Reads vLLM's gauges (num_requests_waiting, gpu/kv cache usage) from its /metrics text. */
+  /** Reads vLLM's (or a Switchyard edge server's) gauges (waiting requests, KV cache usage) from its /metrics text. */
   async pollMetrics(): Promise<void> {
     if (!this.cfg.metrics_url) return;
     try {
@@ -87,8 +87,9 @@ export class OpenAICompatibleUpstream implements Upstream {
         }
         return undefined;
       };
-      const waiting = gauge(['vllm:num_requests_waiting']);
-      const usage = gauge(['vllm:gpu_cache_usage_perc', 'vllm:kv_cache_usage_perc']);
+      // vLLM's names, or a remote `switchyard edge serve` (its edge gauges) in an edge fleet.
+      const waiting = gauge(['vllm:num_requests_waiting', 'switchyard_edge_queue_depth']);
+      const usage = gauge(['vllm:gpu_cache_usage_perc', 'vllm:kv_cache_usage_perc', 'switchyard_edge_kv_usage_ratio']);
       this.reported = { queueDepth: waiting, kvFreeFraction: usage === undefined ? undefined : Math.max(0, 1 - usage) };
     } catch {
       // An unreachable metrics endpoint leaves the last reading; the breaker judges the upstream itself.
