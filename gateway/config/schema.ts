@@ -83,6 +83,8 @@ export const edgeModelSchema = z.strictObject({
   path: z.string().min(1),
   /** auto (default) picks the first file present (q4, bnb4, q4f16, fp32, fp16, then dynamic int8); a name or an onnx/ file forces one. */
   variant: z.union([z.enum(['auto', 'fp32', 'int8', 'q4', 'bnb4', 'q4f16', 'fp16', 'qint8', 'quint8']), z.string().regex(/\.onnx$/)]).optional(),
+  /** `embeddings`: a feature-extraction export (BERT/MiniLM/bge-style) served on /v1/embeddings; default: text generation. */
+  task: z.enum(['generate', 'embeddings']).optional(),
 });
 
 export const edgeSchema = z.strictObject({
