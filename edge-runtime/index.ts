@@ -34,6 +34,7 @@ export { convertCommand, quantizeCommand } from './convert/convert-cli.js';
 export { EmbeddingError, type EmbeddingHandle } from './embeddings/embedding-client.js';
 export type { EmbedderOptionsInput, EmbeddingErrorReason, EmbeddingResult } from './embeddings/embedding-protocol.js';
 export { writeTestEncoderFolder } from './embeddings/test-encoder.js';
+export { writeHashedEncoderFolder } from './embeddings/hashed-encoder.js';
 
 /** Starts an engine in its own worker thread (onnxruntime blocks the thread it runs on); `loaded` settles when ready. */
 export function startEngine(options: EngineOptionsInput): EngineHandle {

@@ -39,16 +39,17 @@ export function buildEncoderGraph(w: EncoderWeights, opts: EncoderGraphOptions =
     g.o('Mul', [g.o('Sub', [g.floatScalar('one_f', 1), maskF]), g.floatScalar('mask_neg', -10000)]),
     g.int64('mask_axes', [1, 2]),
   ]);
-  const heads = g.int64('heads_shape', [0, 0, s.heads, dh]);
-  const merged = g.int64('merged_shape', [0, 0, d]);
-  const scale = g.floatScalar('attn_scale', 1 / Math.sqrt(dh));
-  const half = g.floatScalar('half', 0.5);
-  const invSqrt2 = g.floatScalar('inv_sqrt2', Math.SQRT1_2);
   const linear = (v: string, weight: Float32Array, bias: Float32Array, inDim: number, outDim: number, name: string) =>
     g.o('Add', [g.o('MatMul', [v, g.float(`${name}.weight`, [inDim, outDim], weight)]), g.float(`${name}.bias`, [outDim], bias)]);
 
   w.layers.forEach((l, i) => {
     const p = `layer.${i}`;
+    // Constants per layer: a graph without layers (the bench's bag-of-words encoder) then carries no unused ones.
+    const heads = g.int64(`${p}.heads_shape`, [0, 0, s.heads, dh]);
+    const merged = g.int64(`${p}.merged_shape`, [0, 0, d]);
+    const scale = g.floatScalar(`${p}.attn_scale`, 1 / Math.sqrt(dh));
+    const half = g.floatScalar(`${p}.half`, 0.5);
+    const invSqrt2 = g.floatScalar(`${p}.inv_sqrt2`, Math.SQRT1_2);
     const split = (v: string, perm: number[]) => g.o('Transpose', [g.o('Reshape', [v, heads])], { perm });
     const q = split(linear(x, l.q, l.qBias, d, d, `${p}.query`), [0, 2, 1, 3]);
     const k = split(linear(x, l.k, l.kBias, d, d, `${p}.key`), [0, 2, 3, 1]);
