@@ -39,6 +39,8 @@ export const upstreamSchema = z.strictObject({
   /** vLLM: poll its Prometheus endpoint for waiting requests and KV-cache usage (load balancing, routing). */
   metrics_url: z.url({ protocol: /^https?$/ }).optional(),
   metrics_poll_ms: z.number().int().positive().default(2_000),
+  /** Price of a line sent through this upstream's own Batch API, as a share of its normal price (OpenAI: 0.5). */
+  batch_discount: z.number().gt(0).lte(1).default(0.5),
 });
 
 export const serverLimitsSchema = z.strictObject({
