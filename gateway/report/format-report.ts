@@ -1,6 +1,7 @@
 /** Report output as an aligned table, JSON or CSV (the HTML page lives in gateway/dashboard/). */
 import type { GroupBy, Report, ReportRow } from './report.js';
 import { formatUsd, savingsLine } from './format-money.js';
+import { cascadeLine } from './cascade-summary.js';
 
 const COLS: Array<[keyof ReportRow, string]> = [
   ['group', 'group'],
@@ -35,6 +36,7 @@ export function formatTable(report: Report): string {
   const out: string[] = [
     `${report.total} requests from ${new Date(report.from).toISOString()} to ${new Date(report.to).toISOString()}`,
     savingsLine(report.savings),
+    ...(report.cascade ? [cascadeLine(report.cascade)] : []),
     ...report.notes.map((n) => `note: ${n}`),
   ];
   for (const [g, rows] of Object.entries(report.tables) as Array<[GroupBy, ReportRow[]]>) {
