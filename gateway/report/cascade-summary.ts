@@ -1,6 +1,5 @@
 /** The edge-first cascade's outcome over a window: how many answers the edge kept, and what keeping them saved. */
 import type { RequestRecord } from '../records/request-record.js';
-import { formatUsd } from './format-money.js';
 
 export interface CascadeSummary {
   /** Requests a cascade rule handled (kept + escalated). */
@@ -27,9 +26,4 @@ export function cascadeSummary(records: readonly RequestRecord[]): CascadeSummar
   const requests = kept + escalated;
   if (requests === 0) return undefined;
   return { requests, kept, escalated, kept_share: kept / requests, kept_saved_usd: saved };
-}
-
-/** "cascade: edge kept 62.0% (31 of 50), escalated 19; the kept answers saved $0.0123 vs the cloud" */
-export function cascadeLine(c: CascadeSummary): string {
-  return `cascade: edge kept ${(c.kept_share * 100).toFixed(1)}% (${c.kept} of ${c.requests}), escalated ${c.escalated}; the kept answers saved $${formatUsd(c.kept_saved_usd)} vs the cloud`;
 }
