@@ -305,7 +305,10 @@ export class BatchService {
   ): Promise<void> {
     const o = this.overflow;
     if (!o) {
+      // Overflow was configured before the restart and is not now: the lines run locally.
       pending.push(...all.filter((l) => sent.lines.some((m) => m.custom_id === l.custom_id)));
+      state.overflow = (state.overflow ?? []).filter((x) => x.remoteId !== sent.remoteId);
+      await this.storage.putBatch(state);
       return;
     }
     const stop = new AbortController();
