@@ -233,9 +233,11 @@ export class BatchService {
         running++;
         const send = this.send;
         track(
-          this.answer(line, state, send).then((result) => {
+          // A slot frees only once its answer is on disk: at a crash at most max_concurrency answered lines are
+          // unrecorded (and run again), however slow the disk is.
+          this.answer(line, state, send).then(async (result) => {
+            await write(result);
             running--;
-            return write(result);
           }),
         );
       }
