@@ -15,6 +15,9 @@ import { DiskBatchStorage } from './wiring/disk-batch-storage.js';
 import { BatchService } from './batch/batch-service.js';
 import { edgeIdleGate } from './batch/capacity-gate.js';
 import { appLineSender } from './batch/line-sender.js';
+import { overflowFromConfig } from './wiring/start-batch-overflow.js';
+import { CatalogRouter } from './routing/catalog-router.js';
+import { ModelCatalog } from './core/model-catalog.js';
 import { ENGINE_DEFAULTS } from '../edge-runtime/index.js';
 import { createNodeLogger } from './wiring/node-logger.js';
 import { startCache } from './wiring/start-cache.js';
@@ -60,6 +63,11 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         await DiskBatchStorage.open(config.batch.dir),
         edgeIdleGate(upstreams, config.batch, config.edge.max_num_seqs ?? ENGINE_DEFAULTS.maxNumSeqs),
         logger,
+        undefined,
+        overflowFromConfig(config, upstreams, policy?.router ?? new CatalogRouter(new ModelCatalog(upstreams), config.resilience.hedge), (ctx) => {
+          records.onComplete(ctx);
+          opts.onComplete?.(ctx);
+        }),
       )
     : undefined;
   const tracer = await startTracing(config.tracing);

@@ -20,6 +20,7 @@ import type { CacheStore } from './cache/cache-store.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { SingleFlight } from './cache/single-flight.js';
 import { SharedStreams } from './cache/shared-stream.js';
+import { SemanticCache } from './semantic-cache/semantic-cache.js';
 import type { PolicyStatus } from './policy/policy-router.js';
 import type { PolicyAdmin } from './replay/policy-gate.js';
 import type { Report } from './report/report.js';
@@ -83,6 +84,8 @@ export interface GatewayServices {
   budgets: BudgetGuard;
   resilience: Resilience;
   cache: CacheStore | undefined;
+  /** Vector lookups over the cache's answers, for rules with `cache.semantic` (needs the cache). */
+  semanticCache: SemanticCache | undefined;
   flights: SingleFlight;
   streams: SharedStreams;
   /** Reversible masking's per-session placeholder tables (encrypted, expiring). */
@@ -111,6 +114,7 @@ export function buildServices(config: GatewayConfig, deps: GatewayDeps): Gateway
     },
     firstByte: (id) => live.firstByte(id),
   };
+  const cache = config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes));
   const services: GatewayServices = {
     config,
     catalog,
@@ -119,7 +123,8 @@ export function buildServices(config: GatewayConfig, deps: GatewayDeps): Gateway
     rateLimiter: new RateLimiter(counters, config.tenants, logger),
     budgets: new BudgetGuard(counters, config.prices, config.budgets, logger),
     resilience,
-    cache: config.cache.backend === 'off' ? undefined : (deps.cache ?? new MemoryCache(config.cache.max_entries, config.cache.max_bytes)),
+    cache,
+    semanticCache: cache ? new SemanticCache(catalog, cache, config.cache.semantic_max_entries, logger) : undefined,
     flights: new SingleFlight(),
     streams: new SharedStreams(),
     masking: new SessionMasks(config.masking),

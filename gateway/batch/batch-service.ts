@@ -10,7 +10,8 @@ import type { Principal } from '../core/principal.js';
 import type { Logger } from '../core/logger.js';
 import { parseBatchLines } from './batch-lines.js';
 import type { BatchStorage } from './batch-storage.js';
-import type { BatchEndpoint, BatchLine, BatchObject, BatchResultLine, BatchState, FileObject } from './batch-types.js';
+import type { BatchEndpoint, BatchLine, BatchObject, BatchResultLine, BatchState, FileObject, OverflowLineMeta } from './batch-types.js';
+import type { BatchOverflow } from './cloud-overflow.js';
 
 export interface LineAnswer {
   status: number;
@@ -40,6 +41,8 @@ export class BatchService {
     private readonly gate: CapacityGate,
     private readonly logger: Logger,
     private readonly pollMs = 25,
+    /** Lines the edge has no room for go to a cloud upstream's own Batch API (when configured and policy allows). */
+    private readonly overflow?: BatchOverflow,
   ) {}
 
   /** The sender is bound after the app exists (it is the app's own fetch); batches left running are resumed then. */
@@ -179,11 +182,35 @@ export class BatchService {
     const answered = new Set([...done, ...failed]);
     b.request_counts.completed = done.size;
     b.request_counts.failed = failed.size;
-    const pending = lines.filter((l) => !answered.has(l.custom_id));
+    const remote = new Set((state.overflow ?? []).flatMap((o) => o.lines.map((l) => l.custom_id)));
+    const pending = lines.filter((l) => !answered.has(l.custom_id) && !remote.has(l.custom_id));
     let running = 0;
     let writes = Promise.resolve();
     const inflight = new Set<Promise<void>>();
-    while (pending.length > 0 && !this.closed && b.status === 'in_progress') {
+    const write = (result: BatchResultLine) => {
+      // Appends are serialised so the files stay line-aligned; state is saved after each answer for resumption.
+      writes = writes.then(async () => {
+        const ok = result.response !== null && result.response.status_code < 300;
+        await this.storage.appendFile(ok ? outMeta : errMeta, `${JSON.stringify(result)}\n`);
+        if (ok) b.request_counts.completed++;
+        else b.request_counts.failed++;
+        await this.storage.putBatch(state);
+      });
+      return writes;
+    };
+    const track = (task: Promise<void>) => {
+      inflight.add(task);
+      void task.finally(() => inflight.delete(task));
+    };
+    // Cloud batches submitted before a restart are polled again, never resent.
+    for (const sent of state.overflow ?? []) track(this.collectOverflow(state, sent, write, pending, lines));
+    let busySince: number | undefined;
+    const declined = new Set<string>();
+    while ((pending.length > 0 || inflight.size > 0) && !this.closed && b.status === 'in_progress') {
+      if (pending.length === 0) {
+        await new Promise((r) => setTimeout(r, this.pollMs));
+        continue;
+      }
       if (now() > b.expires_at) {
         b.status = 'expired';
         b.expired_at = now();
@@ -191,31 +218,31 @@ export class BatchService {
       }
       const free = this.gate(running);
       if (free <= 0 || !this.send) {
+        busySince ??= Date.now();
+        if (this.overflow && this.send && Date.now() - busySince >= this.overflow.afterMs) {
+          busySince = Date.now();
+          const sent = await this.sendOverflow(state, pending, declined);
+          if (sent) track(this.collectOverflow(state, sent, write, pending, lines));
+        }
         await new Promise((r) => setTimeout(r, this.pollMs));
         continue;
       }
+      busySince = undefined;
       for (let i = 0; i < free && pending.length > 0; i++) {
         const line = pending.shift() as BatchLine;
         running++;
         const send = this.send;
-        const task = this.answer(line, state, send).then((result) => {
-          // Appends are serialised so the files stay line-aligned; state is saved after each answer for resumption.
-          // The slot frees only once the answer is on disk: a crash re-runs at most max_concurrency lines upstream.
-          writes = writes.then(async () => {
+        track(
+          // A slot frees only once its answer is on disk: at a crash at most max_concurrency answered lines are
+          // unrecorded (and run again), however slow the disk is.
+          this.answer(line, state, send).then(async (result) => {
             try {
-              const ok = result.response !== null && result.response.status_code < 300;
-              await this.storage.appendFile(ok ? outMeta : errMeta, `${JSON.stringify(result)}\n`);
-              if (ok) b.request_counts.completed++;
-              else b.request_counts.failed++;
-              await this.storage.putBatch(state);
+              await write(result);
             } finally {
               running--;
             }
-          });
-          return writes;
-        });
-        inflight.add(task);
-        void task.finally(() => inflight.delete(task));
+          }),
+        );
       }
       // Give the answers a turn before asking the gate again (it reads stats refreshed in the background).
       await new Promise((r) => setTimeout(r, this.pollMs));
@@ -234,6 +261,85 @@ export class BatchService {
     }
     await this.storage.putBatch(state);
     this.logger.info({ batch: b.id, status: b.status, counts: b.request_counts }, 'batch ended');
+  }
+
+  /** Picks lines policy lets go to the cloud target and submits them as one cloud batch; persisted before it returns. */
+  private async sendOverflow(
+    state: BatchState,
+    pending: BatchLine[],
+    declined: Set<string>,
+  ): Promise<{ remoteId: string; lines: OverflowLineMeta[] } | undefined> {
+    const o = this.overflow!;
+    const chosen: Array<{ line: BatchLine; meta: OverflowLineMeta; original: BatchLine }> = [];
+    for (const line of pending) {
+      if (chosen.length >= o.maxLines) break;
+      if (declined.has(line.custom_id)) continue;
+      const p = await o.prepare(line, state.principal);
+      if (p) chosen.push({ ...p, original: line });
+      else declined.add(line.custom_id); // tagged or not allowed there: stays for the edge
+    }
+    if (chosen.length === 0) return undefined;
+    for (const c of chosen) pending.splice(pending.indexOf(c.original), 1);
+    try {
+      const remoteId = await o.submit(
+        state.batch.endpoint,
+        chosen.map((c) => c.line),
+      );
+      const sent = { remoteId, lines: chosen.map((c) => c.meta) };
+      (state.overflow ??= []).push(sent);
+      await this.storage.putBatch(state);
+      this.logger.info({ batch: state.batch.id, remote: remoteId, lines: chosen.length }, 'batch lines overflowed to the cloud batch API');
+      return sent;
+    } catch (err) {
+      pending.unshift(...chosen.map((c) => c.original));
+      this.logger.warn(
+        { batch: state.batch.id, err: err instanceof Error ? err.message : String(err) },
+        'cloud batch overflow failed; lines stay local',
+      );
+      return undefined;
+    }
+  }
+
+  /** Polls a cloud batch to its end and writes its answers; lines it did not answer go back to the local queue. */
+  private async collectOverflow(
+    state: BatchState,
+    sent: { remoteId: string; lines: OverflowLineMeta[] },
+    write: (r: BatchResultLine) => Promise<void>,
+    pending: BatchLine[],
+    all: readonly BatchLine[],
+  ): Promise<void> {
+    const o = this.overflow;
+    if (!o) {
+      // Overflow was configured before the restart and is not now: the lines run locally.
+      pending.push(...all.filter((l) => sent.lines.some((m) => m.custom_id === l.custom_id)));
+      state.overflow = (state.overflow ?? []).filter((x) => x.remoteId !== sent.remoteId);
+      await this.storage.putBatch(state);
+      return;
+    }
+    const stop = new AbortController();
+    const stopWhenClosed = setInterval(() => this.closed && stop.abort(), 250);
+    let results: BatchResultLine[];
+    try {
+      results = await o.collect(sent.remoteId, stop.signal);
+    } catch (err) {
+      if (this.closed) return; // still in state.overflow: the next start polls it again
+      this.logger.warn({ batch: state.batch.id, remote: sent.remoteId, err: err instanceof Error ? err.message : String(err) }, 'cloud batch failed');
+      results = [];
+    } finally {
+      clearInterval(stopWhenClosed);
+    }
+    const byId = new Map(results.map((r) => [r.custom_id, r]));
+    for (const meta of sent.lines) {
+      const r = byId.get(meta.custom_id);
+      if (!r) continue;
+      o.recorded(meta, r, state.principal);
+      await write(r);
+    }
+    // Unanswered lines run locally; the entry leaves the state once its answers are written.
+    const missing = new Set(sent.lines.filter((m) => !byId.has(m.custom_id)).map((m) => m.custom_id));
+    pending.push(...all.filter((l) => missing.has(l.custom_id)));
+    state.overflow = (state.overflow ?? []).filter((x) => x.remoteId !== sent.remoteId);
+    await this.storage.putBatch(state);
   }
 
   private resultFile(id: string, filename: string, tenant: string): FileObject {

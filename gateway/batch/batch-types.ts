@@ -1,6 +1,7 @@
 /** The Batch API's wire objects (OpenAI's `file` and `batch`) and the state the gateway keeps for each batch. */
 import { z } from 'zod';
 import type { Principal } from '../core/principal.js';
+import type { Endpoint } from '../core/types.js';
 
 export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] as const;
 export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
@@ -64,6 +65,8 @@ export interface BatchState {
   tenant: string;
   /** The creator's principal (key id, tenant, tags, limits; never the key itself): every line runs as it. */
   principal: Principal;
+  /** Lines sent to a cloud upstream's Batch API and not yet collected: resumed (polled, not resent) after a restart. */
+  overflow?: Array<{ remoteId: string; lines: OverflowLineMeta[] }>;
 }
 
 /** One answered line, as written to the output (2xx) or error file. */
@@ -78,3 +81,14 @@ export const publicFile = (f: FileObject) => {
   const { tenant: _tenant, ...rest } = f;
   return rest;
 };
+
+/** What is kept (in the batch state) of a line sent to the cloud: enough to record it, no content. */
+export interface OverflowLineMeta {
+  custom_id: string;
+  endpoint: Endpoint;
+  model: string;
+  upstreamModel: string;
+  ruleId: string;
+  policyVersion: string;
+  tags: string[];
+}

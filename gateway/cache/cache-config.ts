@@ -15,6 +15,8 @@ export const cacheSchema = z.strictObject({
   command_timeout_ms: z.number().int().positive().default(50),
   /** Encrypt entries at rest with AES-256-GCM: 32 bytes, base64 (use `${ENV}` for it). */
   encryption_key: z.string().min(1).optional(),
+  /** Vectors the semantic cache keeps in memory (all tenants); the oldest go first. */
+  semantic_max_entries: z.number().int().positive().default(100_000),
 });
 
 export type CacheConfig = z.infer<typeof cacheSchema>;

@@ -43,6 +43,8 @@ export const upstreamSchema = z.strictObject({
   /** vLLM: poll its Prometheus endpoint for waiting requests and KV-cache usage (load balancing, routing). */
   metrics_url: z.url({ protocol: /^https?$/ }).optional(),
   metrics_poll_ms: z.number().int().positive().default(2_000),
+  /** Price of a line sent through this upstream's own Batch API, as a share of its normal price (OpenAI: 0.5). */
+  batch_discount: z.number().gt(0).lte(1).default(0.5),
 });
 
 export const serverLimitsSchema = z.strictObject({
@@ -87,6 +89,8 @@ export const edgeModelSchema = z.strictObject({
   path: z.string().min(1),
   /** auto (default) picks the first file present (q4, bnb4, q4f16, fp32, fp16, then dynamic int8); a name or an onnx/ file forces one. */
   variant: z.union([z.enum(['auto', 'fp32', 'int8', 'q4', 'bnb4', 'q4f16', 'fp16', 'qint8', 'quint8']), z.string().regex(/\.onnx$/)]).optional(),
+  /** `embeddings`: a feature-extraction export (BERT/MiniLM/bge-style) served on /v1/embeddings; default: text generation. */
+  task: z.enum(['generate', 'embeddings']).optional(),
 });
 
 export const edgeSchema = z.strictObject({

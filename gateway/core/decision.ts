@@ -24,6 +24,17 @@ export interface CacheRule {
   /** Whether this request may be answered from / stored in the result cache. */
   enabled: boolean;
   ttlSeconds: number;
+  /** Semantic lookup (gateway/semantic-cache): a near-identical earlier request's answer, by edge embeddings. */
+  semantic?: SemanticCacheRule;
+}
+
+export interface SemanticCacheRule {
+  /** Cosine similarity at or above which a cached answer is reused. */
+  threshold: number;
+  /** An edge embedding model: prompts never leave the host for the lookup. */
+  embeddingModel: string;
+  /** Tagged (sensitive) requests take part only when the rule says so. */
+  tagged: boolean;
 }
 
 export interface Decision {

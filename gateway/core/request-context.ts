@@ -49,6 +49,8 @@ export interface RequestContext {
   /** Edge-first cascade outcome and the edge answer's score. */
   cascade?: 'kept' | 'escalated';
   cascadeScore?: number;
+  /** The share of the destination's price this request pays (a cloud Batch API line: the batch discount). */
+  priceFactor?: number;
   /** Headers every response of this request carries (x-request-id, x-switchyard-*). */
   headers: Record<string, string>;
   /** Set when the budget store failed for this request: served unenforced (fail_open) or refused (fail_closed). */

@@ -338,7 +338,19 @@ export function compilePolicy(policy: Policy, version: string, catalog: ModelCat
         policyVersion: version,
         // Tagged (sensitive) content is cached only where a rule says so explicitly.
         cache: hit?.cache
-          ? { enabled: hit.cache.enabled, ttlSeconds: hit.cache.ttl_seconds }
+          ? {
+              enabled: hit.cache.enabled,
+              ttlSeconds: hit.cache.ttl_seconds,
+              ...(hit.cache.semantic
+                ? {
+                    semantic: {
+                      threshold: hit.cache.semantic.threshold,
+                      embeddingModel: hit.cache.semantic.embedding_model,
+                      tagged: hit.cache.semantic.tagged,
+                    },
+                  }
+                : {}),
+            }
           : { enabled: input.request.temperature === 0 && ![...tags].some((t) => tagRules.has(t)), ttlSeconds: 300 },
         hedge: hit?.hedge,
         deadline: budget ? Date.now() + budget : undefined,

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { zonePatternSchema } from '../core/zones.js';
 
+/** Measured by `npm run bench:semantic-cache` (false hits <= 1% on its paraphrase workload); docs/notes/semantic-cache.md. */
+export const DEFAULT_SEMANTIC_THRESHOLD = 0.9;
+
 const globs = z.array(z.string().min(1)).min(1);
 
 /** An upstream id, or a pool of them balanced by load. */
@@ -87,7 +90,20 @@ export const ruleSchema = z
       .optional(),
     /** Edge as baseline: when an edge destination predicts a queue wait above this, these go first (where privacy allows). */
     overflow: z.strictObject({ queue_wait_ms: z.number().int().nonnegative(), to: z.array(z.string().min(1)).min(1) }).optional(),
-    cache: z.strictObject({ enabled: z.boolean(), ttl_seconds: z.number().int().positive().default(300) }).optional(),
+    cache: z
+      .strictObject({
+        enabled: z.boolean(),
+        ttl_seconds: z.number().int().positive().default(300),
+        /** Answer near-identical requests (edge embeddings within `threshold` cosine) from the cache; see gateway/semantic-cache. */
+        semantic: z
+          .strictObject({
+            embedding_model: z.string().min(1),
+            threshold: z.number().gt(0).lte(1).default(DEFAULT_SEMANTIC_THRESHOLD),
+            tagged: z.boolean().default(false),
+          })
+          .optional(),
+      })
+      .optional(),
     hedge: z.boolean().optional(),
     /** Per-request cost cap (estimated before sending from prompt size and max_tokens). */
     cost: z

@@ -135,7 +135,7 @@ export function toRecord(ctx: RequestContext, zoneOf: (upstream: string) => stri
     stream: ctx.stream,
     prompt_tokens: prompt,
     completion_tokens: completion,
-    cost_usd: hit ? 0 : cost,
+    cost_usd: hit ? 0 : cost * (ctx.priceFactor ?? 1),
     all_cloud_cost_usd: allCloud,
     ttft_ms: ctx.ttftMs ?? null,
     latency_ms: ctx.totalMs ?? 0,

@@ -1,6 +1,7 @@
 /** Report output as an aligned table, JSON or CSV (the HTML page lives in gateway/dashboard/). */
 import type { GroupBy, Report, ReportRow } from './report.js';
 import { formatUsd, savingsLine } from './format-money.js';
+import type { CascadeSummary } from './cascade-summary.js';
 
 const COLS: Array<[keyof ReportRow, string]> = [
   ['group', 'group'],
@@ -35,6 +36,7 @@ export function formatTable(report: Report): string {
   const out: string[] = [
     `${report.total} requests from ${new Date(report.from).toISOString()} to ${new Date(report.to).toISOString()}`,
     savingsLine(report.savings),
+    ...(report.cascade ? [cascadeLine(report.cascade)] : []),
     ...report.notes.map((n) => `note: ${n}`),
   ];
   for (const [g, rows] of Object.entries(report.tables) as Array<[GroupBy, ReportRow[]]>) {
@@ -70,4 +72,9 @@ export function formatCsv(report: Report): string {
 
 export function formatJson(report: Report): string {
   return JSON.stringify(report, null, 2) + '\n';
+}
+
+/** "cascade: edge kept 62.0% (31 of 50), escalated 19; the kept answers saved $0.0123 vs the cloud" */
+function cascadeLine(c: CascadeSummary): string {
+  return `cascade: edge kept ${(c.kept_share * 100).toFixed(1)}% (${c.kept} of ${c.requests}), escalated ${c.escalated}; the kept answers saved $${formatUsd(c.kept_saved_usd)} vs the cloud`;
 }

@@ -4,6 +4,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { RequestRecord } from '../records/request-record.js';
+import { cascadeSummary, type CascadeSummary } from './cascade-summary.js';
 
 export const GROUPS = ['destination', 'model', 'tenant', 'rule'] as const;
 export type GroupBy = (typeof GROUPS)[number];
@@ -44,6 +45,8 @@ export interface Report {
   /** Every request in the window as one row (each table's rows add up to it). */
   totals: ReportRow;
   savings: Savings;
+  /** The edge-first cascade's kept share and the savings it bought; absent when no request went through one. */
+  cascade?: CascadeSummary;
   tables: Partial<Record<GroupBy, ReportRow[]>>;
   /** Per 1-minute bucket: latency percentiles and counts, for the dashboard's time series. */
   series: Array<{ t: number; requests: number; latency_p50_ms: number; latency_p95_ms: number; cache_hits: number }>;
@@ -147,5 +150,6 @@ export function buildReport(
     saved_usd: totals.savings_usd,
     saved_fraction: totals.all_cloud_cost_usd > 0 ? totals.savings_usd / totals.all_cloud_cost_usd : null,
   };
-  return { from, to, total: records.length, totals, savings, tables, series, notes };
+  const cascade = cascadeSummary(records);
+  return { from, to, total: records.length, totals, savings, ...(cascade ? { cascade } : {}), tables, series, notes };
 }

@@ -22,6 +22,8 @@ import { cacheKey } from '../cache/cache-key.js';
 import { splitOrigin, withOrigin } from '../cache/answer-origin.js';
 import { replayAsChunks, StreamAssembler } from '../cache/stream-answer.js';
 import type { Front } from '../fronts/front.js';
+import { semanticLookup } from '../semantic-cache/semantic-lookup.js';
+import type { SemanticProbe } from '../semantic-cache/semantic-cache.js';
 
 /** The chat-completions face: answers go out exactly as the destinations gave them. */
 const CHAT_FRONT: Front = {
@@ -91,11 +93,20 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
       return answerFromCache(s, ctx, request, decision, hit, front);
     }
   }
+  // Semantic cache: only for rules that ask for it (one property check otherwise).
+  const semantic =
+    key !== undefined && decision.cache.semantic && !cc.includes('no-cache')
+      ? await semanticLookup(s, ctx, request, decision, abort.signal)
+      : undefined;
+  if (semantic?.hit) {
+    detach();
+    return answerFromCache(s, ctx, request, decision, semantic.hit.answer, front, semantic.hit.similarity);
+  }
   ctx.headers['x-switchyard-cache'] = ctx.cache;
 
   let result: UpstreamResult;
   try {
-    result = await call(s, ctx, request, decision, key, abort.signal);
+    result = await call(s, ctx, request, decision, key, abort.signal, semantic?.probe);
     ctx.headers['x-switchyard-route'] = ctx.upstream ?? '';
   } catch (err) {
     detach();
@@ -131,12 +142,15 @@ async function answerFromCache(
   decision: Decision,
   stored: JsonObject,
   front: Front,
+  /** Set for a semantic hit: the cosine similarity to the cached request. */
+  similarity?: number,
 ): Promise<Response> {
   const { answer: hit, origin } = splitOrigin(stored);
   ctx.cache = 'hit';
   ctx.cachedFrom = origin;
   ctx.usage = usageOf(hit);
-  ctx.headers['x-switchyard-cache'] = 'hit';
+  ctx.headers['x-switchyard-cache'] = similarity === undefined ? 'hit' : 'semantic-hit';
+  if (similarity !== undefined) ctx.headers['x-switchyard-cache-similarity'] = similarity.toFixed(4);
   ctx.ttftMs = Date.now() - ctx.startedAt;
   if (!ctx.stream) {
     s.complete(ctx);
@@ -157,6 +171,7 @@ async function call(
   decision: Decision,
   key: string | undefined,
   signal: AbortSignal,
+  semantic?: SemanticProbe,
 ): Promise<UpstreamResult> {
   const body = decision.body ?? request.body;
   const plan = decision.cascade;
@@ -173,6 +188,7 @@ async function call(
       if (r.kind !== 'json')
         throw new GatewayError('Upstream answered a non-streaming request with a stream.', { status: 502, code: 'upstream_error' });
       await store.set(key, withOrigin(r.body, ctx), decision.cache.ttlSeconds);
+      if (semantic) s.semanticCache?.remember(semantic, key, decision.cache.ttlSeconds);
       return r.body;
     });
     return { kind: 'json', body, usage: usageOf(body) };
@@ -182,7 +198,10 @@ async function call(
     const assembler = new StreamAssembler();
     for (const d of chunks) assembler.push(d);
     const answer = assembler.result();
-    if (answer) void store.set(key, withOrigin(answer, ctx), decision.cache.ttlSeconds);
+    if (answer)
+      void store.set(key, withOrigin(answer, ctx), decision.cache.ttlSeconds).then(() => {
+        if (semantic) s.semanticCache?.remember(semantic, key, decision.cache.ttlSeconds);
+      });
   });
   return { kind: 'stream', events: joined.events };
 }

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { createFakeBatchApi, type FakeBatchApi } from './fake-batch-api.js';
 
 export interface Fault {
   /** Answer with this status and an OpenAI-shaped error body. */
@@ -67,6 +68,8 @@ export interface FakeOpenAI {
   restart(): Promise<void>;
   /** Prometheus text served at GET /metrics (as vLLM does); 404 while unset. */
   metricsText: string | undefined;
+  /** OpenAI's Batch API (/files, /batches): what it received, and how many polls a batch takes. */
+  batch: FakeBatchApi;
 }
 
 const MAX_RECORDS = 10_000;
@@ -152,8 +155,15 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     return f;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {
+  const batchApi = createFakeBatchApi(opts.reply);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, rawBytes: Buffer): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!.replace(/^\/v1/, '');
+    if (/^\/(files|batches)(\/|$)/.test(path)) {
+      if (record) requests.push({ method: req.method ?? '', path, headers: req.headers, body: {}, receivedAt: Date.now() });
+      if (await batchApi.handle(req, res, path, rawBytes)) return;
+    }
+    const raw = rawBytes.toString('utf8');
     let body: Record<string, unknown> = {};
     if (raw) {
       try {
@@ -327,7 +337,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(parts).toString('utf8')).catch(() => res.destroy());
+      handle(req, res, Buffer.concat(parts)).catch(() => res.destroy());
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -353,6 +363,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
 
   const api: FakeOpenAI = {
     metricsText: undefined,
+    batch: batchApi,
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests,

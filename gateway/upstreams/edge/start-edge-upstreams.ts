@@ -2,14 +2,15 @@
 import type { EdgeConfig } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
 import { EdgeUpstream } from './edge-upstream.js';
-import { DEFAULT_MODEL_ID, ENGINE_DEFAULTS, ensureDefaultModel, startEngine } from '../../../edge-runtime/index.js';
+import { EdgeEmbeddingUpstream } from './edge-embedding-upstream.js';
+import { DEFAULT_MODEL_ID, ENGINE_DEFAULTS, ensureDefaultModel, startEmbedder, startEngine } from '../../../edge-runtime/index.js';
 
 /** The edge destination's name in policies: `edge` for one model, `edge-0`, `edge-1`, ... in config order for several. */
 export function edgeUpstreamId(index: number, count: number): string {
   return count === 1 ? 'edge' : `edge-${index}`;
 }
 
-export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<EdgeUpstream[]> {
+export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promise<Array<EdgeUpstream | EdgeEmbeddingUpstream>> {
   if (!cfg.enabled) return [];
   const models =
     cfg.models.length > 0 ? cfg.models : [{ id: DEFAULT_MODEL_ID, path: await ensureDefaultModel(cfg.cache_dir), variant: 'q4' as const }];
@@ -19,8 +20,18 @@ export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promi
       'no edge model configured: serving the embedded default (random weights: its text is meaningless)',
     );
   }
-  const perModelBudget = Math.floor(((cfg.kv_budget_mb ?? ENGINE_DEFAULTS.kvBudgetMb) * 1024 * 1024) / models.length);
+  const generators = models.filter((m) => !('task' in m) || m.task !== 'embeddings').length;
+  const perModelBudget = Math.floor(((cfg.kv_budget_mb ?? ENGINE_DEFAULTS.kvBudgetMb) * 1024 * 1024) / Math.max(1, generators));
   return models.map((m, i) => {
+    if ('task' in m && m.task === 'embeddings') {
+      // An embedding model has no KV cache or scheduler: its own worker batches inputs across requests.
+      const model = startEmbedder({ modelDir: m.path, modelId: m.id });
+      model.loaded.then(
+        () => logger.info({ model: m.id, dimensions: model.dimensions(), maxTokens: model.maxTokens() }, `edge embedding model '${m.id}' loaded`),
+        (err: unknown) => logger.error({ model: m.id, err: err instanceof Error ? err.message : String(err) }, 'edge model failed to load'),
+      );
+      return new EdgeEmbeddingUpstream(edgeUpstreamId(i, models.length), model, [m.id], cfg.load_wait_ms);
+    }
     const engine = startEngine({
       modelDir: m.path,
       modelId: m.id,

@@ -1,0 +1,94 @@
+/** The built encoder through onnxruntime (in its worker) against the plain-JS reference; tokenizer; batching. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Embedder } from './embedder.js';
+import { EmbeddingClient, EmbeddingError } from './embedding-client.js';
+import { referenceEmbedding } from './encoder-reference.js';
+import type { EncoderWeights } from './encoder-weights.js';
+import { writeTestEncoderFolder } from './test-encoder.js';
+import { wordPieceTokenizerJson } from './wordpiece-tokenizer.js';
+
+const TEXTS = [
+  'What is the weather in Paris today?',
+  'hello',
+  'Please reset my password, I cannot sign in to my account at all.',
+  'tell me about dogs and cats',
+];
+
+let dir: string;
+let pooledDir: string;
+let weights: EncoderWeights;
+let vocab: string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sy-encoder-'));
+  pooledDir = await mkdtemp(join(tmpdir(), 'sy-encoder-pooled-'));
+  ({ weights, vocab } = await writeTestEncoderFolder(dir));
+  await writeTestEncoderFolder(pooledDir, { sentenceEmbedding: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await rm(pooledDir, { recursive: true, force: true });
+});
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+describe('WordPiece tokenizer.json', () => {
+  it('splits known words whole, unknown words into ## pieces, and adds [CLS]/[SEP]', () => {
+    const tok = new Tokenizer(wordPieceTokenizerJson(vocab), {});
+    const enc = tok.encode('Weather in Zurich?', { add_special_tokens: true });
+    expect(enc.tokens).toEqual(['[CLS]', 'weather', 'in', 'z', '##u', '##r', '##i', '##c', '##h', '?', '[SEP]']);
+  });
+});
+
+describe('built encoder', () => {
+  it('onnxruntime (padded batch) matches the JS reference within 1e-4, last_hidden_state and sentence_embedding', async () => {
+    for (const folder of [dir, pooledDir]) {
+      const e = await Embedder.load(folder);
+      const ids = TEXTS.map((t) => e.tokenize(t));
+      const got = await e.embed(ids);
+      expect(e.dimensions).toBe(32);
+      ids.forEach((row, i) => {
+        const want = referenceEmbedding(weights, row);
+        expect(maxDiff(got[i]!, want)).toBeLessThan(1e-4);
+        expect(Math.hypot(...got[i]!)).toBeCloseTo(1, 5);
+      });
+      // Different texts give different vectors (the check above would pass for a constant model otherwise).
+      expect(maxDiff(got[0]!, got[1]!)).toBeGreaterThan(1e-2);
+      await e.close();
+    }
+  });
+
+  it('a row does not depend on its batch neighbours (padding is masked)', async () => {
+    const e = await Embedder.load(dir);
+    const ids = TEXTS.map((t) => e.tokenize(t));
+    const [alone] = await e.embed([ids[1]!]);
+    const batched = await e.embed(ids);
+    expect(maxDiff(alone!, batched[1]!)).toBeLessThan(1e-5);
+    await e.close();
+  });
+
+  it('the worker batches requests, answers in order, and refuses too-long and empty inputs with reasons', async () => {
+    const client = new EmbeddingClient({ modelDir: dir, modelId: 'enc', maxBatch: 3 });
+    await client.loaded;
+    expect(client.dimensions()).toBe(32);
+    const results = await Promise.all([client.embed(TEXTS), client.embed([TEXTS[3]!, TEXTS[0]!])]);
+    const direct = await Embedder.load(dir);
+    const want = await direct.embed(TEXTS.map((t) => direct.tokenize(t)));
+    results[0]!.vectors.forEach((v, i) => expect(maxDiff(v, want[i]!)).toBeLessThan(1e-5));
+    expect(maxDiff(results[1]!.vectors[1]!, want[0]!)).toBeLessThan(1e-5);
+    expect(results[0]!.promptTokens).toBe(TEXTS.map((t) => direct.tokenize(t).length).reduce((a, b) => a + b));
+    await direct.close();
+    const long = Array.from({ length: 100 }, () => 'cat').join(' ');
+    await expect(client.embed([long])).rejects.toMatchObject({ reason: 'context_length' });
+    await expect(client.embed([''])).rejects.toBeInstanceOf(EmbeddingError);
+    await client.close();
+  });
+});
