@@ -29,6 +29,8 @@ const STEPS = Number(process.env['PROFILE_STEPS'] ?? 20);
 const THREADS = Number(process.env['PROFILE_THREADS'] ?? 2);
 const VARIANT = process.env['PROFILE_VARIANT'] ?? 'q4';
 const PHASES = (process.env['PROFILE_PHASES'] ?? 'runner,engine').split(',');
+/** PROFILE_ORT=0: no onnxruntime profiling (its own overhead), for A/B timing of the runner split. */
+const ORT_PROFILE = process.env['PROFILE_ORT'] !== '0';
 
 interface OrtEvent {
   cat: string;
@@ -67,7 +69,7 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
     threads: THREADS,
     path: 'paged',
     prove: false,
-    ortOptions: { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') },
+    ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
   });
   // Past K/V values do not change the cost: fill the pool with small noise instead of prefilling.
   const r = seededRandom(3);
@@ -79,14 +81,23 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
   let runs = 0;
   for (const B of STREAMS) {
     const tables = Array.from({ length: B }, (_, b) => Array.from({ length: perSeq }, (_, k) => 1 + b * perSeq + k));
-    const t: Record<'step' | 'build' | 'run' | 'scatter' | 'sample', number[]> = { step: [], build: [], run: [], scatter: [], sample: [] };
+    const t: Record<'step' | 'build' | 'run' | 'scatter' | 'sample' | 'cpu', number[]> = {
+      step: [],
+      build: [],
+      run: [],
+      scatter: [],
+      sample: [],
+      cpu: [],
+    };
     for (let s = 0; s < STEPS + 3; s++) {
       const entries = tables.map((bt, b) => ({ tokens: [(b * 7 + s) % vocab], startPos: CONTEXT + s, blockTable: bt }));
+      const cpu0 = process.cpuUsage();
       const a = performance.now();
       const rows = await runner.forward(entries);
       const f = performance.now();
       for (const row of rows) sampler.sample(row, greedy, { promptTokens: [], outputCounts: new Map(), rng: () => 0, topLogprobs: undefined });
       const z = performance.now();
+      const cpu = process.cpuUsage(cpu0);
       runs++;
       if (s < 3) continue; // warm-up
       t.step.push(z - a);
@@ -94,6 +105,7 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
       t.run.push(runner.lastPass.runMs);
       t.scatter.push(runner.lastPass.scatterMs);
       t.sample.push(z - f);
+      t.cpu.push((cpu.user + cpu.system) / 1000);
     }
     runWindows.push({ B, from: runs - STEPS, to: runs });
     split.push({
@@ -104,10 +116,11 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
       'ORT run ms': +median(t.run).toFixed(2),
       'scatter ms': +median(t.scatter).toFixed(3),
       'sample ms': +median(t.sample).toFixed(3),
+      'CPU ms/step (all threads)': +median(t.cpu).toFixed(1),
       'tok/s (step only)': Math.round((B / median(t.step)) * 1000),
     });
   }
-  runner.endProfiling();
+  if (ORT_PROFILE) runner.endProfiling();
   await runner.release();
   const trace = readdirSync(tmp).find((f) => f.startsWith('ort') && f.endsWith('.json'));
   printTable(`1. Runner decode step, ${VARIANT}, ${THREADS} threads, medians of ${STEPS} steps`, split);
@@ -201,10 +214,14 @@ async function enginePhase(dir: string, out: Record<string, unknown>): Promise<v
     const step: number[] = [];
     const run: number[] = [];
     const inForward: number[] = [];
+    const cpuMs: number[] = [];
     for (let s = 0; s < STEPS; s++) {
+      const cpu0 = process.cpuUsage();
       const a = performance.now();
       await e.core.step();
       step.push(performance.now() - a);
+      const cpu = process.cpuUsage(cpu0);
+      cpuMs.push((cpu.user + cpu.system) / 1000);
       const p = e.runner.lastPass;
       run.push(p.runMs);
       inForward.push(p.buildMs + p.runMs + p.scatterMs);
@@ -220,6 +237,7 @@ async function enginePhase(dir: string, out: Record<string, unknown>): Promise<v
       'ORT run ms': +median(run).toFixed(2),
       'forward (build+run+scatter) ms': +median(inForward).toFixed(2),
       'outside forward ms': +(stepMs - median(inForward)).toFixed(2),
+      'CPU ms/step (all threads)': +median(cpuMs).toFixed(1),
       'tok/s': Math.round((B / stepMs) * 1000),
     });
     // Self time per function from the sampled profile (each sample's delta charged to its leaf node).
