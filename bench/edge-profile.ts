@@ -59,7 +59,7 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
   const spec = loadModelFolder(dir);
   const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
   const blockSize = 16;
-  const perSeq = Math.ceil((CONTEXT + STEPS + 1) / blockSize);
+  const perSeq = Math.ceil((CONTEXT + STEPS + 4) / blockSize); // 3 warm-up steps + the last token
   const maxB = Math.max(...STREAMS);
   const numBlocks = perSeq * maxB + 1;
   const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-prof-'));
