@@ -117,7 +117,7 @@ export class PagedModelRunner {
   /** The last pass's time split; cheap enough to keep always (three clock reads per pass). */
   readonly lastPass: PassTiming = { buildMs: 0, runMs: 0, scatterMs: 0 };
   private readonly poolTensors: Record<string, ort.Tensor> = {};
-  /** Pool row (of head_dim floats) that is never written: what masked past positions gather. */
+  /** Pool row (one block of one head) that is never written: what masked past blocks gather. */
   private zeroRow = 0;
   private readonly blockFloats: number;
   private readonly takesPositions: boolean;
@@ -140,8 +140,8 @@ export class PagedModelRunner {
     this.takesPositions = session.inputNames.includes('position_ids');
     this.path = { mode, reason: '', rejected: [] };
     if (info) {
-      this.zeroRow = numBlocks * kvHeads * blockSize;
-      const dims = [this.zeroRow + 1, headDim];
+      this.zeroRow = numBlocks * kvHeads;
+      const dims = [this.zeroRow + 1, blockSize * headDim];
       for (let l = 0; l < layers; l++) {
         // ORT reads input typed arrays in place: the tensors are views over the pool, created once.
         this.poolTensors[info.poolInputs[l]!.key] = new ort.Tensor('float32', pool.k[l]!, dims);
@@ -156,10 +156,9 @@ export class PagedModelRunner {
    */
   static async create(modelBytes: Uint8Array, opts: RunnerOptions): Promise<PagedModelRunner> {
     const { numBlocks, kvHeads, blockSize, headDim, layers } = opts.layout;
-    // One extra head_dim row past the blocks stays zero: masked past positions read it (paged path), as the padding
-    // of the assembled path is zeros. Reading live K/V there instead changed dynamically quantized graphs, whose
-    // activation scale spans the masked slots too.
-    const floats = numBlocks * kvHeads * blockSize * headDim + headDim;
+    // One extra (block, head) row past the blocks stays zero: masked past blocks read it (paged path), as the padding
+    // of the assembled path is zeros.
+    const floats = (numBlocks * kvHeads + 1) * blockSize * headDim;
     const pool: Pool = { k: [], v: [] };
     for (let l = 0; l < layers; l++) (pool.k.push(residentFloats(floats)), pool.v.push(residentFloats(floats)));
     const wanted = opts.path ?? 'auto';
@@ -315,9 +314,7 @@ export class PagedModelRunner {
       S = Math.max(S, e.tokens.length);
       maxPast = Math.max(maxPast, e.startPos);
     }
-    // Paged: the longest row's past rounded up to whole blocks (at least one). An exact past length was proven for fp32
-    // and int8-activation graphs but not for a dynamically quantized export (1.96e-1 off at a first prefill), so the
-    // shapes stay as before; at most block_size - 1 masked positions. Assembled: exactly the longest row's past.
+    // Paged: the longest row's past in whole blocks (at least one). Assembled: exactly the longest row's past.
     const P = this.info ? Math.max(1, Math.ceil(maxPast / blockSize)) * blockSize : maxPast;
     const ids = new BigInt64Array(B * S);
     const pos = new BigInt64Array(B * S);
@@ -340,20 +337,21 @@ export class PagedModelRunner {
     };
     if (this.takesPositions) feeds['position_ids'] = new ort.Tensor('int64', pos, [B, S]);
     if (this.info) {
-      // Pool row of (row b, head h, past position p): ((block * kv_heads + h) * block_size + p % block_size); masked
-      // positions read the zero row.
+      // Pool row of (row b, head h, past block k): block * kv_heads + h; blocks past the row's own read the zero row.
       const { kvHeads } = this.layout;
-      const index = new BigInt64Array(B * kvHeads * P).fill(BigInt(this.zeroRow));
-      // Written through the low 32-bit words (little-endian, rows < 2^31): BigInt() per element cost ~1 ms per step.
+      const blocks = P / blockSize;
+      const index = new BigInt64Array(B * kvHeads * blocks).fill(BigInt(this.zeroRow));
+      // Written through the low 32-bit words (little-endian, rows < 2^31): no BigInt per element.
       const low = new Int32Array(index.buffer);
       for (let b = 0; b < B; b++) {
         const e = entries[b]!;
-        for (let p = 0; p < e.startPos; p++) {
-          const base = e.blockTable[Math.floor(p / blockSize)]! * kvHeads * blockSize + (p % blockSize);
-          for (let h = 0; h < kvHeads; h++) low[2 * ((b * kvHeads + h) * P + p)] = base + h * blockSize;
+        const own = Math.ceil(e.startPos / blockSize);
+        for (let k = 0; k < own; k++) {
+          const block = e.blockTable[k]!;
+          for (let h = 0; h < kvHeads; h++) low[2 * ((b * kvHeads + h) * blocks + k)] = block * kvHeads + h;
         }
       }
-      feeds['kv_index'] = new ort.Tensor('int64', index, [B, kvHeads, P]);
+      feeds['kv_index'] = new ort.Tensor('int64', index, [B, kvHeads, blocks]);
       Object.assign(feeds, this.poolTensors);
     } else {
       this.assemblePast(entries, P, feeds);

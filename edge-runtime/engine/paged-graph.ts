@@ -104,9 +104,9 @@ export function presentIsRowAligned(graph: O.IGraphProto): boolean {
 
 /**
  * Rewrites `modelBytes` (an .onnx file, external data inlined) into the paged form. The pool keeps the layout
- * `[num_blocks, kv_heads, block_size, head_dim]`, fed flat as `[pool_rows, head_dim]`. New inputs: `kv_index`
- * [batch, kv_heads, past] int64 (the pool row of each row's head and past position; any row where masked) and
- * `kv_pool.{i}.key|value`; `attention_mask` then spans `past + seq`.
+ * `[num_blocks, kv_heads, block_size, head_dim]`, fed as `[pool_rows, block_size * head_dim]` (a row per block and
+ * head). New inputs: `kv_index` [batch, kv_heads, past_blocks] int64 (the pool row of each row's head and past block;
+ * a zero row where masked) and `kv_pool.{i}.key|value`; `attention_mask` then spans `past_blocks * block_size + seq`.
  */
 export function rewriteToPaged(
   modelBytes: Uint8Array,
@@ -130,21 +130,21 @@ export function rewriteToPaged(
   const newKvOutputs: PagedGraphInfo['newKvOutputs'] = Array.from({ length: layers }, (_, i) => ({ key: `new.${i}.key`, value: `new.${i}.value` }));
   const gathered = (layer: number, kind: string) => `paged/${layer}/${kind}/past`;
 
-  // The gathered past depends only on graph inputs: its nodes go first, so topological order holds. One Gather per
-  // layer and kind reads head_dim rows of the pool (viewed as [num_blocks * kv_heads * block_size, head_dim]) at
-  // per-(row, head, position) indices, giving [B, kv_heads, past, head_dim] directly: gathering whole blocks and
-  // transposing them into that layout was two full copies (Gather + Transpose, ~25-33% of a 16-32 row decode step).
+  // The gathered past depends only on graph inputs: its nodes go first, so topological order holds. The pool, viewed
+  // as [num_blocks * kv_heads, block_size * head_dim], is one row per (block, head): a Gather at per-(row, head, block)
+  // indices gives [B, kv_heads, blocks, block_size * head_dim], and a Reshape (no copy) makes it
+  // [B, kv_heads, past, head_dim]. Gathering [block] rows then transposing heads forward was two full copies
+  // (Gather + Transpose); a Gather of single head_dim rows was one copy but as slow (256-byte rows).
   const head: O.INodeProto[] = [];
+  const shapeName = 'paged/past_shape';
+  graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as O.TensorProto);
   for (const past of pastInputs.values()) {
     const pool = past.kind === 'key' ? poolInputs[past.layer]!.key : poolInputs[past.layer]!.value;
     const prefix = `paged/${past.layer}/${past.kind}`;
-    head.push({
-      opType: 'Gather',
-      input: [pool, 'kv_index'],
-      output: [gathered(past.layer, past.kind)],
-      attribute: [attrInt('axis', 0)],
-      name: `${prefix}/Gather`,
-    });
+    head.push(
+      { opType: 'Gather', input: [pool, 'kv_index'], output: [`${prefix}/gathered`], attribute: [attrInt('axis', 0)], name: `${prefix}/Gather` },
+      { opType: 'Reshape', input: [`${prefix}/gathered`, shapeName], output: [gathered(past.layer, past.kind)], name: `${prefix}/Reshape` },
+    );
   }
   let otherPastConsumers = 0;
   const nodes = graph.node as O.NodeProto[];
@@ -221,10 +221,10 @@ export function rewriteToPaged(
   const keptInputs = graph.input.filter((i) => !pastInputs.has(i.name ?? ''));
   graph.input = [
     ...keptInputs,
-    int64Input('kv_index', ['batch_size', opts.kvHeads, 'past_sequence_length']) as O.ValueInfoProto,
+    int64Input('kv_index', ['batch_size', opts.kvHeads, 'past_blocks']) as O.ValueInfoProto,
     ...poolInputs.flatMap((p) => [
-      floatInput(p.key, ['pool_rows', opts.headDim]) as O.ValueInfoProto,
-      floatInput(p.value, ['pool_rows', opts.headDim]) as O.ValueInfoProto,
+      floatInput(p.key, ['pool_rows', opts.blockSize * opts.headDim]) as O.ValueInfoProto,
+      floatInput(p.value, ['pool_rows', opts.blockSize * opts.headDim]) as O.ValueInfoProto,
     ]),
   ];
   graph.output = [
