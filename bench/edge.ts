@@ -42,6 +42,8 @@ const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 
 const TJS_DTYPE: Record<WeightFormat, 'fp32' | 'q8' | 'q4'> = { fp32: 'fp32', int8: 'q8', q4: 'q4' };
 const GGUF: Record<WeightFormat, GgufVariant> = { fp32: 'f32', int8: 'q8_0', q4: 'q4_0' };
 const LLAMA_THREADS = (process.env['BENCH_LLAMA_THREADS'] ?? '1,2').split(',').map(Number);
+/** Switchyard's ORT intra-op threads (2 = both cores; 1 measured better when the machine is oversubscribed). */
+const OUR_THREADS = Number(process.env['BENCH_THREADS'] ?? 2);
 const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/index.js');
 const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 /** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
@@ -96,7 +98,7 @@ async function engineFor(dir: string, variant: WeightFormat, extra: Record<strin
       kvBudgetBytes: 512 << 20,
       maxNumSeqs: 32,
       maxBatchedTokens: 512,
-      threads: 2,
+      threads: OUR_THREADS,
       ...extra,
     }),
     prefixCaching,
@@ -494,13 +496,13 @@ async function main(): Promise<void> {
   }
   printTable('B. Concurrent streams, 4-bit, greedy (prompts 32-256, outputs 64-128 tokens)', conc);
   const threadsNote =
-    `threads: switchyard 2 (ORT intra-op), transformers.js ORT default (all cores = 2), ` +
+    `threads: switchyard ${OUR_THREADS} (ORT intra-op), transformers.js ORT default (all cores = 2), ` +
     (bestThreads !== undefined
       ? `llama.cpp best at ${bestThreads} (of ${LLAMA_THREADS.join(', ')}; batch 512, one context, a sequence per request)`
       : 'llama.cpp skipped');
   console.log(threadsNote);
   printTable(`Switchyard / peers, same run (llama.cpp at t=${bestThreads ?? '—'})`, ratios);
-  results['threads'] = { switchyard: 2, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
+  results['threads'] = { switchyard: OUR_THREADS, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
   results['ratios'] = ratios;
   printTable('C. KV memory', waste);
   results['concurrency'] = conc;
