@@ -6,6 +6,8 @@
  *  C. KV waste over the 16-stream run and the memory a contiguous max-length reservation would need;
  *  D. TTFT of a request sharing a 512-token prefix, with and without prefix caching;
  *  E. greedy agreement with the float64 reference (LlamaReference) on a few prompts: llama.cpp F32 and Q4_0, Switchyard;
+ *  G. chunked prefill: running streams' TPOT p95 at 16 streams with and without a 2,040-token prompt arriving mid-run
+ *     (the model's context is 2,048), prefill pacing on and off (scheduler/prefill-pacer.ts);
  *  F. the 16-stream workload served through HTTP: `switchyard serve` (edge destination, streaming /v1/completions with
  *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop gaps (1 ms timer, loop-probe.mjs).
  * Switchyard's engine runs its step loop in this process (the gateway runs the same loop in a worker thread).
@@ -34,10 +36,14 @@ import { loopGaps, startGatewayProcessWith } from './lib/processes.js';
 const PRESET = (process.env['BENCH_PRESET'] ?? 'bench-50m') as 'bench-50m' | 'small-llama' | 'tiny-llama';
 const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] ?? '1,4,16,32').split(',').map(Number);
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'fp32,int8,q4').split(',') as WeightFormat[];
+/** Sections to run (A-G); all by default. BENCH_SECTIONS=B,G,F keeps a run short on a busy machine. */
+const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? 'A,B,C,D,E,F,G').split(','));
 const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
 const TJS_DTYPE: Record<WeightFormat, 'fp32' | 'q8' | 'q4'> = { fp32: 'fp32', int8: 'q8', q4: 'q4' };
 const GGUF: Record<WeightFormat, GgufVariant> = { fp32: 'f32', int8: 'q8_0', q4: 'q4_0' };
 const LLAMA_THREADS = (process.env['BENCH_LLAMA_THREADS'] ?? '1,2').split(',').map(Number);
+/** Switchyard's ORT intra-op threads (2 = both cores; 1 measured better when the machine is oversubscribed). */
+const OUR_THREADS = Number(process.env['BENCH_THREADS'] ?? 2);
 const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/index.js');
 const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 /** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
@@ -92,7 +98,7 @@ async function engineFor(dir: string, variant: WeightFormat, extra: Record<strin
       kvBudgetBytes: 512 << 20,
       maxNumSeqs: 32,
       maxBatchedTokens: 512,
-      threads: 2,
+      threads: OUR_THREADS,
       ...extra,
     }),
     prefixCaching,
@@ -256,6 +262,51 @@ function greedyReference(ref: LlamaReference, prompt: number[], n: number, eos: 
   return out;
 }
 
+/**
+ * G. 16 streams decoding; once each has LONG_AFTER tokens a long prompt arrives. Returns the running streams' TPOT
+ * p95 (all their gaps over the run) and the long prompt's TTFT. `pace: false` disables prefill pacing (A/B).
+ */
+async function runMidPrompt(
+  e: CreatedEngine,
+  reqs: Req[],
+  long: number[] | undefined,
+  pace: boolean,
+): Promise<{ tpotP95: number; tpotP50: number; longTtft: number; wallMs: number }> {
+  const LONG_AFTER = 24;
+  const paced = Object.getOwnPropertyDescriptor(e.core.scheduler, 'prefillCapWhileDecoding');
+  if (!pace) Object.defineProperty(e.core.scheduler, 'prefillCapWhileDecoding', { get: () => undefined, set: () => undefined, configurable: true });
+  const timings: Timing[] = [...reqs, { prompt: [], max: 0 }].map(() => ({ start: 0, tokens: [] }));
+  const orig = e.tokenizer.newSink.bind(e.tokenizer);
+  let k = 0;
+  e.tokenizer.newSink = (stop) => {
+    const t = timings[k++]!;
+    const sink = orig(stop);
+    return { push: (tok) => (t.tokens.push(performance.now()), sink.push(tok)), flush: () => sink.flush() };
+  };
+  const bias = Object.fromEntries(e.tokenizer.eosIds.map((id) => [String(id), -100]));
+  const submit = (id: string, ids: number[], max: number, t: Timing) => {
+    t.start = performance.now();
+    e.core.submit({ id, input: { kind: 'tokens', ids }, sampling: { ...greedy, logitBias: bias }, maxTokens: max, stop: [], n: 1 }, () => undefined);
+  };
+  const t0 = performance.now();
+  reqs.forEach((r, i) => submit(`m${i}-${t0}`, r.prompt, r.max, timings[i]!));
+  let sent = long === undefined;
+  while (e.core.hasWork()) {
+    await e.core.step();
+    if (!sent && timings.slice(0, reqs.length).every((t) => t.tokens.length >= LONG_AFTER)) {
+      submit(`long-${t0}`, long!, 8, timings[reqs.length]!);
+      sent = true;
+    }
+  }
+  const wallMs = performance.now() - t0;
+  e.tokenizer.newSink = orig;
+  if (paced) Object.defineProperty(e.core.scheduler, 'prefillCapWhileDecoding', paced);
+  else delete (e.core.scheduler as { prefillCapWhileDecoding?: number }).prefillCapWhileDecoding;
+  const tpot = timings.slice(0, reqs.length).flatMap((t) => t.tokens.slice(1).map((x, i) => x - t.tokens[i]!));
+  const lt = timings[reqs.length]!;
+  return { tpotP95: pct(tpot, 95), tpotP50: pct(tpot, 50), longTtft: long ? lt.tokens[0]! - lt.start : NaN, wallMs };
+}
+
 /** F. The same workload through `switchyard serve` with the official openai SDK as client. */
 async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: Row; loop: Row }> {
   const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-bench-'));
@@ -345,7 +396,7 @@ async function main(): Promise<void> {
   const prompt = workload(1, spec.vocab, 7)[0]!
     .prompt.concat(workload(1, spec.vocab, 8)[0]!.prompt)
     .slice(0, 256);
-  for (const v of VARIANTS) {
+  for (const v of SECTIONS.has('A') ? VARIANTS : []) {
     const e = await engineFor(dir, v);
     await runOurs(e, [{ prompt: prompt.slice(0, 32), max: 8 }]); // warm-up
     const ours = await runOurs(e, [{ prompt, max: 64 }]);
@@ -389,7 +440,7 @@ async function main(): Promise<void> {
   const lq4 = lc ? await lc.load('q4') : undefined;
   if (lc && lq4) await runLlamaCpp(lc, lq4, workload(4, spec.vocab, 99), 2);
   const llamaRows = new Map<number, Row[]>();
-  for (const n of CONCURRENCY) {
+  for (const n of SECTIONS.has('B') ? CONCURRENCY : []) {
     const reqs = workload(n, spec.vocab, n);
     let wasteSum = 0;
     let steps = 0;
@@ -445,13 +496,13 @@ async function main(): Promise<void> {
   }
   printTable('B. Concurrent streams, 4-bit, greedy (prompts 32-256, outputs 64-128 tokens)', conc);
   const threadsNote =
-    `threads: switchyard 2 (ORT intra-op), transformers.js ORT default (all cores = 2), ` +
+    `threads: switchyard ${OUR_THREADS} (ORT intra-op), transformers.js ORT default (all cores = 2), ` +
     (bestThreads !== undefined
       ? `llama.cpp best at ${bestThreads} (of ${LLAMA_THREADS.join(', ')}; batch 512, one context, a sequence per request)`
       : 'llama.cpp skipped');
   console.log(threadsNote);
   printTable(`Switchyard / peers, same run (llama.cpp at t=${bestThreads ?? '—'})`, ratios);
-  results['threads'] = { switchyard: 2, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
+  results['threads'] = { switchyard: OUR_THREADS, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
   results['ratios'] = ratios;
   printTable('C. KV memory', waste);
   results['concurrency'] = conc;
@@ -462,7 +513,7 @@ async function main(): Promise<void> {
     .prompt.concat(...workload(3, spec.vocab, 513).map((r) => r.prompt))
     .slice(0, 512);
   const sharing: Row[] = [];
-  for (const caching of [false, true]) {
+  for (const caching of SECTIONS.has('D') ? [false, true] : []) {
     const eng = await engineFor(dir, 'q4', {}, caching);
     await runOurs(eng, [{ prompt: [...prefix, 1, 2, 3, 4], max: 1 }]);
     const b = await runOurs(eng, [{ prompt: [...prefix, 9, 8, 7, 6, 5], max: 1 }]);
@@ -479,12 +530,38 @@ async function main(): Promise<void> {
   await model.dispose();
   await lq4?.dispose();
 
+  // G. A long prompt arriving mid-run, pacing on and off, each against a run without it (same engine, same workload).
+  if (SECTIONS.has('G')) {
+    const eng = await engineFor(dir, 'q4', {}, false);
+    const reqs = workload(16, spec.vocab, 16).map((r) => ({ ...r, max: 160 }));
+    const long = workload(12, spec.vocab, 2048)
+      .flatMap((r) => r.prompt)
+      .slice(0, 2040);
+    await runMidPrompt(eng, workload(4, spec.vocab, 99), undefined, true); // warm-up (and the pacer's first measurements)
+    const mid: Row[] = [];
+    for (const pace of [false, true]) {
+      const base = await runMidPrompt(eng, reqs, undefined, pace);
+      const withLong = await runMidPrompt(eng, reqs, long, pace);
+      mid.push({
+        'prefill pacing': pace ? 'on' : 'off',
+        'TPOT p50 ms (no long prompt)': +base.tpotP50.toFixed(1),
+        'TPOT p95 ms (no long prompt)': +base.tpotP95.toFixed(1),
+        'TPOT p95 ms (long prompt mid-run)': +withLong.tpotP95.toFixed(1),
+        'p95 ratio': +(withLong.tpotP95 / base.tpotP95).toFixed(2),
+        'long prompt TTFT ms': Math.round(withLong.longTtft),
+      });
+    }
+    await eng.runner.release();
+    printTable('G. 16 streams (160 tokens each), a 2,040-token prompt arriving once each has 24 tokens (q4, in-process)', mid);
+    results['midRunPrompt'] = mid;
+  }
+
   // E. Greedy agreement with the float64 reference (same weights, EOS banned).
   const shape = { ...PRESETS[PRESET].shape, vocab: spec.vocab } as ConstructorParameters<typeof LlamaReference>[0];
   const refModel = new LlamaReference(shape, readFileSync(join(dir, 'onnx', 'model.onnx')));
   const GEN = 24;
   const prompts = workload(3, spec.vocab, 4242).map((r, i) => r.prompt.slice(0, 16 + 8 * i));
-  const want = prompts.map((p) => greedyReference(refModel, p, GEN, eos));
+  const want = SECTIONS.has('E') ? prompts.map((p) => greedyReference(refModel, p, GEN, eos)) : [];
   const agree: Row[] = [];
   const compare = (engine: string, got: number[][]) => {
     const prefix = got.map((g, i) => {
@@ -498,7 +575,7 @@ async function main(): Promise<void> {
       'matching tokens before first difference': prefix.join(' / '),
     });
   };
-  if (lc) {
+  if (lc && SECTIONS.has('E')) {
     for (const v of ['fp32', 'q4'] as WeightFormat[]) {
       const lm = await lc.load(v);
       const got: number[][] = [];
@@ -507,7 +584,7 @@ async function main(): Promise<void> {
       await lm.dispose();
     }
   }
-  for (const v of ['fp32', 'q4'] as WeightFormat[]) {
+  for (const v of SECTIONS.has('E') ? (['fp32', 'q4'] as WeightFormat[]) : []) {
     const eng = await engineFor(dir, v);
     const got: number[][] = [];
     for (const p of prompts) got.push(await greedyOurs(eng, p, GEN));
@@ -522,17 +599,18 @@ async function main(): Promise<void> {
 
   // F. Through HTTP.
   const httpReqs = workload(HTTP_STREAMS, spec.vocab, HTTP_STREAMS);
-  try {
-    const { row, loop } = await runHttp(dir, httpReqs, eos);
-    const inProc = conc.find((r) => r['streams'] === HTTP_STREAMS && r['engine'] === 'switchyard');
-    row['vs in-process'] = inProc ? +(Number(row['out tok/s']) / Number(inProc['out tok/s'])).toFixed(2) : '—';
-    printTable(`F. ${HTTP_STREAMS} streams through \`switchyard serve\` (edge, q4, streaming /v1/completions, openai SDK)`, [row]);
-    printTable('F. Gateway event-loop delay during that run', [loop]);
-    results['http'] = { row, eventLoop: loop };
-  } catch (err) {
-    console.log(`F. through HTTP: failed (${(err as Error).message})`);
-    results['http'] = { error: (err as Error).message };
-  }
+  if (SECTIONS.has('F'))
+    try {
+      const { row, loop } = await runHttp(dir, httpReqs, eos);
+      const inProc = conc.find((r) => r['streams'] === HTTP_STREAMS && r['engine'] === 'switchyard');
+      row['vs in-process'] = inProc ? +(Number(row['out tok/s']) / Number(inProc['out tok/s'])).toFixed(2) : '—';
+      printTable(`F. ${HTTP_STREAMS} streams through \`switchyard serve\` (edge, q4, streaming /v1/completions, openai SDK)`, [row]);
+      printTable('F. Gateway event-loop delay during that run', [loop]);
+      results['http'] = { row, eventLoop: loop };
+    } catch (err) {
+      console.log(`F. through HTTP: failed (${(err as Error).message})`);
+      results['http'] = { error: (err as Error).message };
+    }
   lc?.stop();
   writeResults(`edge-${PRESET}`, results);
 }

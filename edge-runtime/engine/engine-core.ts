@@ -12,6 +12,7 @@ import type { KvPort } from '../scheduler/kv-port.js';
 import { ThroughputMeter } from './throughput-meter.js';
 import { StepPeriod } from './step-period.js';
 import { predictQueueWaitMs, type QueuedSequence } from '../scheduler/queue-wait.js';
+import { PrefillPacer } from '../scheduler/prefill-pacer.js';
 
 /** Steps closer together than this count as back-to-back work for the step-time average. */
 const BACK_TO_BACK_MS = 50;
@@ -47,6 +48,8 @@ export class EngineCore {
   private outputRatioEma = 1;
   /** Admissions waiting for their grammar to compile; the loop keeps stepping (and awaits them) until they land. */
   private readonly compiling = new Map<string, Promise<void>>();
+  /** Measured pass costs that size prefill chunks while others decode. */
+  private readonly pacer = new PrefillPacer();
 
   constructor(
     private readonly runner: PagedModelRunner,
@@ -185,9 +188,11 @@ export class EngineCore {
     }
     if (plan.decode.length > 0) {
       const seqs = plan.decode;
+      const t0 = performance.now();
       const rows = await this.runner.forward(
         seqs.map((s) => ({ tokens: [s.tokens[s.computed]!], startPos: s.computed, blockTable: this.kv.blockTable(s.id) })),
       );
+      this.pacer.decoded(performance.now() - t0);
       for (let i = 0; i < seqs.length; i++) {
         const s = seqs[i]!;
         this.kv.commit(s.id, [s.tokens[s.computed]!]);
@@ -200,11 +205,14 @@ export class EngineCore {
       const s = chunk.seq;
       if (s.state !== 'running') continue;
       const tokens = s.tokens.slice(chunk.start, chunk.end);
+      const t0 = performance.now();
       const [row] = await this.runner.forward([{ tokens, startPos: chunk.start, blockTable: this.kv.blockTable(s.id) }]);
+      this.pacer.prefilled(performance.now() - t0, tokens.length);
       this.kv.commit(s.id, tokens);
       s.computed = chunk.end;
       if (chunk.last) this.onLogits(s, row!, await this.maskFor(s));
     }
+    this.scheduler.prefillCapWhileDecoding = this.pacer.cap();
     const ended = this.now();
     // Back-to-back steps: the period (step plus the loop's message handling in between) is what a queued request
     // waits per step; after an idle gap only the step itself counts.

@@ -48,10 +48,6 @@ function attrInt(name: string, i: number): O.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INT, i };
 }
 
-function attrInts(name: string, ints: number[]): O.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
-}
-
 function dim(param: string | number): O.TensorShapeProto.IDimension {
   return typeof param === 'number' ? { dimValue: param } : { dimParam: param };
 }
@@ -107,9 +103,10 @@ export function presentIsRowAligned(graph: O.IGraphProto): boolean {
 }
 
 /**
- * Rewrites `modelBytes` (an .onnx file, external data inlined) into the paged form. `blockSize`, `kvHeads` and
- * `headDim` fix the pool layout `[num_blocks, kv_heads, block_size, head_dim]`. New inputs: `block_table`
- * [batch, max_blocks] int64 and `kv_pool.{i}.key|value`; `attention_mask` then spans `max_blocks * block_size + seq`.
+ * Rewrites `modelBytes` (an .onnx file, external data inlined) into the paged form. The pool keeps the layout
+ * `[num_blocks, kv_heads, block_size, head_dim]`, fed as `[pool_rows, block_size * head_dim]` (a row per block and
+ * head). New inputs: `kv_index` [batch, kv_heads, past_blocks] int64 (the pool row of each row's head and past block;
+ * a zero row where masked) and `kv_pool.{i}.key|value`; `attention_mask` then spans `past_blocks * block_size + seq`.
  */
 export function rewriteToPaged(
   modelBytes: Uint8Array,
@@ -133,7 +130,11 @@ export function rewriteToPaged(
   const newKvOutputs: PagedGraphInfo['newKvOutputs'] = Array.from({ length: layers }, (_, i) => ({ key: `new.${i}.key`, value: `new.${i}.value` }));
   const gathered = (layer: number, kind: string) => `paged/${layer}/${kind}/past`;
 
-  // The gathered past depends only on graph inputs: its nodes go first, so topological order holds.
+  // The gathered past depends only on graph inputs: its nodes go first, so topological order holds. The pool, viewed
+  // as [num_blocks * kv_heads, block_size * head_dim], is one row per (block, head): a Gather at per-(row, head, block)
+  // indices gives [B, kv_heads, blocks, block_size * head_dim], and a Reshape (no copy) makes it
+  // [B, kv_heads, past, head_dim]. Gathering [block] rows then transposing heads forward was two full copies
+  // (Gather + Transpose); a Gather of single head_dim rows was one copy but as slow (256-byte rows).
   const head: O.INodeProto[] = [];
   const shapeName = 'paged/past_shape';
   graph.initializer.push(int64Tensor(shapeName, [0, 0, -1, opts.headDim]) as O.TensorProto);
@@ -141,15 +142,8 @@ export function rewriteToPaged(
     const pool = past.kind === 'key' ? poolInputs[past.layer]!.key : poolInputs[past.layer]!.value;
     const prefix = `paged/${past.layer}/${past.kind}`;
     head.push(
-      { opType: 'Gather', input: [pool, 'block_table'], output: [`${prefix}/gathered`], attribute: [attrInt('axis', 0)], name: `${prefix}/Gather` },
-      {
-        opType: 'Transpose',
-        input: [`${prefix}/gathered`],
-        output: [`${prefix}/transposed`],
-        attribute: [attrInts('perm', [0, 2, 1, 3, 4])],
-        name: `${prefix}/Transpose`,
-      },
-      { opType: 'Reshape', input: [`${prefix}/transposed`, shapeName], output: [gathered(past.layer, past.kind)], name: `${prefix}/Reshape` },
+      { opType: 'Gather', input: [pool, 'kv_index'], output: [`${prefix}/gathered`], attribute: [attrInt('axis', 0)], name: `${prefix}/Gather` },
+      { opType: 'Reshape', input: [`${prefix}/gathered`, shapeName], output: [gathered(past.layer, past.kind)], name: `${prefix}/Reshape` },
     );
   }
   let otherPastConsumers = 0;
@@ -227,10 +221,10 @@ export function rewriteToPaged(
   const keptInputs = graph.input.filter((i) => !pastInputs.has(i.name ?? ''));
   graph.input = [
     ...keptInputs,
-    int64Input('block_table', ['batch_size', 'max_blocks']) as O.ValueInfoProto,
+    int64Input('kv_index', ['batch_size', opts.kvHeads, 'past_blocks']) as O.ValueInfoProto,
     ...poolInputs.flatMap((p) => [
-      floatInput(p.key, ['num_blocks', opts.kvHeads, opts.blockSize, opts.headDim]) as O.ValueInfoProto,
-      floatInput(p.value, ['num_blocks', opts.kvHeads, opts.blockSize, opts.headDim]) as O.ValueInfoProto,
+      floatInput(p.key, ['pool_rows', opts.blockSize * opts.headDim]) as O.ValueInfoProto,
+      floatInput(p.value, ['pool_rows', opts.blockSize * opts.headDim]) as O.ValueInfoProto,
     ]),
   ];
   graph.output = [

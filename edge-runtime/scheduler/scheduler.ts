@@ -33,6 +33,8 @@ export class Scheduler {
   readonly waiting: Sequence[] = [];
   readonly running: Sequence[] = [];
   preemptions = 0;
+  /** Prefill tokens per step while some sequence decodes (set from measured costs: prefill-pacer.ts); none if undefined. */
+  prefillCapWhileDecoding: number | undefined;
 
   constructor(
     private readonly kv: KvPort,
@@ -73,12 +75,15 @@ export class Scheduler {
   schedule(): StepPlan {
     const plan: StepPlan = { decode: [], prefill: [], copies: [], preempted: [] };
     let budget = this.limits.maxBatchedTokens;
+    // Prefill tokens this step may still carry: capped when a decode runs too, so its tokens are not held up for long.
+    const decoding = this.running.some((s) => s.pending === 1);
+    let prefillLeft = decoding && this.prefillCapWhileDecoding !== undefined ? this.prefillCapWhileDecoding : Infinity;
 
     // 1. Running sequences, oldest first. Preempt the youngest when a decode slot cannot be found.
     this.running.sort((a, b) => a.arrival - b.arrival);
     for (let i = 0; i < this.running.length && budget > 0; i++) {
       const seq = this.running[i]!;
-      const want = Math.min(seq.pending, budget);
+      const want = Math.min(seq.pending, budget, seq.pending > 1 ? prefillLeft : 1);
       if (want <= 0) continue;
       while (!this.kv.canAppend(seq.id, this.growth(seq, want))) {
         const victim = this.running[this.running.length - 1]!;
@@ -93,10 +98,11 @@ export class Scheduler {
       }
       this.enqueue(seq, want, plan);
       budget -= want;
+      if (seq.pending > 1) prefillLeft -= want;
     }
 
     // 2. Admit waiting sequences (preempted ones were put at the front) while blocks, seats and budget allow.
-    while (this.waiting.length > 0 && budget > 0 && this.running.length < this.limits.maxNumSeqs) {
+    while (this.waiting.length > 0 && budget > 0 && prefillLeft > 0 && this.running.length < this.limits.maxNumSeqs) {
       const seq = this.waiting[0]!;
       if (!this.kv.canAllocate(seq.tokens)) break;
       this.waiting.shift();
@@ -106,9 +112,10 @@ export class Scheduler {
       seq.slots = seq.tokens.length;
       seq.state = 'running';
       this.running.push(seq);
-      const want = Math.min(seq.pending, budget);
+      const want = Math.min(seq.pending, budget, seq.pending > 1 ? prefillLeft : 1);
       this.enqueue(seq, want, plan);
       budget -= want;
+      if (seq.pending > 1) prefillLeft -= want;
     }
     return plan;
   }

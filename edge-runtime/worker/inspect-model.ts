@@ -70,7 +70,6 @@ export async function inspectModelFolder(
       vocabSize: spec.vocab,
       threads: opts.threads ?? 1,
       dynamicQuant: file.dynamicQuant,
-      ...(file.int8Activations ? { tolerance: 2e-3, relativeTolerance: true } : {}),
     });
     execution = {
       ok: true,

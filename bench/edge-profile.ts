@@ -1,0 +1,275 @@
+/**
+ * Where a batched decode step spends its time, on the bench-50m q4 model (`npm run bench:edge-profile`):
+ *  1. the runner alone, B rows at context T: the step split into JS input building, onnxruntime and K/V scatter, and
+ *     onnxruntime's own per-operator profile (session option `enableProfiling`) grouped into paged-KV copies
+ *     (Gather/Transpose/Reshape), attention, MatMulNBits of the layers, the LM head, and the rest;
+ *  2. the whole engine (EngineCore.step: scheduling, sampling, detokenizing) at B streams in steady decode, with the JS
+ *     thread's CPU profile (inspector Profiler, the same sampling profiler `--cpu-prof` uses) summarised by function.
+ * Bounded: PROFILE_STEPS decode steps per batch size (default 20). The engine runs on this thread here; in the gateway
+ * the same loop runs in a worker thread, so this profile is that worker's.
+ */
+import { Session } from 'node:inspector/promises';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildModelFolder } from '../edge-runtime/model/build-model.js';
+import { loadModelFolder } from '../edge-runtime/model/model-folder.js';
+import { chooseVariant } from '../edge-runtime/model/variants.js';
+import { loadOnnxFile } from '../edge-runtime/model/load-onnx.js';
+import { PagedModelRunner } from '../edge-runtime/engine/model-runner.js';
+import { Sampler } from '../edge-runtime/sampling/sampler.js';
+import { createEngine } from '../edge-runtime/worker/create-engine.js';
+import { engineOptionsSchema } from '../edge-runtime/engine/engine-options.js';
+import { seededRandom } from '../edge-runtime/graph/llama-weights.js';
+import { printTable, writeResults, type Row } from './lib/report.js';
+
+const STREAMS = (process.env['PROFILE_STREAMS'] ?? '16,32').split(',').map(Number);
+const CONTEXT = Number(process.env['PROFILE_CONTEXT'] ?? 192);
+const STEPS = Number(process.env['PROFILE_STEPS'] ?? 20);
+const THREADS = Number(process.env['PROFILE_THREADS'] ?? 2);
+const VARIANT = process.env['PROFILE_VARIANT'] ?? 'q4';
+const PHASES = (process.env['PROFILE_PHASES'] ?? 'runner,engine').split(',');
+/** PROFILE_ORT=0: no onnxruntime profiling (its own overhead), for A/B timing of the runner split. */
+const ORT_PROFILE = process.env['PROFILE_ORT'] !== '0';
+
+interface OrtEvent {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string; output_type_shape?: Array<Record<string, number[]>> };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Which bucket an operator belongs to, by its node name (the paged rewrite names its nodes `paged/...`) and op. */
+function bucket(e: OrtEvent, vocab: number): string {
+  const op = e.args?.op_name ?? '?';
+  const node = e.name.replace(/_kernel_time$/, '');
+  if (node.startsWith('paged/') && /^paged\/\d+\//.test(node)) return `paged KV ${op}`;
+  if (op === 'MatMulNBits') {
+    const shape = Object.values(e.args?.output_type_shape?.[0] ?? {})[0] ?? [];
+    return shape[shape.length - 1] === vocab ? 'LM head (MatMulNBits)' : 'layer MatMulNBits';
+  }
+  if (op === 'MatMul' || op === 'Softmax' || op === 'FusedMatMul') return `attention ${op}`;
+  return op;
+}
+
+async function runnerPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
+  const spec = loadModelFolder(dir);
+  const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
+  const blockSize = 16;
+  const perSeq = Math.ceil((CONTEXT + STEPS + 4) / blockSize); // 3 warm-up steps + the last token
+  const maxB = Math.max(...STREAMS);
+  const numBlocks = perSeq * maxB + 1;
+  const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-prof-'));
+  const runner = await PagedModelRunner.create(file.bytes, {
+    layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize, numBlocks },
+    vocabSize: spec.vocab,
+    threads: THREADS,
+    path: 'paged',
+    prove: false,
+    ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
+  });
+  // Past K/V values do not change the cost: fill the pool with small noise instead of prefilling.
+  const r = seededRandom(3);
+  for (const a of [...runner.poolK, ...runner.poolV]) for (let i = 0; i < a.length; i++) a[i] = (r() - 0.5) * 0.2;
+  const sampler = new Sampler();
+  const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
+  const split: Row[] = [];
+  const runWindows: Array<{ B: number; from: number; to: number }> = [];
+  let runs = 0;
+  for (const B of STREAMS) {
+    const tables = Array.from({ length: B }, (_, b) => Array.from({ length: perSeq }, (_, k) => 1 + b * perSeq + k));
+    const t: Record<'step' | 'build' | 'run' | 'scatter' | 'sample' | 'cpu', number[]> = {
+      step: [],
+      build: [],
+      run: [],
+      scatter: [],
+      sample: [],
+      cpu: [],
+    };
+    for (let s = 0; s < STEPS + 3; s++) {
+      const entries = tables.map((bt, b) => ({ tokens: [(b * 7 + s) % vocab], startPos: CONTEXT + s, blockTable: bt }));
+      const cpu0 = process.cpuUsage();
+      const a = performance.now();
+      const rows = await runner.forward(entries);
+      const f = performance.now();
+      for (const row of rows) sampler.sample(row, greedy, { promptTokens: [], outputCounts: new Map(), rng: () => 0, topLogprobs: undefined });
+      const z = performance.now();
+      const cpu = process.cpuUsage(cpu0);
+      runs++;
+      if (s < 3) continue; // warm-up
+      t.step.push(z - a);
+      t.build.push(runner.lastPass.buildMs);
+      t.run.push(runner.lastPass.runMs);
+      t.scatter.push(runner.lastPass.scatterMs);
+      t.sample.push(z - f);
+      t.cpu.push((cpu.user + cpu.system) / 1000);
+    }
+    runWindows.push({ B, from: runs - STEPS, to: runs });
+    split.push({
+      streams: B,
+      context: CONTEXT,
+      'step ms': +median(t.step).toFixed(2),
+      'JS build ms': +median(t.build).toFixed(3),
+      'ORT run ms': +median(t.run).toFixed(2),
+      'scatter ms': +median(t.scatter).toFixed(3),
+      'sample ms': +median(t.sample).toFixed(3),
+      'CPU ms/step (all threads)': +median(t.cpu).toFixed(1),
+      'tok/s (step only)': Math.round((B / median(t.step)) * 1000),
+    });
+  }
+  if (ORT_PROFILE) runner.endProfiling();
+  await runner.release();
+  const trace = readdirSync(tmp).find((f) => f.startsWith('ort') && f.endsWith('.json'));
+  printTable(`1. Runner decode step, ${VARIANT}, ${THREADS} threads, medians of ${STEPS} steps`, split);
+  out['runnerSplit'] = split;
+  if (!trace) {
+    console.log('onnxruntime wrote no profile');
+    return;
+  }
+  const events = JSON.parse(readFileSync(join(tmp, trace), 'utf8')) as OrtEvent[];
+  rmSync(tmp, { recursive: true, force: true });
+  const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  const ops: Row[] = [];
+  for (const w of runWindows) {
+    const windows = modelRuns.slice(w.from, w.to);
+    const byBucket = new Map<string, number>();
+    let total = 0;
+    for (const k of kernels) {
+      if (!windows.some((m) => k.ts >= m.ts && k.ts <= m.ts + m.dur)) continue;
+      const b = bucket(k, vocab);
+      byBucket.set(b, (byBucket.get(b) ?? 0) + k.dur);
+      total += k.dur;
+    }
+    const runUs = windows.reduce((a, m) => a + m.dur, 0);
+    const sorted = [...byBucket.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [name, us] of sorted.slice(0, 14)) {
+      ops.push({
+        streams: w.B,
+        operator: name,
+        'ms/step': +(us / windows.length / 1000).toFixed(3),
+        '% of kernels': +((100 * us) / total).toFixed(1),
+      });
+    }
+    ops.push({
+      streams: w.B,
+      operator: '(sum of kernels / model_run)',
+      'ms/step': +(total / windows.length / 1000).toFixed(2),
+      '% of kernels': +((100 * total) / runUs).toFixed(1),
+    });
+  }
+  printTable('1b. onnxruntime operators per decode step (kernel time; threads run in parallel inside a kernel)', ops);
+  out['ortOperators'] = ops;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+async function enginePhase(dir: string, out: Record<string, unknown>): Promise<void> {
+  const rows: Row[] = [];
+  const fns: Row[] = [];
+  for (const B of STREAMS) {
+    const e = await createEngine({
+      ...engineOptionsSchema.parse({
+        modelDir: dir,
+        modelId: 'prof',
+        variant: VARIANT,
+        kvBudgetBytes: 512 << 20,
+        maxNumSeqs: 64,
+        maxBatchedTokens: 8192,
+        threads: THREADS,
+      }),
+      prefixCaching: false,
+    });
+    const r = seededRandom(B);
+    for (let i = 0; i < B; i++) {
+      const prompt = Array.from({ length: CONTEXT }, () => 3 + Math.floor(r() * (e.tokenizer.vocabSize - 3)));
+      e.core.submit(
+        {
+          id: `p${i}`,
+          input: { kind: 'tokens', ids: prompt },
+          sampling: { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 },
+          maxTokens: STEPS + 8,
+          ignoreEos: true,
+          stop: [],
+          n: 1,
+        },
+        () => undefined,
+      );
+    }
+    // Until every stream decodes (prefill done), then profile STEPS decode steps.
+    while (e.core.stats().totalGenerated < B) await e.core.step();
+    await e.core.step();
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+    const step: number[] = [];
+    const run: number[] = [];
+    const inForward: number[] = [];
+    const cpuMs: number[] = [];
+    for (let s = 0; s < STEPS; s++) {
+      const cpu0 = process.cpuUsage();
+      const a = performance.now();
+      await e.core.step();
+      step.push(performance.now() - a);
+      const cpu = process.cpuUsage(cpu0);
+      cpuMs.push((cpu.user + cpu.system) / 1000);
+      const p = e.runner.lastPass;
+      run.push(p.runMs);
+      inForward.push(p.buildMs + p.runMs + p.scatterMs);
+    }
+    const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+    session.disconnect();
+    await e.runner.release();
+    const stepMs = median(step);
+    rows.push({
+      streams: B,
+      context: `${CONTEXT}+`,
+      'engine step ms': +stepMs.toFixed(2),
+      'ORT run ms': +median(run).toFixed(2),
+      'forward (build+run+scatter) ms': +median(inForward).toFixed(2),
+      'outside forward ms': +(stepMs - median(inForward)).toFixed(2),
+      'CPU ms/step (all threads)': +median(cpuMs).toFixed(1),
+      'tok/s': Math.round((B / stepMs) * 1000),
+    });
+    // Self time per function from the sampled profile (each sample's delta charged to its leaf node).
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map<string, number>();
+    let all = 0;
+    profile.samples.forEach((id, i) => {
+      const n = byId.get(id);
+      const dt = profile.timeDeltas[i] ?? 0;
+      const url = n?.callFrame.url.split('/').slice(-2).join('/') ?? '';
+      const key = `${n?.callFrame.functionName || '(anonymous)'} ${url}${url ? `:${(n?.callFrame.lineNumber ?? 0) + 1}` : ''}`;
+      self.set(key, (self.get(key) ?? 0) + dt);
+      all += dt;
+    });
+    for (const [fn, us] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+      fns.push({ streams: B, function: fn, 'ms/step': +(us / STEPS / 1000).toFixed(3), '% of JS thread': +((100 * us) / all).toFixed(1) });
+    }
+  }
+  printTable(`2. Engine decode step (EngineCore.step), ${VARIANT}, ${THREADS} threads, medians of ${STEPS} steps`, rows);
+  printTable('2b. Engine thread CPU profile, self time by function (the ORT call shows as its native frame)', fns);
+  out['engineSteps'] = rows;
+  out['engineProfile'] = fns;
+}
+
+async function main(): Promise<void> {
+  const dir = resolve('.cache/bench-models/bench-50m-seed1');
+  if (!existsSync(join(dir, 'config.json'))) await buildModelFolder({ preset: 'bench-50m', seed: 1, outDir: dir, accuracyLevel: 4 });
+  const vocab = loadModelFolder(dir).vocab;
+  const out: Record<string, unknown> = { variant: VARIANT, threads: THREADS, context: CONTEXT, steps: STEPS };
+  if (PHASES.includes('runner')) await runnerPhase(dir, vocab, out);
+  if (PHASES.includes('engine')) await enginePhase(dir, out);
+  writeResults(process.env['PROFILE_OUT'] ?? 'edge-profile', out);
+}
+
+await main();
