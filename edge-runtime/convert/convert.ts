@@ -104,7 +104,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       build(format, g);
       progress.done();
       // protobuf caps a message at 2 GiB: bigger models keep their weights in onnx/<file>_data beside the graph.
-      const external = opts.externalData ?? g.payloadBytes() >= 2 ** 31 - 2 ** 24;
+      const external = opts.externalData ?? g.needsExternalData();
       if (external) externalFiles.push(format);
       const name = variantFile(format);
       const bytes = await g.writeTo(join(tmp, 'onnx', name), { externalData: external });

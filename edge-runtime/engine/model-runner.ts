@@ -45,6 +45,8 @@ export interface RunnerOptions {
   tolerance?: number;
   /** Tolerance relative to the row's max |logit| (for int8-activation kernels, whose noise scales with the logits). */
   relativeTolerance?: boolean;
+  /** Folder the model's external data files live in (model bytes from a file with `model.onnx_data` beside it). */
+  externalDataDir?: string;
 }
 
 export class ModelLoadError extends Error {
@@ -56,8 +58,15 @@ export class ModelLoadError extends Error {
 
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
-function sessionOptions(threads: number | undefined): ort.InferenceSession.SessionOptions {
-  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1 };
+function sessionOptions(threads: number | undefined, externalDataDir?: string): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    // A model given as bytes has no folder of its own: ORT resolves external data against this one.
+    ...(externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {}),
+  };
 }
 
 /**
@@ -133,7 +142,7 @@ export class PagedModelRunner {
     const shape = { ...opts.layout, vocab: opts.vocabSize };
     let plan: ProofPlan | undefined;
     if (prove) {
-      const reference = await ort.InferenceSession.create(modelBytes, sessionOptions(opts.threads));
+      const reference = await ort.InferenceSession.create(modelBytes, sessionOptions(opts.threads, opts.externalDataDir));
       try {
         plan = await referencePlan(reference, shape);
       } catch (err) {
@@ -154,12 +163,18 @@ export class PagedModelRunner {
           if (mode === 'paged') {
             const { bytes, info } = rewriteToPaged(modelBytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true });
             if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
-            runner = new PagedModelRunner(await ort.InferenceSession.create(bytes, sessionOptions(opts.threads)), mode, info, pool, opts);
+            runner = new PagedModelRunner(
+              await ort.InferenceSession.create(bytes, sessionOptions(opts.threads, opts.externalDataDir)),
+              mode,
+              info,
+              pool,
+              opts,
+            );
           } else {
             if (!unmodified) {
               const n = narrowed(modelBytes);
               rowAligned = n.rowAligned;
-              unmodified = await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads));
+              unmodified = await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads, opts.externalDataDir));
             }
             runner = new PagedModelRunner(unmodified, mode, undefined, pool, opts);
             runner.rowAligned = rowAligned;

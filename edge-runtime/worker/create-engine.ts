@@ -48,6 +48,7 @@ export async function createEngine(
     threads: opts.threads,
     path: opts.executionPath ?? 'auto',
     dynamicQuant: file.dynamicQuant,
+    ...(file.externalDataDir ? { externalDataDir: file.externalDataDir } : {}),
     // fp32 activations: 1e-4 absolute. int8 activations inside MatMulNBits (accuracy_level >= 1) add noise that
     // grows with the logits and with which rows share a kernel call (PLATFORM.md: up to ~3e-2): 2e-3 relative.
     ...(file.int8Activations ? { tolerance: 2e-3, relativeTolerance: true } : {}),
