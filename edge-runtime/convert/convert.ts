@@ -107,7 +107,16 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       const external = opts.externalData ?? g.needsExternalData();
       if (external) externalFiles.push(format);
       const name = variantFile(format);
-      const bytes = await g.writeTo(join(tmp, 'onnx', name), { externalData: external });
+      // Writing a multi-GB file takes a while too: its own bar, in MiB.
+      progress.start(`${format}: write onnx/${name}`, Math.ceil(g.payloadBytes() / 2 ** 20));
+      let shownMiB = 0;
+      const onBytes = (written: number) => {
+        const mib = Math.min(Math.floor(written / 2 ** 20), Math.ceil(g.payloadBytes() / 2 ** 20));
+        if (mib > shownMiB) (progress.tick(mib - shownMiB), (shownMiB = mib));
+      };
+      const bytes = await g.writeTo(join(tmp, 'onnx', name), { externalData: external, onBytes });
+      progress.tick(Math.ceil(g.payloadBytes() / 2 ** 20) - shownMiB);
+      progress.done();
       files[format] = { path: join(to, 'onnx', name), bytes, ms: performance.now() - t0 };
       progress.note(`${format}: wrote onnx/${name} (${(bytes / 1e6).toFixed(1)} MB)`);
     }

@@ -42,7 +42,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
    * default when `needsExternalData()`), every initializer of 1 KiB or more goes to `<file>_data` beside it (4
    * KiB-aligned, as ORT writes it): the way past protobuf's 2 GiB message limit; the .onnx file then holds the graph.
    */
-  async writeTo(path: string, opts: { externalData?: boolean } = {}): Promise<number> {
+  async writeTo(path: string, opts: { externalData?: boolean; onBytes?: (written: number) => void } = {}): Promise<number> {
     const external = opts.externalData ?? this.needsExternalData();
     const model = onnx.ModelProto.decode(this.encode());
     const graph = model.graph!;
@@ -64,6 +64,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
           if (offset > dataLen) await writeAll(data, new Uint8Array(offset - dataLen));
           await writeAll(data, raw);
           dataLen = offset + raw.length;
+          opts.onBytes?.(dataLen);
           const externalData = [
             { key: 'location', value: dataName },
             { key: 'offset', value: String(offset) },
@@ -85,6 +86,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
     const write = async (b: Uint8Array) => {
       await writeAll(fh, b);
       written += b.length;
+      if (b.length >= 1024) opts.onBytes?.(dataLen + written);
     };
     try {
       await write(modelHead);
