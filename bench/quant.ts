@@ -10,7 +10,7 @@
  *   npm run bench:quant                 (BENCH_QUANT_MODELS=bench-50m,smollm2-135m, BENCH_QUANT_STEPS=24)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,12 +88,21 @@ function child<T>(args: string[]): Promise<T> {
   });
 }
 
+/**
+ * This process's own peak RSS. Not `resourceUsage().maxRSS`: Linux carries that across exec, so a child spawned by a
+ * parent holding 1.2 GB reported 1.2 GB whatever it did itself; VmHWM belongs to the process's current image.
+ */
+function peakRssMB(): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function childConvert(from: string, to: string, format: WeightFormat, int8Kernel: string, fused: string): Promise<void> {
   const t0 = performance.now();
   const r = await convertCheckpoint({ from, to, quant: [format], int8Kernel: int8Kernel as 'nbits' | 'dequantize', fused: fused === 'fused' });
-  const out: ConvertOut = { ms: performance.now() - t0, maxRssMB: process.resourceUsage().maxRSS / 1024, bytes: r.files[format]!.bytes };
+  const out: ConvertOut = { ms: performance.now() - t0, maxRssMB: peakRssMB(), bytes: r.files[format]!.bytes };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
