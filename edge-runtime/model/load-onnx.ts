@@ -60,6 +60,19 @@ export async function loadOnnxFile(path: string): Promise<LoadedOnnx> {
   };
 }
 
+/**
+ * How close the paged graph's logits must come to the unmodified graph's at load. fp32 activations: 1e-4 absolute
+ * (the runner's default). int8 activations inside MatMulNBits (accuracy_level >= 1): the two graphs sum attention in
+ * a different order, an activation then rounds to the neighbouring int8 step, and the flip grows through the layers:
+ * measured 7e-3..9.2e-3 of max |logit| on the 8- and 30-layer bench models (4e-7 at 2-4 layers), so 2e-3 rejected
+ * the paged path and served every deep quantized model on the ~2x slower assembled one (whose proof is exact: same
+ * graph). 3e-2 is PLATFORM.md's measured ceiling for that noise; a rewrite that reads wrong positions is expected to
+ * move logits far more (not measured here with an injected fault).
+ */
+export function proofTolerance(file: Pick<LoadedOnnx, 'int8Activations'>): { tolerance?: number; relativeTolerance?: boolean } {
+  return file.int8Activations ? { tolerance: 3e-2, relativeTolerance: true } : {};
+}
+
 const DT = onnx.TensorProto.DataType;
 
 function countParameters(model: O.IModelProto): number {

@@ -1,7 +1,7 @@
 /** Wires one engine from a model folder: paged runner + KV block manager + tokenizer + sampler + scheduler. */
 import { loadModelFolder } from '../model/model-folder.js';
 import { chooseVariant } from '../model/variants.js';
-import { loadOnnxFile } from '../model/load-onnx.js';
+import { loadOnnxFile, proofTolerance } from '../model/load-onnx.js';
 import { PagedBlockManager } from '../kv/paged-block-manager.js';
 import { Sampler } from '../sampling/sampler.js';
 import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
@@ -49,9 +49,7 @@ export async function createEngine(
     path: opts.executionPath ?? 'auto',
     dynamicQuant: file.dynamicQuant,
     ...(file.externalDataDir ? { externalDataDir: file.externalDataDir } : {}),
-    // fp32 activations: 1e-4 absolute. int8 activations inside MatMulNBits (accuracy_level >= 1) add noise that
-    // grows with the logits and with which rows share a kernel call (PLATFORM.md: up to ~3e-2): 2e-3 relative.
-    ...(file.int8Activations ? { tolerance: 2e-3, relativeTolerance: true } : {}),
+    ...proofTolerance(file),
   });
   const load: EngineLoadReport = {
     variant: choice.variant,

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelFolder } from '../model/model-folder.js';
 import { chooseVariant, VARIANT_NAMES, VARIANT_FILES, type VariantName } from '../model/variants.js';
-import { loadOnnxFile } from '../model/load-onnx.js';
+import { loadOnnxFile, proofTolerance } from '../model/load-onnx.js';
 import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { PagedModelRunner, type ExecutionMode } from '../engine/model-runner.js';
 
@@ -71,7 +71,7 @@ export async function inspectModelFolder(
       threads: opts.threads ?? 1,
       dynamicQuant: file.dynamicQuant,
       ...(file.externalDataDir ? { externalDataDir: file.externalDataDir } : {}),
-      ...(file.int8Activations ? { tolerance: 2e-3, relativeTolerance: true } : {}),
+      ...proofTolerance(file),
     });
     execution = {
       ok: true,
