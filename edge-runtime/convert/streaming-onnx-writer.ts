@@ -41,6 +41,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
    * Writes the model to `path`; returns the bytes written (model file + external data). With `externalData` (by
    * default when `needsExternalData()`), every initializer of 1 KiB or more goes to `<file>_data` beside it (4
    * KiB-aligned, as ORT writes it): the way past protobuf's 2 GiB message limit; the .onnx file then holds the graph.
+   * Writes once: the weights are released afterwards.
    */
   async writeTo(path: string, opts: { externalData?: boolean; onBytes?: (written: number) => void } = {}): Promise<number> {
     const external = opts.externalData ?? this.needsExternalData();
@@ -103,6 +104,8 @@ export class StreamingGraphBuilder extends GraphBuilder {
     } finally {
       await fh.close();
     }
+    // The builder is spent: drop the weights so they are not held while the caller builds its next variant.
+    this.payloads.clear();
     return written + dataLen;
   }
 }
