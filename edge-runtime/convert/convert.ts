@@ -11,7 +11,7 @@ import { buildLlamaGraphInto } from '../graph/llama-graph.js';
 import { buildGpt2GraphInto } from '../graph/gpt2-graph.js';
 import { Checkpoint } from './checkpoint.js';
 import { archFromConfig, ropeTablesFrom, type ArchSpec } from './hf-config.js';
-import { lazyGpt2Weights, lazyLlamaWeights, unusedTensors } from './load-weights.js';
+import { collectGarbage, lazyGpt2Weights, lazyLlamaWeights, unusedTensors } from './load-weights.js';
 import { StreamingGraphBuilder } from './streaming-onnx-writer.js';
 import { silentProgress, type Progress } from './progress.js';
 import { CheckpointError } from './safetensors.js';
@@ -97,6 +97,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
     const files: ConvertResult['files'] = {};
     const externalFiles: WeightFormat[] = [];
     for (const format of opts.quant) {
+      // The previous variant's weights are garbage now: collect them before this one's are read.
+      collectGarbage();
       const t0 = performance.now();
       // Tensors are read as the graph takes them (one progress tick each), then the file is streamed out.
       progress.start(`${format}: read + build`, used.size);
@@ -104,10 +106,21 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       build(format, g);
       progress.done();
       // protobuf caps a message at 2 GiB: bigger models keep their weights in onnx/<file>_data beside the graph.
-      const external = opts.externalData ?? g.payloadBytes() >= 2 ** 31 - 2 ** 24;
+      const external = opts.externalData ?? g.needsExternalData();
       if (external) externalFiles.push(format);
       const name = variantFile(format);
-      const bytes = await g.writeTo(join(tmp, 'onnx', name), { externalData: external });
+      // Writing a multi-GB file takes a while too: its own bar, in MiB.
+      const totalMiB = Math.ceil(g.payloadBytes() / 2 ** 20);
+      progress.start(`${format}: write onnx/${name}`, totalMiB);
+      let shownMiB = 0;
+      const onBytes = (written: number) => {
+        const mib = Math.min(Math.floor(written / 2 ** 20), totalMiB);
+        if (mib > shownMiB) (progress.tick(mib - shownMiB), (shownMiB = mib));
+      };
+      // writeTo lets go of the weights it wrote (something kept the spent builder alive into the next variant).
+      const bytes = await g.writeTo(join(tmp, 'onnx', name), { externalData: external, onBytes });
+      progress.tick(totalMiB - shownMiB);
+      progress.done();
       files[format] = { path: join(to, 'onnx', name), bytes, ms: performance.now() - t0 };
       progress.note(`${format}: wrote onnx/${name} (${(bytes / 1e6).toFixed(1)} MB)`);
     }

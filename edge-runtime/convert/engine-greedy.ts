@@ -5,8 +5,9 @@ import type { WeightFormat } from '../graph/linear.js';
 
 const greedy = { temperature: 0, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0 };
 
-export async function engineFor(modelDir: string, variant: WeightFormat, kvBudgetBytes = 8 << 20): Promise<CreatedEngine> {
-  return createEngine(engineOptionsSchema.parse({ modelDir, modelId: 'converted', variant, kvBudgetBytes }));
+/** `threads`: onnxruntime intra-op threads (0, the engine's default, lets ORT use every core). */
+export async function engineFor(modelDir: string, variant: WeightFormat, kvBudgetBytes = 8 << 20, threads = 0): Promise<CreatedEngine> {
+  return createEngine(engineOptionsSchema.parse({ modelDir, modelId: 'converted', variant, kvBudgetBytes, threads }));
 }
 
 /** Runs the prompts concurrently (continuous batching) and returns each one's generated ids; EOS is not special here. */

@@ -26,11 +26,17 @@ function collectBefore(bytes: number): void {
   sinceGc += bytes;
   if (sinceGc < 64 << 20) return;
   sinceGc = bytes;
+  collectGarbage();
+}
+
+/** A full collection now (also between variants, so one variant's written weights are gone before the next's). */
+export function collectGarbage(): void {
   if (!gc) {
     setFlagsFromString('--expose-gc');
     gc = runInNewContext('gc') as () => void;
   }
   gc();
+  sinceGc = 0;
 }
 
 /** An object whose properties read their tensor on access. */

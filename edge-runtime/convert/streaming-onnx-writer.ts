@@ -32,12 +32,19 @@ export class StreamingGraphBuilder extends GraphBuilder {
     return n;
   }
 
+  /** protobuf caps a message at 2 GiB: weights past that (less a margin for the graph) must go to a side file. */
+  needsExternalData(): boolean {
+    return this.payloadBytes() >= 2 ** 31 - 2 ** 24;
+  }
+
   /**
-   * Writes the model to `path`; returns the bytes written (model file + external data). With `externalData`, every
-   * initializer of 1 KiB or more goes to `<file>_data` beside it (4 KiB-aligned, as ORT writes it): the way past
-   * protobuf's 2 GiB message limit; the .onnx file then holds only the graph.
+   * Writes the model to `path`; returns the bytes written (model file + external data). With `externalData` (by
+   * default when `needsExternalData()`), every initializer of 1 KiB or more goes to `<file>_data` beside it (4
+   * KiB-aligned, as ORT writes it): the way past protobuf's 2 GiB message limit; the .onnx file then holds the graph.
+   * Writes once: the weights are released afterwards.
    */
-  async writeTo(path: string, opts: { externalData?: boolean } = {}): Promise<number> {
+  async writeTo(path: string, opts: { externalData?: boolean; onBytes?: (written: number) => void } = {}): Promise<number> {
+    const external = opts.externalData ?? this.needsExternalData();
     const model = onnx.ModelProto.decode(this.encode());
     const graph = model.graph!;
     const inits = graph.initializer ?? [];
@@ -45,7 +52,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
     const modelHead = onnx.ModelProto.encode({ ...model, graph: undefined }).finish();
     const graphHead = onnx.GraphProto.encode(graph).finish();
     const dataName = `${basename(path)}_data`;
-    const data = opts.externalData ? await open(join(dirname(path), dataName), 'w') : undefined;
+    const data = external ? await open(join(dirname(path), dataName), 'w') : undefined;
     let dataLen = 0;
     // Each initializer: field 5 of GraphProto, holding a TensorProto whose raw_data (field 9) follows its other fields.
     const parts: Array<{ head: Uint8Array; raw: Uint8Array; bodyLen: number }> = [];
@@ -58,6 +65,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
           if (offset > dataLen) await writeAll(data, new Uint8Array(offset - dataLen));
           await writeAll(data, raw);
           dataLen = offset + raw.length;
+          opts.onBytes?.(dataLen);
           const externalData = [
             { key: 'location', value: dataName },
             { key: 'offset', value: String(offset) },
@@ -79,6 +87,7 @@ export class StreamingGraphBuilder extends GraphBuilder {
     const write = async (b: Uint8Array) => {
       await writeAll(fh, b);
       written += b.length;
+      if (b.length >= 1024) opts.onBytes?.(dataLen + written);
     };
     try {
       await write(modelHead);
@@ -95,6 +104,8 @@ export class StreamingGraphBuilder extends GraphBuilder {
     } finally {
       await fh.close();
     }
+    // The builder is spent: drop the weights so they are not held while the caller builds its next variant.
+    this.payloads.clear();
     return written + dataLen;
   }
 }

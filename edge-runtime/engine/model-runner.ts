@@ -47,6 +47,8 @@ export interface RunnerOptions {
   relativeTolerance?: boolean;
   /** Extra onnxruntime session options (profiling in bench/edge-profile.ts); merged over the defaults. */
   ortOptions?: ort.InferenceSession.SessionOptions;
+  /** Folder the model's external data files live in (model bytes from a file with `model.onnx_data` beside it). */
+  externalDataDir?: string;
 }
 
 /** Where the last forward pass spent its time (ms): inputs built in JS, inside onnxruntime, new K/V scattered. */
@@ -65,8 +67,20 @@ export class ModelLoadError extends Error {
 
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
-function sessionOptions(threads: number | undefined, extra?: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
-  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads ?? 0, interOpNumThreads: 1, ...extra };
+function sessionOptions(
+  threads: number | undefined,
+  extra?: ort.InferenceSession.SessionOptions,
+  externalDataDir?: string,
+): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    // A model given as bytes has no folder of its own: ORT resolves external data against this one.
+    ...(externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {}),
+    ...extra,
+  };
 }
 
 /**
@@ -174,7 +188,7 @@ export class PagedModelRunner {
     const relative = twin ? false : opts.relativeTolerance;
     let plan: ProofPlan | undefined;
     if (prove) {
-      const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts.threads, opts.ortOptions));
+      const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir));
       try {
         plan = await referencePlan(reference, shape);
       } catch (err) {
@@ -191,12 +205,21 @@ export class PagedModelRunner {
       if (mode === 'paged') {
         const { bytes: paged, info } = rewriteToPaged(bytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true });
         if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
-        return new PagedModelRunner(await ort.InferenceSession.create(paged, sessionOptions(opts.threads, opts.ortOptions)), mode, info, pool, opts);
+        return new PagedModelRunner(
+          await ort.InferenceSession.create(paged, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
+          mode,
+          info,
+          pool,
+          opts,
+        );
       }
       let u = unmodified.get(bytes);
       if (!u) {
         const n = narrowed(bytes);
-        u = { session: await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads, opts.ortOptions)), rowAligned: n.rowAligned };
+        u = {
+          session: await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
+          rowAligned: n.rowAligned,
+        };
         unmodified.set(bytes, u);
       }
       const runner = new PagedModelRunner(u.session, mode, undefined, pool, opts);

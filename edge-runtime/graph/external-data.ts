@@ -1,10 +1,11 @@
 /**
  * ONNX external data (`model.onnx_data` next to `model.onnx`): large initializers live in a side file, referenced by
- * location/offset/length. The engine rewrites graphs in memory, so it inlines them at load; the writer exists so tests
- * can build such folders the way exporters do for large models.
+ * location/offset/length. The engine keeps them there (ORT resolves them against the model's folder), so a model past
+ * protobuf's 2 GiB limit loads and its weights are never held by JS; it inlines them only to upcast float16. The
+ * splitter exists so tests can build such folders the way exporters do for large models.
  */
-import { readFileSync } from 'node:fs';
-import { join, normalize } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
 import { onnx, type O } from './onnx.js';
 
 const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
@@ -27,12 +28,42 @@ export function externalDataFiles(model: O.IModelProto): string[] {
   return [...files];
 }
 
-/** Moves external initializers into the model itself (in place). `dir` is the folder of the .onnx file. */
-export function inlineExternalData(model: O.IModelProto, dir: string): number {
+/**
+ * Checks every external initializer's file is beside the model (ORT refuses paths that leave the folder) and long
+ * enough, without reading it: a broken folder fails with the file and tensor named instead of ORT's generic error.
+ */
+export function checkExternalData(model: O.IModelProto, dir: string): void {
+  const sizes = new Map<string, number>();
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataLocation !== EXTERNAL) continue;
+    const location = entry(t, 'location');
+    if (!location || isAbsolute(location) || normalize(location).startsWith('..'))
+      throw new ExternalDataError(`initializer ${t.name}: external data location '${location}' is not a file next to the model`);
+    let size = sizes.get(location);
+    if (size === undefined) {
+      try {
+        size = statSync(join(dir, location)).size;
+      } catch {
+        throw new ExternalDataError(`${join(dir, location)}: missing (initializer ${t.name} keeps its data there)`);
+      }
+      sizes.set(location, size);
+    }
+    const offset = Number(entry(t, 'offset') ?? 0);
+    const length = entry(t, 'length') !== undefined ? Number(entry(t, 'length')) : size - offset;
+    if (offset + length > size)
+      throw new ExternalDataError(`${join(dir, location)}: too short for initializer ${t.name} (needs ${offset + length} bytes)`);
+  }
+}
+
+/**
+ * Moves external initializers (those `which` selects, default all) into the model itself, in place. `dir` is the
+ * folder of the .onnx file.
+ */
+export function inlineExternalData(model: O.IModelProto, dir: string, which: (t: O.ITensorProto) => boolean = () => true): number {
   const cache = new Map<string, Buffer>();
   let n = 0;
   for (const t of model.graph?.initializer ?? []) {
-    if (t.dataLocation !== EXTERNAL) continue;
+    if (t.dataLocation !== EXTERNAL || !which(t)) continue;
     const location = entry(t, 'location');
     if (!location || normalize(location).startsWith('..'))
       throw new ExternalDataError(`initializer ${t.name}: external data location '${location}' is not a file next to the model`);

@@ -1,18 +1,21 @@
 /**
- * Reads one weight file into self-contained float32-activation model bytes the engine can rewrite in memory:
- * external data (`model.onnx_data`) inlined, float16 upcast to float32 (ORT's CPU provider lacks most fp16 kernels),
- * and what it found noted for the log and `edge inspect`.
+ * Reads one weight file into float32-activation model bytes the engine can rewrite in memory: external data
+ * (`model.onnx_data`) stays in its file and ORT reads it from `externalDataDir` (so models past protobuf's 2 GiB
+ * limit load, and their weights are never copied through JS), float16 is upcast to float32 (ORT's CPU provider lacks
+ * most fp16 kernels; this one case inlines external data), and what it found is noted for the log and `edge inspect`.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { onnx, type O } from '../graph/onnx.js';
-import { externalDataFiles, inlineExternalData } from '../graph/external-data.js';
+import { checkExternalData, externalDataFiles, inlineExternalData } from '../graph/external-data.js';
 import { hasFp16, upcastFp16 } from '../graph/fp16.js';
 
 export interface LoadedOnnx {
   bytes: Uint8Array;
-  /** Side files whose data was inlined. */
+  /** Side files holding weights (`model.onnx_data`). */
   externalData: string[];
+  /** Folder ORT must resolve external data against (the model's own); absent when `bytes` are self-contained. */
+  externalDataDir?: string;
   /** float16 initializers upcast to float32 at load. */
   fp16Upcast: number;
   /** DynamicQuantizeLinear/MatMulInteger present: a row's output depends on its batch neighbours. */
@@ -29,8 +32,12 @@ export async function loadOnnxFile(path: string): Promise<LoadedOnnx> {
   const raw = await readFile(path);
   const model = onnx.ModelProto.decode(raw);
   const externalData = externalDataFiles(model);
-  if (externalData.length > 0) inlineExternalData(model, dirname(path));
-  const fp16 = hasFp16(model) ? upcastFp16(model) : 0;
+  const upcast = hasFp16(model);
+  // Upcasting needs float16 values in hand; everything else ORT reads (memory-maps) from the side file itself.
+  if (upcast) inlineExternalData(model, dirname(path), (t) => t.dataType === onnx.TensorProto.DataType.FLOAT16);
+  checkExternalData(model, dirname(path));
+  const fp16 = upcast ? upcastFp16(model) : 0;
+  const stillExternal = externalDataFiles(model).length > 0;
   const ops: Record<string, number> = {};
   for (const n of model.graph?.node ?? []) {
     const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? '');
@@ -41,10 +48,10 @@ export async function loadOnnxFile(path: string): Promise<LoadedOnnx> {
     (n) => n.opType === 'MatMulNBits' && Number((n.attribute ?? []).find((a) => a.name === 'accuracy_level')?.i ?? 0) > 0,
   );
   const dynamicQuant = Boolean(ops['DynamicQuantizeLinear'] || ops['MatMulInteger'] || ops['com.microsoft.DynamicQuantizeMatMul']);
-  const changed = externalData.length > 0 || fp16 > 0;
   return {
-    bytes: changed ? onnx.ModelProto.encode(model).finish() : raw,
+    bytes: upcast ? onnx.ModelProto.encode(model).finish() : raw,
     externalData,
+    ...(stillExternal ? { externalDataDir: resolve(dirname(path)) } : {}),
     fp16Upcast: fp16,
     dynamicQuant,
     ops,

@@ -49,6 +49,7 @@ export async function createEngine(
     path: opts.executionPath ?? 'auto',
     dynamicQuant: file.dynamicQuant,
     // int8-activation files (MatMulNBits accuracy_level >= 1) are proven on their fp32-activation twin (model-runner.ts).
+    ...(file.externalDataDir ? { externalDataDir: file.externalDataDir } : {}),
   });
   const load: EngineLoadReport = {
     variant: choice.variant,

@@ -70,6 +70,7 @@ export async function inspectModelFolder(
       vocabSize: spec.vocab,
       threads: opts.threads ?? 1,
       dynamicQuant: file.dynamicQuant,
+      ...(file.externalDataDir ? { externalDataDir: file.externalDataDir } : {}),
     });
     execution = {
       ok: true,
