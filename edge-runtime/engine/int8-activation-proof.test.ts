@@ -1,7 +1,8 @@
 /**
  * A q4 file whose MatMulNBits compute with int8 activations (accuracy_level 4, the fastest on CPU) is served on the
  * paged path. Proving the rewrite on the int8 graph itself compared quantization noise (~1e-2 of max |logit|), not the
- * rewrite: the paged path was rejected and such files ran ~3x slower on the assembled fallback (docs/notes/edge-throughput.md).
+ * rewrite: the paged path was rejected and such files ran ~3x slower on the assembled fallback (docs/ARCHITECTURE.md,
+ * "Edge throughput: the decode-step profile").
  */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';

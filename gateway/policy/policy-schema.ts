@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { zonePatternSchema } from '../core/zones.js';
 
-/** Measured by `npm run bench:semantic-cache` (false hits <= 1% on its paraphrase workload); docs/notes/semantic-cache.md. */
+/**
+ * Measured by `npm run bench:semantic-cache` (false hits <= 1% on its paraphrase workload); docs/ARCHITECTURE.md,
+ * "Edge embeddings and the semantic cache".
+ */
 export const DEFAULT_SEMANTIC_THRESHOLD = 0.9;
 
 const globs = z.array(z.string().min(1)).min(1);
