@@ -185,7 +185,9 @@ export class PagedModelRunner {
     const twin = prove ? exactActivationTwin(modelBytes) : undefined;
     const proofBytes = twin ?? modelBytes;
     const tolerance = twin ? EXACT_TOLERANCE : (opts.tolerance ?? EXACT_TOLERANCE);
-    const relative = twin ? false : opts.relativeTolerance;
+    // Relative to max |logit| (at least 1) on the twin too: a 30-layer q4 model's fp32 summation-order noise reached
+    // 1.6e-4 absolute on logits of ~10 (SmolLM2-135M shape), while a wrong read moves them by 1e-2 or more.
+    const relative = twin ? true : opts.relativeTolerance;
     let plan: ProofPlan | undefined;
     if (prove) {
       const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir));
