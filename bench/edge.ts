@@ -307,6 +307,17 @@ async function runMidPrompt(
   return { tpotP95: pct(tpot, 95), tpotP50: pct(tpot, 50), longTtft: long ? lt.tokens[0]! - lt.start : NaN, wallMs };
 }
 
+/** CPU (user + system, ms) of a process's main thread from /proc (Linux; NaN elsewhere): clock ticks of 10 ms. */
+function gatewayMainThreadCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 /** F. The same workload through `switchyard serve` with the official openai SDK as client. */
 async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: Row; loop: Row }> {
   const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-bench-'));
@@ -345,12 +356,14 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
       return usage;
     };
     for (const r of workload(2, 1000, 77)) await one({ prompt: r.prompt.slice(0, 32), max: 8 }, { start: 0, tokens: [] }); // warm-up
+    const mainCpu0 = gatewayMainThreadCpuMs(gw.child.pid);
     const from = Date.now();
     const timings: Timing[] = reqs.map(() => ({ start: 0, tokens: [] }));
     const t0 = performance.now();
     const usage = await Promise.all(reqs.map((r, i) => one(r, timings[i]!)));
     const wallMs = performance.now() - t0;
     const to = Date.now();
+    const mainCpuMs = gatewayMainThreadCpuMs(gw.child.pid) - mainCpu0;
     const row = summarise('switchyard via HTTP (openai SDK)', reqs.length, reqs, timings, wallMs);
     const total = usage.reduce((a, b) => a + b, 0);
     row['out tok/s'] = Math.round((total / wallMs) * 1000);
@@ -365,6 +378,8 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
         'p50 ms': +g.p50.toFixed(2),
         'p99 ms': +g.p99.toFixed(2),
         'max ms': +g.max.toFixed(1),
+        // CPU the gateway's main thread spent per output token: steadier than the gaps on a shared machine.
+        'main-thread CPU µs/token': Number.isFinite(mainCpuMs) ? Math.round((mainCpuMs / Math.max(1, total)) * 1000) : '—',
       };
     } catch (err) {
       loop = { source: `not reachable: the probe wrote nothing at the gateway's exit (${(err as Error).message})` };
