@@ -290,6 +290,11 @@ export class PagedModelRunner {
     );
   }
 
+  /** False when the graph quantizes activations across the batch: a row's logits then depend on its neighbours. */
+  get rowsIndependent(): boolean {
+    return this.opts.dynamicQuant !== true;
+  }
+
   /** Bytes the pool occupies (K and V, all layers). */
   get poolBytes(): number {
     return this.layout.layers * 2 * this.layout.numBlocks * this.blockFloats * 4;
