@@ -48,6 +48,8 @@ const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/ind
 const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 /** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
 const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
+/** Rounds of the section-B prefill A/B (batched + shared vs one pass per chunk, pacer only); 0 skips it. */
+const PREFILL_AB = Number(process.env['BENCH_PREFILL_AB'] ?? 0);
 
 interface Req {
   prompt: number[];
@@ -440,11 +442,33 @@ async function main(): Promise<void> {
   const lq4 = lc ? await lc.load('q4') : undefined;
   if (lc && lq4) await runLlamaCpp(lc, lq4, workload(4, spec.vocab, 99), 2);
   const llamaRows = new Map<number, Row[]>();
+  const prefillAb: Row[] = [];
   for (const n of SECTIONS.has('B') ? CONCURRENCY : []) {
     const reqs = workload(n, spec.vocab, n);
     let wasteSum = 0;
     let steps = 0;
     let peakUsed = 0;
+    // Prefill A/B (BENCH_PREFILL_AB=N rounds): one pass per chunk and the pacer cap alone, interleaved with the default.
+    for (let round = 0; round < PREFILL_AB; round++) {
+      for (const batched of [false, true]) {
+        e.core.batchPrefill = batched;
+        e.core.scheduler.shareWithWaiting = batched;
+        const cpu0 = process.cpuUsage();
+        const r = await runOurs(e, reqs);
+        const cpu = process.cpuUsage(cpu0);
+        const row = summarise(
+          batched ? 'switchyard (prefill batched + shared)' : 'switchyard (prefill per chunk, pacer only)',
+          n,
+          reqs,
+          r.timings,
+          r.wallMs,
+        );
+        row['CPU ms/out tok'] = +((cpu.user + cpu.system) / 1000 / Number(row['tokens'])).toFixed(2);
+        row['round'] = round + 1;
+        prefillAb.push(row);
+      }
+    }
+    const cpu0 = process.cpuUsage();
     const ours = await runOurs(e, reqs, () => {
       const s = e.kv.stats();
       if (s.used > 0) {
@@ -453,7 +477,10 @@ async function main(): Promise<void> {
       }
       peakUsed = Math.max(peakUsed, s.used);
     });
-    conc.push(summarise('switchyard', n, reqs, ours.timings, ours.wallMs));
+    const cpu = process.cpuUsage(cpu0);
+    const oursRow = summarise('switchyard', n, reqs, ours.timings, ours.wallMs);
+    oursRow['CPU ms/out tok'] = +((cpu.user + cpu.system) / 1000 / Number(oursRow['tokens'])).toFixed(2);
+    conc.push(oursRow);
     const theirs = await runTjs(model, reqs);
     conc.push(summarise('transformers.js', n, reqs, theirs.timings, theirs.wallMs));
     if (lc && lq4) {
@@ -504,6 +531,10 @@ async function main(): Promise<void> {
   printTable(`Switchyard / peers, same run (llama.cpp at t=${bestThreads ?? '—'})`, ratios);
   results['threads'] = { switchyard: OUR_THREADS, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
   results['ratios'] = ratios;
+  if (prefillAb.length > 0) {
+    printTable('B. Prefill A/B, same engine, interleaved (CPU = this process: engine + ORT threads)', prefillAb);
+    results['prefillAb'] = prefillAb;
+  }
   printTable('C. KV memory', waste);
   results['concurrency'] = conc;
   results['kv'] = waste;
