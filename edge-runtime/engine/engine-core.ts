@@ -217,8 +217,9 @@ export class EngineCore {
       const rows = await this.runner.forward(
         batch.map((c, j) => ({ tokens: tokens[j]!, startPos: c.start, blockTable: this.kv.blockTable(c.seq.id) })),
       );
-      const real = tokens.reduce((a, t) => a + t.length, 0);
-      this.pacer.prefilled(performance.now() - t0, real);
+      // The pacer caps a sequence prefilling alone beside decodes (several waiting take waiting-share.ts), so it learns
+      // from single-row passes only: a batched pass costs less per token and would make its chunks too big.
+      if (batch.length === 1) this.pacer.prefilled(performance.now() - t0, tokens[0]!.length);
       for (let j = 0; j < batch.length; j++) {
         const c = batch[j]!;
         this.kv.commit(c.seq.id, tokens[j]!);
