@@ -205,7 +205,7 @@ export class EngineCore {
       for (let i = 0; i < seqs.length; i++) this.onLogits(seqs[i]!, rows[i]!, masks[i]);
     }
     const chunks = plan.prefill.filter((c) => c.seq.state === 'running');
-    const maxRows = this.batchPrefill && this.runner.rowsIndependent ? Infinity : 1;
+    const maxRows = this.batchPrefill && this.runner.batchesPrefill ? Infinity : 1;
     const groups = prefillGroups(
       chunks.map((c) => c.end - c.start),
       maxRows,
