@@ -48,6 +48,8 @@ const NODE_LLAMA_CPP = resolve('bench/peers/node_modules/node-llama-cpp/dist/ind
 const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 /** llama.cpp with more threads than free cores can crawl (spinning thread barriers): a run stops after this. */
 const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
+/** Rounds of the section-B prefill A/B (batched + shared vs one pass per chunk, pacer only); 0 skips it. */
+const PREFILL_AB = Number(process.env['BENCH_PREFILL_AB'] ?? 0);
 
 interface Req {
   prompt: number[];
@@ -455,11 +457,22 @@ async function main(): Promise<void> {
   const lq4 = lc ? await lc.load('q4') : undefined;
   if (lc && lq4) await runLlamaCpp(lc, lq4, workload(4, spec.vocab, 99), 2);
   const llamaRows = new Map<number, Row[]>();
+  const prefillAb: Row[] = [];
+  const ab = PREFILL_AB > 0 ? await engineFor(dir, 'q4', {}, false) : undefined;
+  if (ab) await runOurs(ab, workload(4, spec.vocab, 99));
   for (const n of SECTIONS.has('B') ? CONCURRENCY : []) {
     const reqs = workload(n, spec.vocab, n);
+    // Warm-up at this concurrency (another seed) for every engine: the first run at a new batch shape paid ORT's arena
+    // growth (CPU ms per token 5.4-6.5 vs 3.3-4.3 warm), which a running server has long paid.
+    const warm = workload(n, spec.vocab, 1000 + n);
+    await runOurs(e, warm);
+    if (ab) await runOurs(ab, warm);
+    await runTjs(model, warm);
+    if (lc && lq4) await runLlamaCpp(lc, lq4, warm, LLAMA_THREADS[0]!);
     let wasteSum = 0;
     let steps = 0;
     let peakUsed = 0;
+    const cpu0 = process.cpuUsage();
     const ours = await runOurs(e, reqs, () => {
       const s = e.kv.stats();
       if (s.used > 0) {
@@ -468,7 +481,31 @@ async function main(): Promise<void> {
       }
       peakUsed = Math.max(peakUsed, s.used);
     });
-    conc.push(summarise('switchyard', n, reqs, ours.timings, ours.wallMs));
+    const cpu = process.cpuUsage(cpu0);
+    const oursRow = summarise('switchyard', n, reqs, ours.timings, ours.wallMs);
+    oursRow['CPU ms/out tok'] = +((cpu.user + cpu.system) / 1000 / Number(oursRow['tokens'])).toFixed(2);
+    conc.push(oursRow);
+    // Prefill A/B (BENCH_PREFILL_AB=N rounds): one pass per chunk and the pacer cap alone, interleaved with the default,
+    // on an engine without prefix caching (the same prompts run every round; cache hits would skip their prefill).
+    for (let round = 0; ab && round < PREFILL_AB; round++) {
+      for (const batched of [false, true]) {
+        ab.core.batchPrefill = batched;
+        ab.core.scheduler.shareWithWaiting = batched;
+        const cpu0 = process.cpuUsage();
+        const r = await runOurs(ab, reqs);
+        const cpu = process.cpuUsage(cpu0);
+        const row = summarise(
+          batched ? 'switchyard (prefill batched + shared)' : 'switchyard (prefill per chunk, pacer only)',
+          n,
+          reqs,
+          r.timings,
+          r.wallMs,
+        );
+        row['CPU ms/out tok'] = +((cpu.user + cpu.system) / 1000 / Number(row['tokens'])).toFixed(2);
+        row['round'] = round + 1;
+        prefillAb.push(row);
+      }
+    }
     const theirs = await runTjs(model, reqs);
     conc.push(summarise('transformers.js', n, reqs, theirs.timings, theirs.wallMs));
     if (lc && lq4) {
@@ -519,6 +556,10 @@ async function main(): Promise<void> {
   printTable(`Switchyard / peers, same run (llama.cpp at t=${bestThreads ?? '—'})`, ratios);
   results['threads'] = { switchyard: OUR_THREADS, transformersJs: 'ORT default', llamaCppBest: bestThreads ?? null, llamaCppTried: LLAMA_THREADS };
   results['ratios'] = ratios;
+  if (prefillAb.length > 0) {
+    printTable('B. Prefill A/B, same engine, interleaved (CPU = this process: engine + ORT threads)', prefillAb);
+    results['prefillAb'] = prefillAb;
+  }
   printTable('C. KV memory', waste);
   results['concurrency'] = conc;
   results['kv'] = waste;
@@ -542,6 +583,7 @@ async function main(): Promise<void> {
   printTable('D. TTFT of a request sharing a 512-token prefix with an earlier one', sharing);
   results['prefix'] = sharing;
   await e.runner.release();
+  await ab?.runner.release();
   await model.dispose();
   await lq4?.dispose();
 

@@ -13,6 +13,7 @@ import { ThroughputMeter } from './throughput-meter.js';
 import { StepPeriod } from './step-period.js';
 import { predictQueueWaitMs, type QueuedSequence } from '../scheduler/queue-wait.js';
 import { PrefillPacer } from '../scheduler/prefill-pacer.js';
+import { prefillGroups } from '../scheduler/prefill-groups.js';
 
 /** Steps closer together than this count as back-to-back work for the step-time average. */
 const BACK_TO_BACK_MS = 50;
@@ -50,6 +51,8 @@ export class EngineCore {
   private readonly compiling = new Map<string, Promise<void>>();
   /** Measured pass costs that size prefill chunks while others decode. */
   private readonly pacer = new PrefillPacer();
+  /** Prefill chunks of several sequences share a forward pass (scheduler/prefill-groups.ts); false for bench A/B. */
+  batchPrefill = true;
 
   constructor(
     private readonly runner: PagedModelRunner,
@@ -201,16 +204,31 @@ export class EngineCore {
       const masks = await Promise.all(seqs.map((s) => this.maskFor(s)));
       for (let i = 0; i < seqs.length; i++) this.onLogits(seqs[i]!, rows[i]!, masks[i]);
     }
-    for (const chunk of plan.prefill) {
-      const s = chunk.seq;
-      if (s.state !== 'running') continue;
-      const tokens = s.tokens.slice(chunk.start, chunk.end);
+    const chunks = plan.prefill.filter((c) => c.seq.state === 'running');
+    const maxRows = this.batchPrefill && this.runner.batchesPrefill ? Infinity : 1;
+    const groups = prefillGroups(
+      chunks.map((c) => c.end - c.start),
+      maxRows,
+    );
+    for (const group of groups) {
+      const batch = group.map((i) => chunks[i]!);
+      const tokens = batch.map((c) => c.seq.tokens.slice(c.start, c.end));
       const t0 = performance.now();
-      const [row] = await this.runner.forward([{ tokens, startPos: chunk.start, blockTable: this.kv.blockTable(s.id) }]);
-      this.pacer.prefilled(performance.now() - t0, tokens.length);
-      this.kv.commit(s.id, tokens);
-      s.computed = chunk.end;
-      if (chunk.last) this.onLogits(s, row!, await this.maskFor(s));
+      const rows = await this.runner.forward(
+        batch.map((c, j) => ({ tokens: tokens[j]!, startPos: c.start, blockTable: this.kv.blockTable(c.seq.id) })),
+      );
+      // The pacer caps a sequence prefilling alone beside decodes (several waiting take waiting-share.ts), so it learns
+      // from single-row passes only: a batched pass costs less per token and would make its chunks too big.
+      if (batch.length === 1) this.pacer.prefilled(performance.now() - t0, tokens[0]!.length);
+      for (let j = 0; j < batch.length; j++) {
+        const c = batch[j]!;
+        this.kv.commit(c.seq.id, tokens[j]!);
+        c.seq.computed = c.end;
+      }
+      for (let j = 0; j < batch.length; j++) {
+        const c = batch[j]!;
+        if (c.last) this.onLogits(c.seq, rows[j]!, await this.maskFor(c.seq));
+      }
     }
     this.scheduler.prefillCapWhileDecoding = this.pacer.cap();
     const ended = this.now();

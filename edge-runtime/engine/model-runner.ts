@@ -278,6 +278,8 @@ export class PagedModelRunner {
           rejected,
         };
         await releaseUnmodified(mode === 'paged' ? undefined : runner.session);
+        // The op type is stored as plain bytes in the protobuf: a search spares decoding a large model again.
+        runner.groupQueryAttention = Buffer.from(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength).includes('GroupQueryAttention');
         return runner;
       }
     } catch (err) {
@@ -289,6 +291,16 @@ export class PagedModelRunner {
       `no execution path computes what the model's own graph computes: ${rejected.map((r) => `${r.mode}: ${r.why}`).join('; ')}`,
     );
   }
+
+  /**
+   * Whether prefill chunks of several sequences may share a pass. Not when the graph quantizes activations across the
+   * batch (a row's logits would depend on its neighbours), nor for ORT's GroupQueryAttention, which refuses batch > 1
+   * when sequence_length > 1 and a past is given ("batch_size must be 1 when ...").
+   */
+  get batchesPrefill(): boolean {
+    return this.opts.dynamicQuant !== true && !this.groupQueryAttention;
+  }
+  private groupQueryAttention = false;
 
   /** Bytes the pool occupies (K and V, all layers). */
   get poolBytes(): number {

@@ -63,3 +63,37 @@ describe('Scheduler with a prefill cap', () => {
     expect(s2.schedule().prefill.map((c) => c.end - c.start)).toEqual([511]);
   });
 });
+
+describe('Scheduler with several sequences waiting', () => {
+  const limits = { maxNumSeqs: 16, maxBatchedTokens: 512 };
+  const prompt = (len: number) => Array.from({ length: len }, (_, i) => (i % 200) + 3);
+
+  it('gives several waiting prompts their headcount share of the budget, above the pacer cap', () => {
+    const s = new Scheduler(new PagedBlockManager(512, 16, false), limits);
+    s.prefillCapWhileDecoding = 32;
+    const a = new Sequence('a', 'a', 0, prompt(100), 1, undefined);
+    s.add(a);
+    s.schedule();
+    a.computed = 100;
+    a.tokens.push(7); // a decodes
+    for (let i = 0; i < 3; i++) s.add(new Sequence(`w${i}`, `w${i}`, 0, prompt(150), 2 + i, undefined));
+    const plan = s.schedule();
+    expect(plan.decode).toEqual([a]);
+    // 3 waiting, 1 decoding: 3/4 of the 512 budget = 384 prefill tokens (the cap alone allowed 32).
+    expect(plan.prefill.reduce((n, c) => n + c.end - c.start, 0)).toBe(384);
+    expect(plan.prefill.map((c) => c.seq.id)).toEqual(['w0', 'w1', 'w2']);
+  });
+
+  it('off (shareWithWaiting = false): the pacer cap alone', () => {
+    const s = new Scheduler(new PagedBlockManager(512, 16, false), limits);
+    s.prefillCapWhileDecoding = 32;
+    s.shareWithWaiting = false;
+    const a = new Sequence('a', 'a', 0, prompt(100), 1, undefined);
+    s.add(a);
+    s.schedule();
+    a.computed = 100;
+    a.tokens.push(7);
+    for (let i = 0; i < 3; i++) s.add(new Sequence(`w${i}`, `w${i}`, 0, prompt(150), 2 + i, undefined));
+    expect(s.schedule().prefill.reduce((n, c) => n + c.end - c.start, 0)).toBe(32);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import type { KvPort } from './kv-port.js';
 import { Sequence } from './sequence.js';
+import { waitingShare } from './waiting-share.js';
 
 export interface SchedulerLimits {
   /** Sequences decoding together at most. */
@@ -35,6 +36,8 @@ export class Scheduler {
   preemptions = 0;
   /** Prefill tokens per step while some sequence decodes (set from measured costs: prefill-pacer.ts); none if undefined. */
   prefillCapWhileDecoding: number | undefined;
+  /** Raise that cap to the waiting sequences' headcount share of the budget (waiting-share.ts); false for bench A/B. */
+  shareWithWaiting = true;
 
   constructor(
     private readonly kv: KvPort,
@@ -76,8 +79,12 @@ export class Scheduler {
     const plan: StepPlan = { decode: [], prefill: [], copies: [], preempted: [] };
     let budget = this.limits.maxBatchedTokens;
     // Prefill tokens this step may still carry: capped when a decode runs too, so its tokens are not held up for long.
-    const decoding = this.running.some((s) => s.pending === 1);
-    let prefillLeft = decoding && this.prefillCapWhileDecoding !== undefined ? this.prefillCapWhileDecoding : Infinity;
+    const decoding = this.running.filter((s) => s.pending === 1).length;
+    const cap = this.prefillCapWhileDecoding;
+    // Sequences owed a prefill (waiting, or prefilling in chunks) may take their headcount's share if it is larger.
+    const owed = this.waiting.length + this.running.length - decoding;
+    const share = this.shareWithWaiting ? waitingShare(budget, owed, decoding) : 0;
+    let prefillLeft = decoding > 0 && cap !== undefined ? Math.max(cap, share) : Infinity;
 
     // 1. Running sequences, oldest first. Preempt the youngest when a decode slot cannot be found.
     this.running.sort((a, b) => a.arrival - b.arrival);
