@@ -118,6 +118,8 @@ export interface RedisCounterOptions {
    * Sentinel (a master killed after answering must not take the write with it), 0 on a single node (nothing to wait for).
    */
   replicaAcks?: number;
+  /** WAIT's own timeout (default: 10 ms, or half the command timeout if shorter); kept below the command timeout. */
+  replicaWaitMs?: number;
 }
 
 export class RedisCounterStore implements CounterStore {
@@ -139,7 +141,7 @@ export class RedisCounterStore implements CounterStore {
     const prefix = opts.keyPrefix ?? 'sy:';
     this.prefix = isClusterTarget(target) ? `${prefix}{counters}:` : prefix;
     this.acks = opts.replicaAcks ?? replicaAcksFor(target);
-    this.waitMs = waitTimeoutMs(opts.commandTimeoutMs ?? 1000);
+    this.waitMs = Math.min(opts.replicaWaitMs ?? waitTimeoutMs(opts.commandTimeoutMs ?? 1000), Math.floor((opts.commandTimeoutMs ?? 1000) / 2));
     const redis = createRedisClient(target, {
       commandTimeout: opts.commandTimeoutMs ?? 1000,
       maxRetriesPerRequest: 1,
