@@ -3,8 +3,11 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { GatewayEnv, GatewayServices } from '../services.js';
 import { errors, GatewayError } from '../core/errors.js';
+import { readJsonBody } from '../core/read-body.js';
+import { validate } from '../core/validate.js';
 
 const replayBody = z.strictObject({ policy: z.string().min(1), since_hours: z.number().positive().optional() });
+const activateBody = z.strictObject({ force: z.boolean().default(false) });
 
 export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.get('/admin/policies', (c) => {
@@ -16,10 +19,10 @@ export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.post('/admin/policies/replay', async (c) => {
     const admin = s.deps.policyAdmin;
     if (!admin) throw new GatewayError('Policy replay needs a policy file and a records sink.', { status: 404, code: 'unknown_url' });
-    const body = replayBody.safeParse(await c.req.json().catch(() => undefined));
-    if (!body.success) throw errors.invalid('Expected {"policy": "<policy YAML>", "since_hours"?: number}.', 'policy', 'invalid_value');
+    // Same body rules as every other route: read under the body limit, malformed JSON and bad fields named in a 400.
+    const body = validate(replayBody, (await readJsonBody(c.req.raw, s.config.server.body_limit_bytes)).json);
     try {
-      return c.json(await admin.replay(body.data.policy, body.data.since_hours ? body.data.since_hours * 3_600_000 : undefined));
+      return c.json(await admin.replay(body.policy, body.since_hours ? body.since_hours * 3_600_000 : undefined));
     } catch (err) {
       if (err instanceof GatewayError) throw err;
       // A policy that does not compile: its file:line: field message, as a 400.
@@ -31,7 +34,7 @@ export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
   app.post('/admin/policies/activate', async (c) => {
     const admin = s.deps.policyAdmin;
     if (!admin) throw new GatewayError('No policy file is configured.', { status: 404, code: 'unknown_url' });
-    const force = ((await c.req.json().catch(() => ({}))) as { force?: unknown }).force === true;
+    const { force } = validate(activateBody, (await readJsonBody(c.req.raw, s.config.server.body_limit_bytes)).json);
     const r = await admin.activate(force);
     if (!r.ok) throw errors.invalid(r.error ?? 'not activated', 'force', 'invalid_value');
     return c.json({ activated: r.version });

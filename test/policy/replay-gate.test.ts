@@ -92,4 +92,23 @@ describe('replay gate on activation', () => {
     await waitUntil(async () => (await route('plain again')) === 'dev', { timeoutMs: 10_000, message: 'safe edit live' });
     expect((await status()).lastError).toBeNull();
   }, 60_000);
+
+  it('bad admin bodies get OpenAI-shaped 400/413s naming the field, and change nothing', async () => {
+    const before = (await status()).version;
+    const raw = (path: string, body: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const cases: Array<[Response, number, string | null]> = [
+      [await raw('/admin/policies/replay', '{"policy": '), 400, null],
+      [await post('/admin/policies/replay', { policy: 42 }), 400, 'policy'],
+      [await post('/admin/policies/replay', { policy: STRICT, since_hours: -1 }), 400, 'since_hours'],
+      [await post('/admin/policies/activate', { force: 'yes' }), 400, 'force'],
+      [await raw('/admin/policies/replay', JSON.stringify({ policy: 'x'.repeat(5 * 1024 * 1024) })), 413, null],
+    ];
+    for (const [res, code, param] of cases) {
+      expect(res.status).toBe(code);
+      const err = ((await res.json()) as { error: { type: string; param: string | null } }).error;
+      expect(err.type).toBeTruthy();
+      if (param) expect(err.param).toBe(param);
+    }
+    expect((await status()).version).toBe(before);
+  });
 });
