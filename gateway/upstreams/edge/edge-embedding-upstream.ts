@@ -3,7 +3,8 @@ import { Buffer } from 'node:buffer';
 import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult, UpstreamStatus } from '../../core/upstream.js';
-import { abortError, onAbort } from '../../core/abort.js';
+import { abortError } from '../../core/abort.js';
+import { ModelLoading } from './model-loading.js';
 import { EmbeddingError, type EmbeddingErrorReason, type EmbeddingHandle } from '../../../edge-runtime/index.js';
 
 const REASONS: Record<EmbeddingErrorReason, { status: number; code: ErrorCode }> = {
@@ -16,18 +17,16 @@ export class EdgeEmbeddingUpstream implements Upstream {
   readonly zone = 'device' as const;
   readonly models: readonly UpstreamModel[];
   private inFlight = 0;
-  private failure: string | undefined;
+  private readonly loading: ModelLoading;
 
   constructor(
     readonly id: string,
     private readonly model: EmbeddingHandle,
     modelIds: string[] = [model.modelId],
-    private readonly loadWaitMs = 30_000,
+    loadWaitMs = 30_000,
   ) {
     this.models = modelIds.map((m) => ({ id: m, upstreamModel: model.modelId, ownedBy: 'switchyard-edge' }));
-    model.loaded.catch((err: unknown) => {
-      this.failure = err instanceof Error ? err.message : String(err);
-    });
+    this.loading = new ModelLoading(model, id, loadWaitMs);
   }
 
   loaded(): Promise<void> {
@@ -35,7 +34,7 @@ export class EdgeEmbeddingUpstream implements Upstream {
   }
 
   status(): UpstreamStatus {
-    if (this.failure !== undefined) return { state: 'failed', reason: this.failure };
+    if (this.loading.failure !== undefined) return { state: 'failed', reason: this.loading.failure };
     return this.model.isReady() ? { state: 'ready', reason: `embeddings, ${this.model.dimensions()} dimensions` } : { state: 'loading' };
   }
 
@@ -60,7 +59,7 @@ export class EdgeEmbeddingUpstream implements Upstream {
       });
     }
     const texts = inputTexts(call.body['input']);
-    await this.waitLoaded(call);
+    await this.loading.wait(call);
     const width = this.model.dimensions();
     const wanted = call.body['dimensions'];
     if (typeof wanted === 'number' && wanted > width) {
@@ -97,26 +96,6 @@ export class EdgeEmbeddingUpstream implements Upstream {
       throw err;
     } finally {
       this.inFlight--;
-    }
-  }
-
-  /** A request arriving while the model loads waits for it, up to its deadline or loadWaitMs. */
-  private async waitLoaded(call: UpstreamCall): Promise<void> {
-    if (this.model.isReady()) return;
-    const waitMs = Math.max(0, (call.deadline ?? Date.now() + this.loadWaitMs) - Date.now());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const unlink = onAbort(call.signal, () => clearTimeout(timer));
-    try {
-      await Promise.race([this.model.loaded, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    } catch (err) {
-      throw new GatewayError(`The edge model '${this.model.modelId}' cannot be served: ${err instanceof Error ? err.message : String(err)}`, {
-        status: 503,
-        code: 'edge_unavailable',
-        upstream: this.id,
-      });
-    } finally {
-      clearTimeout(timer);
-      unlink();
     }
   }
 }

@@ -7,6 +7,7 @@ import { toEngineCall } from './openai-to-engine.js';
 import { ToolOutput, type ToolPlan } from './edge-tools.js';
 import { EventQueue } from './event-queue.js';
 import { abortError, onAbort } from '../../core/abort.js';
+import { ModelLoading } from './model-loading.js';
 
 type Msg = FromEngine;
 
@@ -15,19 +16,17 @@ export class EdgeUpstream implements Upstream {
   readonly models: readonly UpstreamModel[];
   private inFlight = 0;
   private seq = 0;
-  private failure: string | undefined;
+  private readonly loading: ModelLoading;
 
   constructor(
     readonly id: string,
     private readonly engine: EngineHandle,
     modelIds: string[] = [engine.modelId],
     /** How long a request without a deadline waits for a model still loading. */
-    private readonly loadWaitMs = 30_000,
+    loadWaitMs = 30_000,
   ) {
     this.models = modelIds.map((m) => ({ id: m, upstreamModel: engine.modelId, ownedBy: 'switchyard-edge' }));
-    engine.loaded.catch((err: unknown) => {
-      this.failure = err instanceof Error ? err.message : String(err);
-    });
+    this.loading = new ModelLoading(engine, id, loadWaitMs);
   }
 
   /** Resolves when the model is loaded; rejects with the load failure. */
@@ -36,35 +35,10 @@ export class EdgeUpstream implements Upstream {
   }
 
   status(): UpstreamStatus {
-    if (this.failure !== undefined) return { state: 'failed', reason: this.failure };
+    if (this.loading.failure !== undefined) return { state: 'failed', reason: this.loading.failure };
     if (!this.engine.isReady()) return { state: 'loading' };
     const l = this.engine.loadReport();
     return l ? { state: 'ready', path: l.path, reason: `${l.variantReason}; ${l.pathReason}` } : { state: 'ready' };
-  }
-
-  /** A request arriving while the model loads waits for it, up to its deadline or loadWaitMs, instead of a 503. */
-  private async waitLoaded(call: UpstreamCall): Promise<void> {
-    if (this.engine.isReady()) return;
-    const waitMs = Math.max(0, (call.deadline ?? Date.now() + this.loadWaitMs) - Date.now());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const unlink = onAbort(call.signal, () => clearTimeout(timer));
-    try {
-      await Promise.race([
-        this.engine.loaded,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, waitMs);
-        }),
-      ]);
-    } catch (err) {
-      throw new GatewayError(`The edge model '${this.engine.modelId}' cannot be served: ${err instanceof Error ? err.message : String(err)}`, {
-        status: 503,
-        code: 'edge_unavailable',
-        upstream: this.id,
-      });
-    } finally {
-      clearTimeout(timer);
-      unlink();
-    }
   }
 
   async ready(): Promise<boolean> {
@@ -93,7 +67,7 @@ export class EdgeUpstream implements Upstream {
         param: 'model',
       });
     }
-    await this.waitLoaded(call);
+    await this.loading.wait(call);
     const id = `${call.requestId}#${++this.seq}`;
     const { request, plan } = toEngineCall(id, call);
     const queue = new EventQueue<Msg>();
