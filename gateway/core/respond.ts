@@ -135,6 +135,11 @@ export function sseResponse(events: AsyncIterable<string>, ctx: RequestContext, 
     },
     { highWaterMark: 0 },
   );
+  return eventStreamResponse(body, ctx);
+}
+
+/** An SSE body as a 200 response: no caching, no proxy buffering (each event must reach the client as it is made). */
+export function eventStreamResponse(body: ReadableStream<Uint8Array>, ctx: RequestContext): Response {
   return new Response(body, {
     status: 200,
     headers: {

@@ -5,7 +5,7 @@
  */
 import { asGatewayError, type GatewayError } from '../core/errors.js';
 import type { RequestContext } from '../core/request-context.js';
-import type { SseOptions } from '../core/respond.js';
+import { eventStreamResponse, type SseOptions } from '../core/respond.js';
 
 const encoder = new TextEncoder();
 
@@ -54,14 +54,5 @@ export function framedSseResponse(
     },
     { highWaterMark: 0 },
   );
-  return new Response(body, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      ...ctx.headers,
-    },
-  });
+  return eventStreamResponse(body, ctx);
 }
