@@ -15,6 +15,17 @@ const logFlags: Record<string, FlagSpec> = {
   },
 };
 
+/** Where audit and replay read records from, and how they print (the same sources `report` reads). */
+const recordsReaderFlags: Record<string, FlagSpec> = {
+  records: { type: 'string', value: 'FILE', description: 'one JSONL records file (else --redis, --dir, or the records section of --config)' },
+  config: { type: 'string', short: 'c', value: 'FILE', description: 'gateway config: its upstreams and zones, prices, and records sink' },
+  dir: { type: 'string', value: 'DIR', description: 'JSONL records directory (default records)' },
+  redis: { type: 'string', value: 'URL', description: 'read the Redis stream sink instead, e.g. redis://127.0.0.1:6379' },
+  stream: { type: 'string', value: 'KEY', default: 'switchyard:records', description: 'Redis stream key' },
+  format: { type: 'string', short: 'f', value: 'FORMAT', default: 'table', description: 'table | json' },
+  out: { type: 'string', short: 'o', value: 'FILE', description: 'write to a file instead of stdout' },
+};
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     path: ['serve'],
@@ -192,13 +203,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       policy: { type: 'string', short: 'p', value: 'FILE', description: 'the candidate policy (YAML; required)' },
       since: { type: 'string', value: 'DURATION', default: '7d', description: 'records from this window ending now: 30m, 6h, 7d' },
-      records: { type: 'string', value: 'FILE', description: 'one JSONL records file (else --redis, --dir, or the records section of --config)' },
-      config: { type: 'string', short: 'c', value: 'FILE', description: 'gateway config: its upstreams and zones, prices, and records sink' },
-      dir: { type: 'string', value: 'DIR', description: 'JSONL records directory (default records)' },
-      redis: { type: 'string', value: 'URL', description: 'read the Redis stream sink instead, e.g. redis://127.0.0.1:6379' },
-      stream: { type: 'string', value: 'KEY', default: 'switchyard:records', description: 'Redis stream key' },
-      format: { type: 'string', short: 'f', value: 'FORMAT', default: 'table', description: 'table | json' },
-      out: { type: 'string', short: 'o', value: 'FILE', description: 'write to a file instead of stdout' },
+      ...recordsReaderFlags,
     },
     examples: [
       'switchyard policies replay --records records/records-2026-11-25.jsonl --policy new.yaml --config gateway.yaml',
@@ -217,13 +222,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'device | on-prem | region:<name> | region:* | cloud (default: any zone the class may not reach)',
       },
       since: { type: 'string', value: 'DURATION', default: '30d', description: 'window ending now: 30m, 6h, 30d' },
-      records: { type: 'string', value: 'FILE', description: 'one JSONL records file (else --redis, --dir, or the records section of --config)' },
-      config: { type: 'string', short: 'c', value: 'FILE', description: 'gateway config: its upstreams and zones, prices, and records sink' },
-      dir: { type: 'string', value: 'DIR', description: 'JSONL records directory (default records)' },
-      redis: { type: 'string', value: 'URL', description: 'read the Redis stream sink instead, e.g. redis://127.0.0.1:6379' },
-      stream: { type: 'string', value: 'KEY', default: 'switchyard:records', description: 'Redis stream key' },
-      format: { type: 'string', short: 'f', value: 'FORMAT', default: 'table', description: 'table | json' },
-      out: { type: 'string', short: 'o', value: 'FILE', description: 'write to a file instead of stdout' },
+      ...recordsReaderFlags,
     },
     examples: ['switchyard audit --class pii --zone cloud --since 30d', 'switchyard audit --class secret --records records/records-2026-11-25.jsonl'],
     load: () => import('./audit-command.js'),
