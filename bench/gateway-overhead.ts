@@ -2,7 +2,7 @@
  * What a gateway adds on top of an instant upstream, side by side in one run (issue 17). Targets, all in their own
  * processes and all forwarding to the same loopback fake upstream:
  *   direct         the fake upstream itself;
- *   bare proxy     Hono on @hono/node-server + zod validation + undici forwarding, no features (bench/lib/bare-proxy.ts);
+ *   bare proxy     Hono on @hono/node-server + zod validation + undici forwarding, no features (bench/lib/bare-proxy.mjs);
  *   switchyard     a realistic policy: a virtual key, custom + built-in detectors, a few rules, records (jsonl) on,
  *                  the cache on but every request unique (cache miss);
  *   sy cache hit   the same config, one fixed request body (served from the cache);
@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
-import { cpuMicros, startFakeUpstreamProcess, startGatewayProcess } from './lib/processes.js';
+import { cpuMicros, ensureBuilt, startFakeUpstreamProcess, startGatewayProcess } from './lib/processes.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { waitUntil } from '../test/helpers/wait.js';
@@ -223,10 +223,11 @@ async function streams(t: Target, seconds: number) {
 }
 
 async function main(): Promise<void> {
+  ensureBuilt();
   process.env['FAKE_CHUNKS'] = String(CHUNKS);
   const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
   const fake = await startFakeUpstreamProcess();
-  const bare = await spawnJsonUrl(['--import', 'tsx', 'bench/lib/bare-proxy.ts'], { UPSTREAM: fake.url });
+  const bare = await spawnJsonUrl(['bench/lib/bare-proxy.mjs'], { UPSTREAM: fake.url });
   const cfg = switchyardConfig(fake.url, dir);
   const sy = await startGatewayProcess(cfg);
   const syHit = await startGatewayProcess(cfg);

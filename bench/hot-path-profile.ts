@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { cpuMicros, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+import { cpuMicros, ensureBuilt, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
 import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
 const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
@@ -24,28 +25,33 @@ const existing = process.env['PROFILE_FILE'];
 if (!existing) await run();
 
 async function run(): Promise<void> {
+  ensureBuilt();
   const policy = writeRealisticPolicy(dir);
   const sha = createHash('sha256').update(API_KEY).digest('hex');
   process.env['FAKE_CHUNKS'] = '64';
   const up = await startFakeUpstreamProcess();
-  const sy = await startGatewayProcessWith(
-    (port) =>
-      [
-        `server: { port: ${port} }`,
-        'edge: { enabled: false }',
-        'logging: { level: warn }',
-        `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
-        'upstreams:',
-        `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
-        `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
-        `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
-        'cache: { backend: memory }',
-        `policies: { file: "${policy}" }`,
-        '',
-      ].join('\n'),
-    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
-    {},
-  );
+  // BENCH_TARGET=bare: the same load and profile on the bare proxy, to diff against.
+  const sy =
+    process.env['BENCH_TARGET'] === 'bare'
+      ? await startBare(up.url)
+      : await startGatewayProcessWith(
+          (port) =>
+            [
+              `server: { port: ${port} }`,
+              'edge: { enabled: false }',
+              'logging: { level: warn }',
+              `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
+              'upstreams:',
+              `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
+              `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
+              `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
+              `cache: { backend: ${process.env['BENCH_CACHE'] ?? 'memory'} }`,
+              `policies: { file: "${policy}" }`,
+              '',
+            ].join('\n'),
+          PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+          {},
+        );
   const content = `measure the gateway overhead of one small chat completion request, id [<id>], for the side-by-side run`;
   const opts = {
     url: `${sy.url}/v1/chat/completions`,
@@ -59,13 +65,52 @@ async function run(): Promise<void> {
   const rssIdle = memMb(sy.child.pid!, 'VmRSS');
   await autocannon({ ...opts, duration: 1 }); // warm-up
   const cpu0 = cpuMicros(sy.child.pid!);
+  const threads0 = threadCpu(sy.child.pid!);
   const r = await autocannon(opts);
   const cpu = cpuMicros(sy.child.pid!) - cpu0;
   console.log(`req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)}`);
+  // Which threads the CPU went to: the main thread, V8's GC helpers, libuv's pool (file writes), others.
+  const perThread = [...threadCpu(sy.child.pid!)].map(([name, us]) => `${name} ${((us - (threads0.get(name) ?? 0)) / r.requests.total).toFixed(1)}`);
+  console.log(`cpu_us_per_req by thread: ${perThread.join(', ')}`);
   console.log(`RSS MB: idle ${rssIdle}, after load ${memMb(sy.child.pid!, 'VmRSS')}, peak ${memMb(sy.child.pid!, 'VmHWM')}`);
   await sy.stop();
   await up.stop();
   if (!PROFILE) process.exit(0);
+}
+
+async function startBare(upstream: string): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bench/lib/bare-proxy.mjs'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, UPSTREAM: upstream },
+  });
+  const url = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url)),
+  );
+  return {
+    child,
+    url,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** CPU µs per thread name (threads of one name summed), from /proc/<pid>/task. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10_000);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 function memMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {

@@ -1,11 +1,10 @@
 /** Starts benchmark participants as separate processes and waits for them to be ready. */
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
 import { waitUntil } from '../../test/helpers/wait.js';
-export { startGatewayProcess } from '../../test/helpers/gateway-process.js';
 
 import { stopper, type Proc } from '../../test/helpers/gateway-process.js';
 
@@ -37,7 +36,32 @@ export function loopGaps(file: string, from: number, to: number): { p50: number;
   return { p50: q(0.5), p99: q(0.99), max: xs[xs.length - 1] ?? NaN, ticks: xs.length };
 }
 
-/** `switchyard serve` as startGatewayProcess does, with extra node flags (e.g. `--import ./bench/lib/loop-probe.mjs`) and env. */
+/** Rebuilds dist/ when a gateway or edge source is newer than it, so benches measure the compiled code users run. */
+export function ensureBuilt(): void {
+  const stamp = (() => {
+    try {
+      return statSync('dist/BUILD').mtimeMs;
+    } catch {
+      return 0;
+    }
+  })();
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? statSync(join(dir, e.name)).mtimeMs : 0),
+      0,
+    );
+  if (Math.max(newest('gateway'), newest('edge-runtime')) <= stamp) return;
+  console.log('dist/ is older than the sources: npm run build');
+  const r = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('build failed');
+}
+
+/** `switchyard serve` as a user runs it. */
+export function startGatewayProcess(configYaml: (port: number) => string, readyTimeoutMs?: number): Promise<Proc & { url: string }> {
+  return startGatewayProcessWith(configYaml, [], {}, readyTimeoutMs);
+}
+
+/** `switchyard serve`, with extra node flags (e.g. `--import ./bench/lib/loop-probe.mjs`) and env. */
 export async function startGatewayProcessWith(
   configYaml: (port: number) => string,
   nodeArgs: string[],
@@ -47,7 +71,9 @@ export async function startGatewayProcessWith(
   const port = await freePort();
   const file = join(tmpdir(), `switchyard-bench-${process.pid}-${port}.yaml`);
   writeFileSync(file, configYaml(port));
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'gateway/cli/main.ts', 'serve', '--config', file], {
+  // bin/switchyard.mjs runs the compiled dist/ when it is fresh (as `npm start` does), tsx otherwise: the bench
+  // measures what users run, without the TypeScript loader's threads and memory.
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/switchyard.mjs', 'serve', '--config', file], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ...env },
   });

@@ -6,6 +6,7 @@
  */
 import type { UpstreamResult } from '../core/upstream.js';
 import { onAbort } from '../core/abort.js';
+import { Cancel, type CancelSignal } from '../core/cancel.js';
 import { hasReadyEvents, type ReadyEvents } from '../core/ready-events.js';
 
 class Flight {
@@ -13,7 +14,7 @@ class Flight {
   done = false;
   error: unknown;
   clients = 0;
-  readonly controller = new AbortController();
+  readonly controller = new Cancel();
   private wake: Array<() => void> = [];
 
   notify(): void {
@@ -89,8 +90,8 @@ export class SharedStreams {
    */
   async join(
     key: string,
-    clientSignal: AbortSignal,
-    start: (signal: AbortSignal) => Promise<UpstreamResult>,
+    clientSignal: CancelSignal,
+    start: (signal: CancelSignal) => Promise<UpstreamResult>,
     onComplete: (chunks: readonly string[]) => void,
   ): Promise<{ events: AsyncIterable<string>; shared: boolean }> {
     let entry = this.flights.get(key);

@@ -4,11 +4,12 @@
  */
 import type { JsonObject } from '../core/types.js';
 import { abortError, onAbort } from '../core/abort.js';
+import { Cancel, type CancelSignal } from '../core/cancel.js';
 
 interface Flight {
   promise: Promise<JsonObject>;
   waiters: number;
-  controller: AbortController;
+  controller: Cancel;
 }
 
 export class SingleFlight {
@@ -20,13 +21,13 @@ export class SingleFlight {
 
   async run(
     key: string,
-    clientSignal: AbortSignal,
-    call: (signal: AbortSignal) => Promise<JsonObject>,
+    clientSignal: CancelSignal,
+    call: (signal: CancelSignal) => Promise<JsonObject>,
   ): Promise<{ body: JsonObject; shared: boolean }> {
     let flight = this.flights.get(key);
     const shared = flight !== undefined;
     if (!flight) {
-      const controller = new AbortController();
+      const controller = new Cancel();
       const f: Flight = { controller, waiters: 0, promise: Promise.resolve({}) };
       f.promise = call(controller.signal).finally(() => {
         if (this.flights.get(key) === f) this.flights.delete(key);

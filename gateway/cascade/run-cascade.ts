@@ -12,6 +12,7 @@ import type { JsonObject } from '../core/types.js';
 import { usageOf, type UpstreamResult } from '../core/upstream.js';
 import { replayAsChunks } from '../cache/stream-answer.js';
 import { answerText, meanLogprob, yesProbability } from './answer-score.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 export interface CascadeInput {
   request: InferenceRequest;
@@ -20,7 +21,7 @@ export interface CascadeInput {
   plan: CascadePlan;
   ctx: RequestContext;
   resilience: Resilience;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export async function runCascade(i: CascadeInput): Promise<UpstreamResult> {

@@ -16,6 +16,7 @@ import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { ResilienceConfig } from '../resilience/resilience-config.js';
 import type { LatencyWindow } from '../resilience/latency-window.js';
 import { onAbort } from './abort.js';
+import { Cancel, type CancelSignal } from './cancel.js';
 import { mayReach } from './zones.js';
 import { noAllowedZoneError } from './zone-errors.js';
 
@@ -31,7 +32,7 @@ export interface DispatchInput {
   endpoint: Endpoint;
   body: JsonObject;
   stream: boolean;
-  signal: AbortSignal;
+  signal: CancelSignal;
   decision: Decision;
   ctx: RequestContext;
   resilience: Resilience;
@@ -40,7 +41,7 @@ export interface DispatchInput {
 /** Upstream trouble (5xx, 429, timeouts, refused connections) counts against a breaker; client errors do not. */
 const countsAgainstUpstream = (err: unknown) => err instanceof GatewayError && (err.status >= 500 || err.status === 429);
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CancelSignal): Promise<void> {
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unlink = onAbort(signal, () => {
@@ -58,7 +59,7 @@ const circuitOpen = (id: string) =>
   new GatewayError(`Upstream '${id}' is unavailable (circuit open).`, { status: 503, code: 'upstream_circuit_open', upstream: id, retryable: true });
 
 /** One destination with its retries. Throws the last error when it gives up. */
-async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: AbortSignal): Promise<UpstreamResult> {
+async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: CancelSignal): Promise<UpstreamResult> {
   const { decision, ctx, resilience } = input;
   const cfg = resilience.config;
   const breaker = resilience.breaker(cand.upstream.id);
@@ -116,13 +117,13 @@ async function tryCandidate(input: DispatchInput, cand: RouteCandidate, signal: 
 
 /** Runs `first`, and `second` too if `first` has not answered after `afterMs`; the first success wins. */
 async function hedged(input: DispatchInput, first: RouteCandidate, second: RouteCandidate, afterMs: number): Promise<UpstreamResult> {
-  const a = new AbortController();
-  const b = new AbortController();
+  const a = new Cancel();
+  const b = new Cancel();
   const unlink = onAbort(input.signal, (reason) => {
     a.abort(reason);
     b.abort(reason);
   });
-  const settle = (p: Promise<UpstreamResult>, loser: AbortController) =>
+  const settle = (p: Promise<UpstreamResult>, loser: Cancel) =>
     p.then((r) => {
       loser.abort(new Error('hedge lost'));
       return r;

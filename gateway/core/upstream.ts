@@ -1,6 +1,7 @@
 /** The Upstream seam: a destination the gateway dispatches to (a cloud endpoint, the in-process edge runtime, a remote edge). */
 import type { Endpoint, JsonObject, Usage, Zone } from './types.js';
 import { isJsonObject } from './validate.js';
+import type { CancelSignal } from './cancel.js';
 
 export interface UpstreamCall {
   endpoint: Endpoint;
@@ -8,7 +9,7 @@ export interface UpstreamCall {
   body: JsonObject;
   stream: boolean;
   /** Aborted when the client goes away or the gateway gives up; the upstream must stop work promptly. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   requestId: string;
   /** Absolute time (ms since epoch) after which the answer is useless. */
   deadline?: number;

@@ -26,27 +26,33 @@ export class RecordQueue {
       return;
     }
     this.queue.push(r);
-    // A short window gathers a batch: one write per ~BATCH_WINDOW_MS instead of one per event-loop turn under load.
-    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => this.drain());
+    this.flushing ??= this.afterWindow();
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      try {
-        await this.sink.write(batch);
-        this.written += batch.length;
-      } catch {
-        this.failed += batch.length;
-      }
+  /**
+   * A short window gathers a batch: at most one write per BATCH_WINDOW_MS under load. A write costs 20-35 µs of the
+   * event loop's time whatever its size (the thread-pool submission), and writing again as soon as the last write
+   * finished made that ~1,000 writes a second at 1,600 req/s.
+   */
+  private afterWindow(): Promise<void> {
+    return new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => this.writeBatch());
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      if (batch.length > 0) await this.sink.write(batch);
+      this.written += batch.length;
+    } catch {
+      this.failed += batch.length;
     }
-    this.flushing = undefined;
+    this.flushing = this.queue.length > 0 ? this.afterWindow() : undefined;
   }
 
   /** Waits for everything queued so far to be written (shutdown, tests). */
   async flush(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) await (this.flushing ?? this.drain());
+    while (this.flushing || this.queue.length > 0) await (this.flushing ?? this.writeBatch());
   }
 
   async close(): Promise<void> {

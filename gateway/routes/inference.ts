@@ -4,6 +4,7 @@ import type { GatewayEnv, GatewayServices } from '../services.js';
 import { methodGuard } from './method-guard.js';
 import { admit, decide } from './admission.js';
 import { onAbort } from '../core/abort.js';
+import { Cancel, type CancelSignal } from '../core/cancel.js';
 import type { Decision } from '../core/decision.js';
 import { dispatch } from '../core/dispatch.js';
 import { runCascade } from '../cascade/run-cascade.js';
@@ -77,7 +78,7 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   const decision = decided.unmask?.size ? await s.masking.apply(decided, c.req.raw.headers, request.body, ctx.principal.tenant) : decided;
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
-  const abort = new AbortController();
+  const abort = new Cancel();
   const detach = onAbort(c.req.raw.signal, () => abort.abort(new Error('client disconnected')));
 
   // Result cache: only what the Decision allows, keyed per tenant and policy version; Cache-Control honoured.
@@ -170,12 +171,12 @@ async function call(
   request: InferenceRequest,
   decision: Decision,
   key: string | undefined,
-  signal: AbortSignal,
+  signal: CancelSignal,
   semantic?: SemanticProbe,
 ): Promise<UpstreamResult> {
   const body = decision.body ?? request.body;
   const plan = decision.cascade;
-  const send = (sig: AbortSignal) =>
+  const send = (sig: CancelSignal) =>
     plan && request.endpoint !== 'embeddings'
       ? runCascade({ request, body, decision, plan, ctx, resilience: s.resilience, signal: sig })
       : dispatch({ endpoint: request.endpoint, body, stream: ctx.stream, signal: sig, decision, ctx, resilience: s.resilience });

@@ -13,6 +13,7 @@ import { sha256Hex } from '../core/sha256.js';
 import { isJsonObject } from '../core/validate.js';
 import { semanticParts } from './semantic-text.js';
 import { VectorIndex } from './vector-index.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 export interface SemanticProbe {
   namespace: string;
@@ -60,7 +61,7 @@ export class SemanticCache {
     tags: readonly string[];
     rule: SemanticCacheRule;
     requestId: string;
-    signal: AbortSignal;
+    signal: CancelSignal;
   }): Promise<SemanticProbe | undefined> {
     if (a.tags.length > 0 && !a.rule.tagged) return undefined;
     const parts = semanticParts(a.endpoint, a.body);
@@ -111,7 +112,7 @@ export class SemanticCache {
   }
 
   /** One embedding from an edge destination serving `model`; undefined (no semantic lookup) when it cannot. */
-  private async embed(model: string, text: string, requestId: string, signal: AbortSignal): Promise<Float32Array | undefined> {
+  private async embed(model: string, text: string, requestId: string, signal: CancelSignal): Promise<Float32Array | undefined> {
     const edge = this.catalog.candidates(model).find((c) => c.upstream.zone === 'device');
     if (!edge) {
       this.warnOnce(model, `semantic cache: '${model}' is not served by an edge embedding model; semantic lookups are off for it`);

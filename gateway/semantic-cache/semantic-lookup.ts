@@ -4,6 +4,7 @@ import type { InferenceRequest } from '../core/inference-request.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { GatewayServices } from '../services.js';
 import type { SemanticHit, SemanticProbe } from './semantic-cache.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 export interface SemanticLookup {
   probe: SemanticProbe;
@@ -15,7 +16,7 @@ export async function semanticLookup(
   ctx: RequestContext,
   request: InferenceRequest,
   decision: Decision,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<SemanticLookup | undefined> {
   const rule = decision.cache.semantic;
   if (!rule || !s.semanticCache || request.endpoint === 'embeddings') return undefined;

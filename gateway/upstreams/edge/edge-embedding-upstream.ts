@@ -4,6 +4,7 @@ import { GatewayError, type ErrorCode } from '../../core/errors.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult, UpstreamStatus } from '../../core/upstream.js';
 import { abortError } from '../../core/abort.js';
+import { toAbortSignal } from '../../core/cancel.js';
 import { ModelLoading } from './model-loading.js';
 import { EmbeddingError, type EmbeddingErrorReason, type EmbeddingHandle } from '../../../edge-runtime/index.js';
 
@@ -72,7 +73,7 @@ export class EdgeEmbeddingUpstream implements Upstream {
     const base64 = call.body['encoding_format'] === 'base64';
     this.inFlight++;
     try {
-      const { vectors, promptTokens } = await this.model.embed(texts, call.signal);
+      const { vectors, promptTokens } = await this.model.embed(texts, toAbortSignal(call.signal));
       const data = vectors.map((v, index) => {
         // Fewer dimensions: the leading ones, renormalised (what OpenAI documents for its shortened embeddings).
         const out = typeof wanted === 'number' && wanted < width ? renormalise(v.slice(0, wanted)) : v;

@@ -8,6 +8,7 @@ import type { UpstreamConfig } from '../../config/schema.js';
 import type { Upstream, UpstreamCall, UpstreamLoad, UpstreamModel, UpstreamResult } from '../../core/upstream.js';
 import { usageOf } from '../../core/upstream.js';
 import { onAbort } from '../../core/abort.js';
+import type { CancelSignal } from '../../core/cancel.js';
 import { isJsonObject } from '../../core/validate.js';
 import { GatewayError } from '../../core/errors.js';
 import { SseParser } from './sse-parser.js';
@@ -146,7 +147,7 @@ export class FetchUpstream implements Upstream {
   }
 
   /** fetch reports every network failure as a bare TypeError: name the likely cause from its message. */
-  private failure(err: unknown, client: AbortSignal, expired: Expiry | undefined, phase: 'connect' | 'response' | 'stream'): Error {
+  private failure(err: unknown, client: CancelSignal, expired: Expiry | undefined, phase: 'connect' | 'response' | 'stream'): Error {
     if (client.aborted) return client.reason instanceof Error ? client.reason : new Error('aborted by client');
     if (expired === 'total') return deadlineError(this.id);
     if (expired === 'first_byte') return upstreamTransportError(this.id, { code: 'UND_ERR_HEADERS_TIMEOUT', cause: err }, phase);

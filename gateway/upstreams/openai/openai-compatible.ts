@@ -8,6 +8,7 @@ import { usageOf } from '../../core/upstream.js';
 import { UpstreamSseEvents } from './upstream-sse-events.js';
 import { deadlineError, upstreamStatusError, upstreamTransportError } from './upstream-errors.js';
 import { onAbort } from '../../core/abort.js';
+import { Cancel, type CancelSignal } from '../../core/cancel.js';
 import { isJsonObject } from '../../core/validate.js';
 
 const PATHS: Record<Endpoint, string> = {
@@ -112,8 +113,9 @@ export class OpenAICompatibleUpstream implements Upstream {
       this.cfg.timeouts.total_ms,
       call.deadline !== undefined ? Math.max(1, call.deadline - Date.now()) : Number.POSITIVE_INFINITY,
     );
-    // One controller per call, fed by the client's signal and a timer: AbortSignal.any/timeout cost several % of CPU here.
-    const controller = new AbortController();
+    // One canceller per call, fed by the client's signal and a timer (AbortSignal.any/timeout, and even a plain
+    // AbortController, cost several % of CPU here; see core/cancel.ts).
+    const controller = new Cancel();
     const deadline = { aborted: false };
     const timer = setTimeout(() => {
       deadline.aborted = true;
@@ -138,7 +140,8 @@ export class OpenAICompatibleUpstream implements Upstream {
         method: 'POST',
         headers: { ...this.headers, 'x-request-id': call.requestId, ...(call.traceparent ? { traceparent: call.traceparent } : {}) },
         body: JSON.stringify(body),
-        signal,
+        // undici takes any EventTarget-like signal (lib/api/api-request.js checks for addEventListener).
+        signal: signal as unknown as AbortSignal,
       });
     } catch (err) {
       release();
@@ -170,14 +173,19 @@ export class OpenAICompatibleUpstream implements Upstream {
     }
   }
 
-  private failure(err: unknown, client: AbortSignal, deadline: { aborted: boolean }, phase: 'connect' | 'response' | 'stream') {
+  private failure(err: unknown, client: CancelSignal, deadline: { aborted: boolean }, phase: 'connect' | 'response' | 'stream') {
     if (client.aborted) return client.reason instanceof Error ? client.reason : new Error('aborted by client');
     if (deadline.aborted) return deadlineError(this.id);
     if (err instanceof undiciErrors.RequestAbortedError) return deadlineError(this.id);
     return upstreamTransportError(this.id, err, phase);
   }
 
-  private events(body: Dispatcher.ResponseData['body'], client: AbortSignal, deadline: { aborted: boolean }, release: () => void): UpstreamSseEvents {
+  private events(
+    body: Dispatcher.ResponseData['body'],
+    client: CancelSignal,
+    deadline: { aborted: boolean },
+    release: () => void,
+  ): UpstreamSseEvents {
     return new UpstreamSseEvents(body, {
       failure: (err) => (err instanceof Error && err.name === 'GatewayError' ? err : this.failure(err, client, deadline, 'stream')),
       // The body ended without [DONE]: the stream was cut.
