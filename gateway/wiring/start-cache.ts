@@ -4,7 +4,6 @@ import { ConfigError } from '../config/load-config.js';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EncryptedCache } from '../cache/encrypted-cache.js';
 import { MemoryCache } from '../cache/memory-cache.js';
-import { RedisCache } from '../cache/redis-cache.js';
 
 export async function startCache(config: GatewayConfig): Promise<CacheStore | undefined> {
   const c = config.cache;
@@ -12,7 +11,7 @@ export async function startCache(config: GatewayConfig): Promise<CacheStore | un
   if (c.backend === 'redis' && !config.redis) throw new ConfigError('cache.backend is redis but no `redis:` section is configured');
   const base =
     c.backend === 'redis' && config.redis
-      ? new RedisCache(config.redis, `${config.redis.key_prefix}cache:`, c.command_timeout_ms)
+      ? new (await import('../cache/redis-cache.js')).RedisCache(config.redis, `${config.redis.key_prefix}cache:`, c.command_timeout_ms)
       : new MemoryCache(c.max_entries, c.max_bytes);
   if (!c.encryption_key) return base;
   return EncryptedCache.create(base, c.encryption_key).catch((err: unknown) => {

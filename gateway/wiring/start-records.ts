@@ -12,9 +12,7 @@ import { buildReport, GROUPS } from '../report/report.js';
 import { JsonlSink, readJsonlRecords } from '../records/jsonl-sink.js';
 import type { RequestRecord } from '../records/request-record.js';
 import { RecordQueue } from '../records/record-queue.js';
-import { RedisStreamSink, readStreamRecords } from '../records/redis-stream-sink.js';
 import { toRecord } from '../records/request-record.js';
-import { createRedisClient } from '../redis/redis-connection.js';
 
 export interface RecordsWiring {
   onComplete(ctx: RequestContext): void;
@@ -30,19 +28,30 @@ export function chartJsSource(): string {
   return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
 
-export function startRecords(
+/** The Redis stream side of records, loaded only when records go to Redis (ioredis is ~25 MB of RSS otherwise unused). */
+async function redisRecords(config: GatewayConfig) {
+  const rc = config.records;
+  if (rc.sink !== 'redis') return undefined;
+  if (!config.redis) throw new ConfigError('records.sink is redis but no `redis:` section is configured');
+  const [{ createRedisClient }, { RedisStreamSink, readStreamRecords }] = await Promise.all([
+    import('../redis/redis-connection.js'),
+    import('../records/redis-stream-sink.js'),
+  ]);
+  const client = createRedisClient(config.redis, { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: true });
+  return {
+    sink: new RedisStreamSink(client, rc.redis_stream, rc.max_len),
+    read: (from: number, to: number) => readStreamRecords(client, rc.redis_stream, from, to),
+  };
+}
+
+export async function startRecords(
   config: GatewayConfig,
   upstreams: readonly Upstream[],
   breakerStates?: () => Array<{ upstream: string; state: string }>,
-): RecordsWiring {
+): Promise<RecordsWiring> {
   const rc = config.records;
-  if (rc.sink === 'redis' && !config.redis) throw new ConfigError('records.sink is redis but no `redis:` section is configured');
-  const redis =
-    rc.sink === 'redis' && config.redis
-      ? createRedisClient(config.redis, { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: true })
-      : undefined;
-  const sink =
-    rc.sink === 'jsonl' ? new JsonlSink(rc.dir, rc.max_file_bytes) : redis ? new RedisStreamSink(redis, rc.redis_stream, rc.max_len) : undefined;
+  const redis = await redisRecords(config);
+  const sink = rc.sink === 'jsonl' ? new JsonlSink(rc.dir, rc.max_file_bytes) : redis?.sink;
   const queue = sink ? new RecordQueue(sink, rc.queue_max) : undefined;
   const metrics = new GatewayMetrics(upstreams, {
     recordsDropped: () => queue?.dropped ?? 0,
@@ -54,7 +63,7 @@ export function startRecords(
     await queue?.flush();
     const to = Date.now() + 1;
     const from = to - windowMs;
-    return redis ? (await readStreamRecords(redis, rc.redis_stream, from, to)).records : (await readJsonlRecords(rc.dir, from, to)).records;
+    return redis ? (await redis.read(from, to)).records : (await readJsonlRecords(rc.dir, from, to)).records;
   };
   return {
     queue,
@@ -72,7 +81,7 @@ export function startRecords(
             const to = Date.now() + 1;
             const from = to - windowMs;
             if (redis) {
-              const r = await readStreamRecords(redis, rc.redis_stream, from, to);
+              const r = await redis.read(from, to);
               return buildReport(r.records, from, to, GROUPS, r.truncated ? ['the window reaches past what the stream retains'] : []);
             }
             const r = await readJsonlRecords(rc.dir, from, to);
