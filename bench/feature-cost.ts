@@ -3,7 +3,7 @@
  * process with the bare proxy, driven in interleaved rounds (the order rotates each round) by an undici client
  * against a fake upstream in its own process. CPU is process.cpuUsage() per request, client included; the `direct`
  * arm (client straight to the fake upstream) is the client's own share, so `gateway µs` = arm - direct.
- *   npx tsx bench/feature-cost.ts            (BENCH_STREAM=1: 64-chunk streams; BENCH_ROUNDS, BENCH_N)
+ *   npx tsx bench/feature-cost.ts            (BENCH_STREAM=1: 64-chunk streams; BENCH_ROUNDS, BENCH_N, BENCH_ARMS)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,19 +33,25 @@ interface Features {
   keys?: boolean;
   records?: boolean;
   cache?: boolean;
+  /** cache.max_entries: a small cache tells the cost of holding entries from the cost of the cache's work. */
+  cacheEntries?: number;
   policy?: boolean;
 }
-const ARMS: Array<[string, Features]> = [
+const ONLY = process.env['BENCH_ARMS']?.split(',').map(Number);
+const ALL_ARMS: Array<[string, Features]> = [
   ['switchyard, no features', {}],
   ['+ virtual keys', { keys: true }],
   ['+ records (jsonl)', { records: true }],
   ['+ cache (memory, miss)', { cache: true }],
+  ['+ cache (memory, miss, 100 entries)', { cache: true, cacheEntries: 100 }],
   ['+ policy (realistic)', { policy: true }],
   ['+ policy + cache (rule turns cache on)', { policy: true, cache: true }],
   ['all but keys', { records: true, cache: true, policy: true }],
   ['all but records', { keys: true, cache: true, policy: true }],
   ['all (the bench row)', { keys: true, records: true, cache: true, policy: true }],
 ];
+// BENCH_ARMS=0,3,8: only these arms (indexes into the list above), besides direct and bare.
+const ARMS = ONLY ? ALL_ARMS.filter((_, i) => ONLY.includes(i)) : ALL_ARMS;
 
 async function startArm(name: string, f: Features) {
   const sub = join(dir, name.replace(/\W+/g, '-'));
@@ -60,7 +66,7 @@ async function startArm(name: string, f: Features) {
       { id: 'backup', url: up.url, models: ['bench-model', 'other-model'] },
     ],
     records: f.records ? { sink: 'jsonl', dir: join(sub, 'records') } : { sink: 'none' },
-    cache: { backend: f.cache ? 'memory' : 'off' },
+    cache: { backend: f.cache ? 'memory' : 'off', ...(f.cacheEntries ? { max_entries: f.cacheEntries } : {}) },
     ...(f.policy ? { policies: { file: policy } } : {}),
     batch: { dir: join(sub, 'batch') },
   });

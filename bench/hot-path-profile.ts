@@ -19,6 +19,9 @@ const STREAM = process.env['BENCH_STREAM'] === '1';
 const PROFILE = process.env['PROFILE'] !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
 const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
+// PROFILE_KIND=heap: a sampling heap profile (what allocates, for GC) instead of the CPU profile; saved, not analysed.
+const HEAP = process.env['PROFILE_KIND'] === 'heap';
+const PROFILE_FLAGS = !PROFILE ? [] : HEAP ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
 
 // PROFILE_FILE=<.cpuprofile>: only analyse an existing profile.
 const existing = process.env['PROFILE_FILE'];
@@ -49,7 +52,7 @@ async function run(): Promise<void> {
               `policies: { file: "${policy}" }`,
               '',
             ].join('\n'),
-          PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+          PROFILE_FLAGS,
           {},
         );
   const content = `measure the gateway overhead of one small chat completion request, id [<id>], for the side-by-side run`;
@@ -76,10 +79,14 @@ async function run(): Promise<void> {
   await sy.stop();
   await up.stop();
   if (!PROFILE) process.exit(0);
+  if (HEAP) {
+    console.log(`heap profile in ${profDir}`);
+    process.exit(0);
+  }
 }
 
 async function startBare(upstream: string): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bench/lib/bare-proxy.mjs'], {
+  const child = spawn(process.execPath, [...PROFILE_FLAGS, 'bench/lib/bare-proxy.mjs'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, UPSTREAM: upstream },
   });
