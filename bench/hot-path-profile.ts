@@ -21,7 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
 const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
 // PROFILE_KIND=heap: a sampling heap profile (what allocates, for GC) instead of the CPU profile; saved, not analysed.
 const HEAP = process.env['PROFILE_KIND'] === 'heap';
-const PROFILE_FLAGS = !PROFILE ? [] : HEAP ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+const PROFILE_FLAGS = [...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ...(!PROFILE ? [] : HEAP ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])];
 
 // PROFILE_FILE=<.cpuprofile>: only analyse an existing profile.
 const existing = process.env['PROFILE_FILE'];
@@ -66,12 +66,17 @@ async function run(): Promise<void> {
     duration: SECONDS,
   };
   const rssIdle = memMb(sy.child.pid!, 'VmRSS');
-  await autocannon({ ...opts, duration: 1 }); // warm-up
+  // Warm-up: V8 optimises the gateway's code for ~5 s of load (on background threads, counted in the CPU figure).
+  await autocannon({ ...opts, duration: Number(process.env['BENCH_WARM_S'] ?? 6) });
   const cpu0 = cpuMicros(sy.child.pid!);
+  const sys0 = sysMicros(sy.child.pid!);
   const threads0 = threadCpu(sy.child.pid!);
   const r = await autocannon(opts);
   const cpu = cpuMicros(sy.child.pid!) - cpu0;
-  console.log(`req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)}`);
+  const sys = sysMicros(sy.child.pid!) - sys0;
+  console.log(
+    `req/s ${r.requests.average} non2xx ${r.non2xx} errors ${r.errors} cpu_us_per_req ${(cpu / r.requests.total).toFixed(1)} (kernel ${(sys / r.requests.total).toFixed(1)})`,
+  );
   // Which threads the CPU went to: the main thread, V8's GC helpers, libuv's pool (file writes), others.
   const perThread = [...threadCpu(sy.child.pid!)].map(([name, us]) => `${name} ${((us - (threads0.get(name) ?? 0)) / r.requests.total).toFixed(1)}`);
   console.log(`cpu_us_per_req by thread: ${perThread.join(', ')}`);
@@ -104,12 +109,20 @@ async function startBare(upstream: string): Promise<{ child: ChildProcess; url: 
   };
 }
 
+/** Kernel-side CPU time of a process (stime), µs: socket writes on loopback also run the receiver's TCP path. */
+function sysMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 10_000;
+}
+
 /** CPU µs per thread name (threads of one name summed), from /proc/<pid>/task. */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      // Node 20 leaves V8's worker threads (concurrent GC, compiler) named "node" like the main thread.
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const name = tid === String(pid) ? 'main' : comm;
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10_000);
