@@ -28,9 +28,13 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-/** Pulls usage out of a chunk cheaply: only chunks that mention it are parsed. */
+/**
+ * Pulls usage out of a chunk cheaply: only chunks with a usage object are parsed. With include_usage, OpenAI and vLLM
+ * put `"usage":null` in every chunk before the last: those are skipped without a JSON.parse each.
+ */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 function usageInChunk(data: string): { usage: Usage; usageOnly: boolean } | undefined {
-  if (!data.includes('"usage"')) return undefined;
+  if (!data.includes('"usage"') || !USAGE_OBJECT.test(data)) return undefined;
   try {
     const chunk = JSON.parse(data) as { usage?: Usage | null; choices?: unknown[] };
     if (!chunk.usage || typeof chunk.usage.prompt_tokens !== 'number') return undefined;

@@ -284,11 +284,14 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
     const pieces = opts.splitter ? opts.splitter(text) : split(text, chunksPerReply);
     const events: string[] = [];
+    const so = body['stream_options'] as { include_usage?: boolean } | undefined;
+    // As OpenAI and vLLM do: with include_usage, every chunk before the usage chunk carries `"usage": null`.
+    const nullUsage = so?.include_usage ? { usage: null } : {};
     pieces.forEach((p, i) => {
       const choice = chat
         ? { index: 0, delta: i === 0 ? { role: 'assistant', content: p } : { content: p }, logprobs: null, finish_reason: null }
         : { index: 0, text: p, logprobs: null, finish_reason: null };
-      events.push(JSON.stringify({ id, object, created, model, choices: [choice] }));
+      events.push(JSON.stringify({ id, object, created, model, choices: [choice], ...nullUsage }));
     });
     events.push(
       JSON.stringify({
@@ -299,9 +302,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         choices: [
           chat ? { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' } : { index: 0, text: '', logprobs: null, finish_reason: 'stop' },
         ],
+        ...nullUsage,
       }),
     );
-    const so = body['stream_options'] as { include_usage?: boolean } | undefined;
     if (so?.include_usage) events.push(JSON.stringify({ id, object, created, model, choices: [], usage }));
     for (let i = 0; i < events.length; i++) {
       if (res.destroyed) return;
