@@ -2,36 +2,32 @@
  * Envoy-style retry budget: retries may be at most `ratio` of the requests seen in the last window, but a floor of
  * `minConcurrency` retries in flight is always allowed, so a burst of failures on a quiet gateway can still fail over.
  */
+import { WindowCounter } from './window-counter.js';
+
 export class RetryBudget {
-  private requests: number[] = [];
-  private retries: number[] = [];
+  private readonly requests: WindowCounter;
+  private readonly retries: WindowCounter;
   private active = 0;
 
   constructor(
     private readonly ratio: number,
     private readonly minConcurrency: number,
-    private readonly windowMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  private prune(list: number[]): number[] {
-    const cut = this.now() - this.windowMs;
-    let i = 0;
-    while (i < list.length && list[i]! < cut) i++;
-    return i > 0 ? list.slice(i) : list;
+    windowMs = 10_000,
+    now: () => number = Date.now,
+  ) {
+    this.requests = new WindowCounter(windowMs, now);
+    this.retries = new WindowCounter(windowMs, now);
   }
 
   request(): void {
-    this.requests = this.prune(this.requests);
-    this.requests.push(this.now());
+    this.requests.add();
   }
 
   /** Takes a retry token if the budget allows one; call `done()` when the retry has finished. */
   tryAcquire(): boolean {
-    this.retries = this.prune(this.retries);
-    const ok = this.active < this.minConcurrency || this.retries.length < this.ratio * this.requests.length;
+    const ok = this.active < this.minConcurrency || this.retries.total() < this.ratio * this.requests.total();
     if (!ok) return false;
-    this.retries.push(this.now());
+    this.retries.add();
     this.active++;
     return true;
   }
