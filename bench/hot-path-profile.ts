@@ -21,7 +21,11 @@ const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
 const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
 // PROFILE_KIND=heap: a sampling heap profile (what allocates, for GC) instead of the CPU profile; saved, not analysed.
 const HEAP = process.env['PROFILE_KIND'] === 'heap';
-const PROFILE_FLAGS = [...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ...(!PROFILE ? [] : HEAP ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])];
+const BARE_FEATURES = process.env['BENCH_FEATURES'] === 'none';
+const PROFILE_FLAGS = [
+  ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+  ...(!PROFILE ? [] : HEAP ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
+];
 
 // PROFILE_FILE=<.cpuprofile>: only analyse an existing profile.
 const existing = process.env['PROFILE_FILE'];
@@ -43,13 +47,18 @@ async function run(): Promise<void> {
               `server: { port: ${port} }`,
               'edge: { enabled: false }',
               'logging: { level: warn }',
-              `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
               'upstreams:',
               `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
               `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
-              `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
-              `cache: { backend: ${process.env['BENCH_CACHE'] ?? 'memory'} }`,
-              `policies: { file: "${policy}" }`,
+              // BENCH_FEATURES=none: the gateway's skeleton (no key, records, cache or policy) against the bare proxy.
+              ...(BARE_FEATURES
+                ? ['records: { sink: none }', 'cache: { backend: off }']
+                : [
+                    `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
+                    `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
+                    `cache: { backend: ${process.env['BENCH_CACHE'] ?? 'memory'} }`,
+                    `policies: { file: "${policy}" }`,
+                  ]),
               '',
             ].join('\n'),
           PROFILE_FLAGS,

