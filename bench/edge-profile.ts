@@ -16,7 +16,7 @@ import { buildModelFolder } from '../edge-runtime/model/build-model.js';
 import { loadModelFolder } from '../edge-runtime/model/model-folder.js';
 import { chooseVariant } from '../edge-runtime/model/variants.js';
 import { loadOnnxFile } from '../edge-runtime/model/load-onnx.js';
-import { PagedModelRunner } from '../edge-runtime/engine/model-runner.js';
+import { PagedModelRunner, type RunnerOptions } from '../edge-runtime/engine/model-runner.js';
 import { Sampler } from '../edge-runtime/sampling/sampler.js';
 import { createEngine } from '../edge-runtime/worker/create-engine.js';
 import { engineOptionsSchema } from '../edge-runtime/engine/engine-options.js';
@@ -31,6 +31,10 @@ const VARIANT = process.env['PROFILE_VARIANT'] ?? 'q4';
 const PHASES = (process.env['PROFILE_PHASES'] ?? 'runner,engine').split(',');
 /** PROFILE_ORT=0: no onnxruntime profiling (its own overhead), for A/B timing of the runner split. */
 const ORT_PROFILE = process.env['PROFILE_ORT'] !== '0';
+const PREFILL_ROWS = Number(process.env['PROFILE_PREFILL_ROWS'] ?? 1);
+const PREFILL_TOKENS = Number(process.env['PROFILE_PREFILL_TOKENS'] ?? 256);
+/** Runner options under test (A/B of load-time rewrites). */
+const RUNNER_EXTRAS: Partial<RunnerOptions> = {};
 
 interface OrtEvent {
   cat: string;
@@ -53,6 +57,42 @@ function bucket(e: OrtEvent, vocab: number): string {
   }
   if (op === 'MatMul' || op === 'Softmax' || op === 'FusedMatMul') return `attention ${op}`;
   return op;
+}
+
+/** Kernel time per bucket inside each window of model runs (onnxruntime's trace), top 14 plus the kernels' share. */
+function summariseOrtTrace(file: string, runWindows: Array<{ B: number; from: number; to: number }>, vocab: number): Row[] {
+  const events = JSON.parse(readFileSync(file, 'utf8')) as OrtEvent[];
+  const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  const ops: Row[] = [];
+  for (const w of runWindows) {
+    const windows = modelRuns.slice(w.from, w.to);
+    const byBucket = new Map<string, number>();
+    let total = 0;
+    for (const k of kernels) {
+      if (!windows.some((m) => k.ts >= m.ts && k.ts <= m.ts + m.dur)) continue;
+      const b = bucket(k, vocab);
+      byBucket.set(b, (byBucket.get(b) ?? 0) + k.dur);
+      total += k.dur;
+    }
+    const runUs = windows.reduce((a, m) => a + m.dur, 0);
+    const sorted = [...byBucket.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [name, us] of sorted.slice(0, 14)) {
+      ops.push({
+        streams: w.B,
+        operator: name,
+        'ms/step': +(us / windows.length / 1000).toFixed(3),
+        '% of kernels': +((100 * us) / total).toFixed(1),
+      });
+    }
+    ops.push({
+      streams: w.B,
+      operator: '(sum of kernels / model_run)',
+      'ms/step': +(total / windows.length / 1000).toFixed(2),
+      '% of kernels': +((100 * total) / runUs).toFixed(1),
+    });
+  }
+  return ops;
 }
 
 async function runnerPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
@@ -129,40 +169,72 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
     console.log('onnxruntime wrote no profile');
     return;
   }
-  const events = JSON.parse(readFileSync(join(tmp, trace), 'utf8')) as OrtEvent[];
+  const ops = summariseOrtTrace(join(tmp, trace), runWindows, vocab);
   rmSync(tmp, { recursive: true, force: true });
-  const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
-  const ops: Row[] = [];
-  for (const w of runWindows) {
-    const windows = modelRuns.slice(w.from, w.to);
-    const byBucket = new Map<string, number>();
-    let total = 0;
-    for (const k of kernels) {
-      if (!windows.some((m) => k.ts >= m.ts && k.ts <= m.ts + m.dur)) continue;
-      const b = bucket(k, vocab);
-      byBucket.set(b, (byBucket.get(b) ?? 0) + k.dur);
-      total += k.dur;
-    }
-    const runUs = windows.reduce((a, m) => a + m.dur, 0);
-    const sorted = [...byBucket.entries()].sort((a, b) => b[1] - a[1]);
-    for (const [name, us] of sorted.slice(0, 14)) {
-      ops.push({
-        streams: w.B,
-        operator: name,
-        'ms/step': +(us / windows.length / 1000).toFixed(3),
-        '% of kernels': +((100 * us) / total).toFixed(1),
-      });
-    }
-    ops.push({
-      streams: w.B,
-      operator: '(sum of kernels / model_run)',
-      'ms/step': +(total / windows.length / 1000).toFixed(2),
-      '% of kernels': +((100 * total) / runUs).toFixed(1),
-    });
-  }
   printTable('1b. onnxruntime operators per decode step (kernel time; threads run in parallel inside a kernel)', ops);
   out['ortOperators'] = ops;
+}
+
+/**
+ * Prefill passes: PREFILL_ROWS sequences of PREFILL_TOKENS prompt tokens each from position 0 (one chunk per row),
+ * CPU ms per pass and per prompt token, and the per-operator profile of those passes.
+ */
+async function prefillPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
+  const spec = loadModelFolder(dir);
+  const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
+  const blockSize = 16;
+  const perSeq = Math.ceil(PREFILL_TOKENS / blockSize);
+  const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-prof-'));
+  const runner = await PagedModelRunner.create(file.bytes, {
+    layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize, numBlocks: perSeq * PREFILL_ROWS + 1 },
+    vocabSize: spec.vocab,
+    threads: THREADS,
+    path: 'paged',
+    prove: false,
+    ...RUNNER_EXTRAS,
+    ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
+  });
+  const r = seededRandom(5);
+  const tables = Array.from({ length: PREFILL_ROWS }, (_, b) => Array.from({ length: perSeq }, (_, k) => 1 + b * perSeq + k));
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  const passes = Math.max(3, Math.ceil(STEPS / 4));
+  for (let s = 0; s < passes + 1; s++) {
+    const entries = tables.map((bt) => ({
+      tokens: Array.from({ length: PREFILL_TOKENS }, () => 3 + Math.floor(r() * (vocab - 3))),
+      startPos: 0,
+      blockTable: bt,
+    }));
+    const cpu0 = process.cpuUsage();
+    const a = performance.now();
+    await runner.forward(entries);
+    const w = performance.now() - a;
+    const c = process.cpuUsage(cpu0);
+    if (s === 0) continue; // warm-up
+    wall.push(w);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  if (ORT_PROFILE) runner.endProfiling();
+  await runner.release();
+  const tokens = PREFILL_ROWS * PREFILL_TOKENS;
+  const rows: Row[] = [
+    {
+      rows: PREFILL_ROWS,
+      'tokens/row': PREFILL_TOKENS,
+      'pass ms': +median(wall).toFixed(1),
+      'CPU ms/pass (all threads)': +median(cpu).toFixed(1),
+      'CPU ms per 100 tokens': +((100 * median(cpu)) / tokens).toFixed(2),
+      'prompt tok/s (wall)': Math.round((tokens / median(wall)) * 1000),
+    },
+  ];
+  printTable(`3. Prefill pass, ${VARIANT}, ${THREADS} threads, medians of ${passes} passes`, rows);
+  out['prefill'] = rows;
+  const trace = readdirSync(tmp).find((f) => f.startsWith('ort') && f.endsWith('.json'));
+  if (!trace) return;
+  const ops = summariseOrtTrace(join(tmp, trace), [{ B: PREFILL_ROWS, from: 1, to: passes + 1 }], vocab);
+  rmSync(tmp, { recursive: true, force: true });
+  printTable('3b. onnxruntime operators per prefill pass', ops);
+  out['prefillOperators'] = ops;
 }
 
 interface ProfileNode {
@@ -269,6 +341,7 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { variant: VARIANT, threads: THREADS, context: CONTEXT, steps: STEPS };
   if (PHASES.includes('runner')) await runnerPhase(dir, vocab, out);
   if (PHASES.includes('engine')) await enginePhase(dir, out);
+  if (PHASES.includes('prefill')) await prefillPhase(dir, vocab, out);
   writeResults(process.env['PROFILE_OUT'] ?? 'edge-profile', out);
 }
 
