@@ -49,6 +49,11 @@ export interface RunnerOptions {
   ortOptions?: ort.InferenceSession.SessionOptions;
   /** Folder the model's external data files live in (model bytes from a file with `model.onnx_data` beside it). */
   externalDataDir?: string;
+  /**
+   * Paged path: fuse MatMulNBits over one activation (q/k/v, gate/up) into one each (fuse-projections.ts), proven like
+   * the rest; when the fused graph fails its proof the unfused one is tried. Default true.
+   */
+  fuseProjections?: boolean;
 }
 
 /** Where the last forward pass spent its time (ms): inputs built in JS, inside onnxruntime, new K/V scattered. */
@@ -203,9 +208,11 @@ export class PagedModelRunner {
     }
     const rejected: ExecutionPath['rejected'] = [];
     const unmodified = new Map<Uint8Array, { session: ort.InferenceSession; rowAligned: boolean }>();
-    const build = async (mode: ExecutionMode, bytes: Uint8Array): Promise<PagedModelRunner> => {
+    let fusedGroups: number | undefined;
+    const build = async (mode: ExecutionMode, bytes: Uint8Array, fuse = false): Promise<PagedModelRunner> => {
       if (mode === 'paged') {
-        const { bytes: paged, info } = rewriteToPaged(bytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true });
+        const { bytes: paged, info } = rewriteToPaged(bytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true, fuseProjections: fuse });
+        if (fuse) fusedGroups = info.fusedProjections;
         if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
         return new PagedModelRunner(
           await ort.InferenceSession.create(paged, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
@@ -231,13 +238,24 @@ export class PagedModelRunner {
     const releaseUnmodified = async (keep?: ort.InferenceSession) => {
       for (const u of unmodified.values()) if (u.session !== keep) await u.session.release();
     };
+    // The paged path with fused projections first, then without (only when fusing changed the graph and failed).
+    const candidates = modes.flatMap((mode) =>
+      mode === 'paged' && opts.fuseProjections !== false
+        ? [
+            { mode, fuse: true },
+            { mode, fuse: false },
+          ]
+        : [{ mode, fuse: false }],
+    );
     try {
-      for (const mode of modes) {
+      for (const { mode, fuse } of candidates) {
+        if (mode === 'paged' && !fuse && fusedGroups === 0) continue;
+        const label = (why: string) => (fuse && fusedGroups !== 0 ? `with fused projections: ${why}` : why);
         let runner: PagedModelRunner;
         try {
-          runner = await build(mode, proofBytes);
+          runner = await build(mode, proofBytes, fuse);
         } catch (err) {
-          rejected.push({ mode, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+          rejected.push({ mode, why: label(err instanceof Error ? err.message.split('\n')[0]! : String(err)) });
           continue;
         }
         let proof: ProofResult | undefined;
@@ -255,7 +273,7 @@ export class PagedModelRunner {
             };
           }
           if (!proof.ok) {
-            rejected.push({ mode, why: proof.detail });
+            rejected.push({ mode, why: label(proof.detail) });
             // A failed path may have written NaN into scratch blocks; masked slots are still multiplied by 0.
             for (const a of [...pool.k, ...pool.v]) a.fill(0);
             if (mode === 'paged') await runner.session.release();
@@ -265,15 +283,16 @@ export class PagedModelRunner {
         if (twin) {
           // Proven on the twin: serve the model as shipped (int8 activations), same path.
           const proven = runner;
-          runner = await build(mode, modelBytes);
+          runner = await build(mode, modelBytes, fuse);
           if (mode === 'paged') await proven.session.release();
         }
         const because = rejected.length ? `; ${rejected.map((r) => `${r.mode} rejected: ${r.why}`).join('; ')}` : '';
         const how = twin ? ' on its fp32-activation twin (MatMulNBits accuracy_level 0; served with int8 activations)' : '';
         const proven = proof ? `proven at load${how}: ${proof.detail}` : 'not proven (proof disabled)';
+        const fusedNote = runner.info?.fusedProjections ? ` with ${runner.info.fusedProjections} projection groups fused` : '';
         runner.path = {
           mode,
-          reason: `${mode} path, ${proven}${because}`,
+          reason: `${mode} path${fusedNote}, ${proven}${because}`,
           proof: proof && { maxDiff: proof.maxDiff, tolerance: proof.tolerance, rows: proof.rows },
           rejected,
         };
