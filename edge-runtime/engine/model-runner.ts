@@ -54,6 +54,12 @@ export interface RunnerOptions {
    * the rest; when the fused graph fails its proof the unfused one is tried. Default true.
    */
   fuseProjections?: boolean;
+  /**
+   * Whether onnxruntime's idle pool threads spin waiting for work (its default) instead of sleeping. Default false:
+   * spinning burns a core between kernels and between steps, which the gateway thread and other processes on a small
+   * machine need (bench numbers in docs/notes/edge-speed.md).
+   */
+  threadSpinning?: boolean;
 }
 
 /** Where the last forward pass spent its time (ms): inputs built in JS, inside onnxruntime, new K/V scattered. */
@@ -72,19 +78,23 @@ export class ModelLoadError extends Error {
 
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
-function sessionOptions(
-  threads: number | undefined,
-  extra?: ort.InferenceSession.SessionOptions,
-  externalDataDir?: string,
-): ort.InferenceSession.SessionOptions {
+function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOptions {
+  const spin = opts.threadSpinning ? '1' : '0';
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads ?? 0,
+    intraOpNumThreads: opts.threads ?? 0,
     interOpNumThreads: 1,
-    // A model given as bytes has no folder of its own: ORT resolves external data against this one.
-    ...(externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {}),
-    ...extra,
+    ...opts.ortOptions,
+    extra: {
+      session: {
+        'intra_op.allow_spinning': spin,
+        'inter_op.allow_spinning': spin,
+        // A model given as bytes has no folder of its own: ORT resolves external data against this one.
+        ...(opts.externalDataDir ? { model_external_initializers_file_folder_path: opts.externalDataDir } : {}),
+        ...(opts.ortOptions?.extra as { session?: Record<string, string> } | undefined)?.session,
+      },
+    },
   };
 }
 
@@ -195,7 +205,7 @@ export class PagedModelRunner {
     const relative = twin ? true : opts.relativeTolerance;
     let plan: ProofPlan | undefined;
     if (prove) {
-      const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir));
+      const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts));
       try {
         plan = await referencePlan(reference, shape);
       } catch (err) {
@@ -214,19 +224,13 @@ export class PagedModelRunner {
         const { bytes: paged, info } = rewriteToPaged(bytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true, fuseProjections: fuse });
         if (fuse) fusedGroups = info.fusedProjections;
         if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
-        return new PagedModelRunner(
-          await ort.InferenceSession.create(paged, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
-          mode,
-          info,
-          pool,
-          opts,
-        );
+        return new PagedModelRunner(await ort.InferenceSession.create(paged, sessionOptions(opts)), mode, info, pool, opts);
       }
       let u = unmodified.get(bytes);
       if (!u) {
         const n = narrowed(bytes);
         u = {
-          session: await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
+          session: await ort.InferenceSession.create(n.bytes, sessionOptions(opts)),
           rowAligned: n.rowAligned,
         };
         unmodified.set(bytes, u);
