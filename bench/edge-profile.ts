@@ -34,7 +34,10 @@ const ORT_PROFILE = process.env['PROFILE_ORT'] !== '0';
 const PREFILL_ROWS = Number(process.env['PROFILE_PREFILL_ROWS'] ?? 1);
 const PREFILL_TOKENS = Number(process.env['PROFILE_PREFILL_TOKENS'] ?? 256);
 /** Runner options under test (A/B of load-time rewrites). */
-const RUNNER_EXTRAS: Partial<RunnerOptions> = {};
+const RUNNER_EXTRAS: Partial<RunnerOptions> = {
+  ...(process.env['PROFILE_FUSE'] ? { fuseProjections: process.env['PROFILE_FUSE'] !== '0' } : {}),
+  ...(process.env['PROFILE_SPIN'] ? { threadSpinning: process.env['PROFILE_SPIN'] !== '0' } : {}),
+};
 
 interface OrtEvent {
   cat: string;
@@ -109,6 +112,7 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
     threads: THREADS,
     path: 'paged',
     prove: false,
+    ...RUNNER_EXTRAS,
     ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
   });
   // Past K/V values do not change the cost: fill the pool with small noise instead of prefilling.
@@ -335,8 +339,11 @@ async function enginePhase(dir: string, out: Record<string, unknown>): Promise<v
 }
 
 async function main(): Promise<void> {
-  const dir = resolve('.cache/bench-models/bench-50m-seed1');
-  if (!existsSync(join(dir, 'config.json'))) await buildModelFolder({ preset: 'bench-50m', seed: 1, outDir: dir, accuracyLevel: 4 });
+  // PROFILE_BLOCK: the bench model quantized with another MatMulNBits block size (its own folder).
+  const block = process.env['PROFILE_BLOCK'] ? (Number(process.env['PROFILE_BLOCK']) as 16 | 32 | 64 | 128 | 256) : undefined;
+  const dir = resolve(`.cache/bench-models/bench-50m-seed1${block ? `-block${block}` : ''}`);
+  if (!existsSync(join(dir, 'config.json')))
+    await buildModelFolder({ preset: 'bench-50m', seed: 1, outDir: dir, accuracyLevel: 4, ...(block ? { blockSize: block, variants: ['q4'] } : {}) });
   const vocab = loadModelFolder(dir).vocab;
   const out: Record<string, unknown> = { variant: VARIANT, threads: THREADS, context: CONTEXT, steps: STEPS };
   if (PHASES.includes('runner')) await runnerPhase(dir, vocab, out);
