@@ -51,7 +51,10 @@ const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
 /** Rounds of the section-B prefill A/B (batched + shared vs one pass per chunk, pacer only); 0 skips it. */
 const PREFILL_AB = Number(process.env['BENCH_PREFILL_AB'] ?? 0);
-/** Section H: an engine option A/B, e.g. BENCH_AB_OPTION=threadSpinning BENCH_AB_VALUES='[false,true]' BENCH_AB_ROUNDS=3. */
+/**
+ * Section H: an engine option A/B, e.g. BENCH_AB_OPTION=threadSpinning BENCH_AB_VALUES='[false,true]' BENCH_AB_ROUNDS=3;
+ * `core.<property>` (e.g. core.groupDecodes) sets an EngineCore property instead.
+ */
 const AB_OPTION = process.env['BENCH_AB_OPTION'] ?? 'threadSpinning';
 const AB_VALUES = JSON.parse(process.env['BENCH_AB_VALUES'] ?? '[false,true]') as unknown[];
 const AB_ROUNDS = Number(process.env['BENCH_AB_ROUNDS'] ?? 3);
@@ -573,7 +576,13 @@ async function main(): Promise<void> {
   // concurrency, then interleaved rounds; CPU ms per output token is this process (engine + onnxruntime threads).
   if (SECTIONS.has('H')) {
     const engines = [];
-    for (const value of AB_VALUES) engines.push({ value, e: await engineFor(dir, 'q4', { [AB_OPTION]: value }, false) });
+    // `core.<name>` sets a property of the engine core (e.g. core.groupDecodes) instead of an engine option.
+    const coreProp = AB_OPTION.startsWith('core.') ? AB_OPTION.slice(5) : undefined;
+    for (const value of AB_VALUES) {
+      const e = await engineFor(dir, 'q4', coreProp ? {} : { [AB_OPTION]: value }, false);
+      if (coreProp) Object.assign(e.core, { [coreProp]: value });
+      engines.push({ value, e });
+    }
     const abRows: Row[] = [];
     for (const n of CONCURRENCY) {
       const reqs = workload(n, spec.vocab, n);
