@@ -39,7 +39,7 @@ const PREFILL_TOKENS = Number(process.env['PROFILE_PREFILL_TOKENS'] ?? 256);
 /** Runner options under test (A/B of load-time rewrites). */
 const RUNNER_EXTRAS: Partial<RunnerOptions> = {
   ...(process.env['PROFILE_FUSE'] ? { fuseProjections: process.env['PROFILE_FUSE'] !== '0' } : {}),
-  ...(process.env['PROFILE_SPIN'] ? { threadSpinning: process.env['PROFILE_SPIN'] !== '0' } : {}),
+  ...(process.env['PROFILE_SPIN'] ? { threadSpinning: process.env['PROFILE_SPIN'] as 'off' | 'within-run' | 'on' } : {}),
 };
 
 interface OrtEvent {
@@ -360,8 +360,9 @@ async function abPhase(dir: string, out: Record<string, unknown>): Promise<void>
   const arms: Array<{ name: string; dir: string; opts: Partial<RunnerOptions> }> =
     which === 'spin'
       ? [
-          { name: 'threadSpinning true', dir, opts: { threadSpinning: true } },
-          { name: 'threadSpinning false', dir, opts: { threadSpinning: false } },
+          { name: 'threadSpinning on', dir, opts: { threadSpinning: 'on' } },
+          { name: 'threadSpinning off', dir, opts: { threadSpinning: 'off' } },
+          { name: 'threadSpinning within-run', dir, opts: { threadSpinning: 'within-run' } },
         ]
       : which === 'fuse'
         ? [

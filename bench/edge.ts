@@ -52,11 +52,11 @@ const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
 /** Rounds of the section-B prefill A/B (batched + shared vs one pass per chunk, pacer only); 0 skips it. */
 const PREFILL_AB = Number(process.env['BENCH_PREFILL_AB'] ?? 0);
 /**
- * Section H: an engine option A/B, e.g. BENCH_AB_OPTION=threadSpinning BENCH_AB_VALUES='[false,true]' BENCH_AB_ROUNDS=3;
+ * Section H: an engine option A/B, e.g. BENCH_AB_OPTION=threadSpinning BENCH_AB_VALUES='["off","on"]' BENCH_AB_ROUNDS=3;
  * `core.<property>` (e.g. core.groupDecodes) sets an EngineCore property instead.
  */
 const AB_OPTION = process.env['BENCH_AB_OPTION'] ?? 'threadSpinning';
-const AB_VALUES = JSON.parse(process.env['BENCH_AB_VALUES'] ?? '[false,true]') as unknown[];
+const AB_VALUES = JSON.parse(process.env['BENCH_AB_VALUES'] ?? '["off","within-run","on"]') as unknown[];
 const AB_ROUNDS = Number(process.env['BENCH_AB_ROUNDS'] ?? 3);
 
 interface Req {

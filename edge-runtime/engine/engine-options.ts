@@ -32,8 +32,8 @@ export const engineOptionsSchema = z.strictObject({
   maxBatchedTokens: z.number().int().positive().default(ENGINE_DEFAULTS.maxBatchedTokens),
   /** onnxruntime intra-op threads; 0 lets ORT pick (all cores). */
   threads: z.number().int().nonnegative().default(0),
-  /** onnxruntime's idle threads spin for work instead of sleeping (off: a spinning thread holds a core between kernels). */
-  threadSpinning: z.boolean().default(false),
+  /** onnxruntime's pool threads spin for work: 'off' (sleep), 'within-run', 'on' (engine/model-runner.ts, measured there). */
+  threadSpinning: z.enum(['off', 'within-run', 'on']).default('off'),
   /** How often the worker reports its stats to the gateway thread. */
   statsIntervalMs: z.number().int().positive().default(250),
 });

@@ -19,6 +19,7 @@ import type { ForwardEntry, KvLayout } from './forward-entry.js';
 export type { ForwardEntry, KvLayout } from './forward-entry.js';
 
 export type ExecutionMode = 'paged' | 'assembled' | 'assembled-grouped';
+export type ThreadSpinning = 'off' | 'within-run' | 'on';
 export const EXECUTION_MODES: readonly ExecutionMode[] = ['paged', 'assembled', 'assembled-grouped'];
 
 /** Which path serves the model and why: logged once at load, shown by /health, /metrics and `edge inspect`. */
@@ -55,11 +56,12 @@ export interface RunnerOptions {
    */
   fuseProjections?: boolean;
   /**
-   * Whether onnxruntime's idle pool threads spin waiting for work (its default) instead of sleeping. Default false:
-   * spinning burns a core between kernels and between steps, which the gateway thread and other processes on a small
-   * machine need (bench numbers in docs/notes/edge-speed.md).
+   * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'off' (default), 'within-run' (spin
+   * between the kernels of a run, sleep after it: ORT's force_spinning_stop) or 'on' (ORT's default). Spinning holds a
+   * core: with another process on one of 2 vCPUs, 'off' ran decode 1.5-2x faster than either; on a quiet box
+   * 'within-run' was 7-24% faster than 'off' (docs/notes/edge-speed.md). 'off' because the gateway shares the box.
    */
-  threadSpinning?: boolean;
+  threadSpinning?: ThreadSpinning;
 }
 
 /** Where the last forward pass spent its time (ms): inputs built in JS, inside onnxruntime, new K/V scattered. */
@@ -79,7 +81,7 @@ export class ModelLoadError extends Error {
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
 function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOptions {
-  const spin = opts.threadSpinning ? '1' : '0';
+  const spin = (opts.threadSpinning ?? 'off') === 'off' ? '0' : '1';
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -90,6 +92,7 @@ function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOption
       session: {
         'intra_op.allow_spinning': spin,
         'inter_op.allow_spinning': spin,
+        ...(opts.threadSpinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
         // A model given as bytes has no folder of its own: ORT resolves external data against this one.
         ...(opts.externalDataDir ? { model_external_initializers_file_folder_path: opts.externalDataDir } : {}),
         ...(opts.ortOptions?.extra as { session?: Record<string, string> } | undefined)?.session,
