@@ -51,6 +51,8 @@ const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
 /** Rounds of the section-B prefill A/B (batched + shared vs one pass per chunk, pacer only); 0 skips it. */
 const PREFILL_AB = Number(process.env['BENCH_PREFILL_AB'] ?? 0);
+/** Engine options for every Switchyard engine of the run, e.g. BENCH_ENGINE='{"threadSpinning":"within-run"}'. */
+const ENGINE_EXTRA = JSON.parse(process.env['BENCH_ENGINE'] ?? '{}') as Record<string, unknown>;
 /**
  * Section H: an engine option A/B, e.g. BENCH_AB_OPTION=threadSpinning BENCH_AB_VALUES='["off","on"]' BENCH_AB_ROUNDS=3;
  * `core.<property>` (e.g. core.groupDecodes) sets an EngineCore property instead.
@@ -109,6 +111,7 @@ async function engineFor(dir: string, variant: WeightFormat, extra: Record<strin
       maxNumSeqs: 32,
       maxBatchedTokens: 512,
       threads: OUR_THREADS,
+      ...ENGINE_EXTRA,
       ...extra,
     }),
     prefixCaching,

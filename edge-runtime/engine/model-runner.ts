@@ -56,10 +56,10 @@ export interface RunnerOptions {
    */
   fuseProjections?: boolean;
   /**
-   * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'off' (default), 'within-run' (spin
-   * between the kernels of a run, sleep after it: ORT's force_spinning_stop) or 'on' (ORT's default). Spinning holds a
-   * core: with another process on one of 2 vCPUs, 'off' ran decode 1.5-2x faster than either; on a quiet box
-   * 'within-run' was 7-24% faster than 'off' (docs/notes/edge-speed.md). 'off' because the gateway shares the box.
+   * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'within-run' (default: spin between
+   * the kernels of a run, sleep after it, ORT's force_spinning_stop), 'off' or 'on' (ORT's own default). On a quiet box
+   * 'within-run' was as fast as 'on' and 7-24% faster than 'off'; with another process on one of 2 vCPUs it was
+   * faster than 'on' but 'off' ran decode 1.5-2x faster than both (docs/notes/edge-speed.md): 'off' for busy boxes.
    */
   threadSpinning?: ThreadSpinning;
 }
@@ -81,7 +81,8 @@ export class ModelLoadError extends Error {
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
 function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOptions {
-  const spin = (opts.threadSpinning ?? 'off') === 'off' ? '0' : '1';
+  const spinning = opts.threadSpinning ?? 'within-run';
+  const spin = spinning === 'off' ? '0' : '1';
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -92,7 +93,7 @@ function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOption
       session: {
         'intra_op.allow_spinning': spin,
         'inter_op.allow_spinning': spin,
-        ...(opts.threadSpinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
+        ...(spinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
         // A model given as bytes has no folder of its own: ORT resolves external data against this one.
         ...(opts.externalDataDir ? { model_external_initializers_file_folder_path: opts.externalDataDir } : {}),
         ...(opts.ortOptions?.extra as { session?: Record<string, string> } | undefined)?.session,
