@@ -56,10 +56,10 @@ export interface RunnerOptions {
    */
   fuseProjections?: boolean;
   /**
-   * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'within-run' (default: spin between
-   * the kernels of a run, sleep after it, ORT's force_spinning_stop), 'off' or 'on' (ORT's own default). On a quiet box
-   * 'within-run' was as fast as 'on' and 7-24% faster than 'off'; with another process on one of 2 vCPUs it was
-   * faster than 'on' but 'off' ran decode 1.5-2x faster than both (docs/notes/edge-speed.md): 'off' for busy boxes.
+   * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'off' (default), 'within-run' (spin
+   * between the kernels of a run, sleep after it: ORT's force_spinning_stop) or 'on' (ORT's own default). On an idle
+   * box 'within-run' was as fast as 'on' and 5-10% more tok/s than 'off'; with another process busy, 'off' served
+   * 1.5-2x the tok/s of both (docs/notes/edge-speed.md). 'off' because a gateway's box is rarely idle.
    */
   threadSpinning?: ThreadSpinning;
 }
@@ -81,7 +81,7 @@ export class ModelLoadError extends Error {
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
 function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOptions {
-  const spinning = opts.threadSpinning ?? 'within-run';
+  const spinning = opts.threadSpinning ?? 'off';
   const spin = spinning === 'off' ? '0' : '1';
   return {
     executionProviders: ['cpu'],
