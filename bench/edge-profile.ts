@@ -5,6 +5,9 @@
  *     (Gather/Transpose/Reshape), attention, MatMulNBits of the layers, the LM head, and the rest;
  *  2. the whole engine (EngineCore.step: scheduling, sampling, detokenizing) at B streams in steady decode, with the JS
  *     thread's CPU profile (inspector Profiler, the same sampling profiler `--cpu-prof` uses) summarised by function.
+ *  3. (PROFILE_PHASES=prefill) a prefill pass: CPU ms and onnxruntime's operators;
+ *  4. (PROFILE_PHASES=ab) an interleaved A/B of one load choice, PROFILE_AB = spin | fuse | block<N> (MatMulNBits block
+ *     size N against 32, with each one's logit error against fp32): CPU and wall ms of prefill and decode passes.
  * Bounded: PROFILE_STEPS decode steps per batch size (default 20). The engine runs on this thread here; in the gateway
  * the same loop runs in a worker thread, so this profile is that worker's.
  */
@@ -16,7 +19,7 @@ import { buildModelFolder } from '../edge-runtime/model/build-model.js';
 import { loadModelFolder } from '../edge-runtime/model/model-folder.js';
 import { chooseVariant } from '../edge-runtime/model/variants.js';
 import { loadOnnxFile } from '../edge-runtime/model/load-onnx.js';
-import { PagedModelRunner } from '../edge-runtime/engine/model-runner.js';
+import { PagedModelRunner, type RunnerOptions } from '../edge-runtime/engine/model-runner.js';
 import { Sampler } from '../edge-runtime/sampling/sampler.js';
 import { createEngine } from '../edge-runtime/worker/create-engine.js';
 import { engineOptionsSchema } from '../edge-runtime/engine/engine-options.js';
@@ -31,6 +34,13 @@ const VARIANT = process.env['PROFILE_VARIANT'] ?? 'q4';
 const PHASES = (process.env['PROFILE_PHASES'] ?? 'runner,engine').split(',');
 /** PROFILE_ORT=0: no onnxruntime profiling (its own overhead), for A/B timing of the runner split. */
 const ORT_PROFILE = process.env['PROFILE_ORT'] !== '0';
+const PREFILL_ROWS = Number(process.env['PROFILE_PREFILL_ROWS'] ?? 1);
+const PREFILL_TOKENS = Number(process.env['PROFILE_PREFILL_TOKENS'] ?? 256);
+/** Runner options under test (A/B of load-time rewrites). */
+const RUNNER_EXTRAS: Partial<RunnerOptions> = {
+  ...(process.env['PROFILE_FUSE'] ? { fuseProjections: process.env['PROFILE_FUSE'] !== '0' } : {}),
+  ...(process.env['PROFILE_SPIN'] ? { threadSpinning: process.env['PROFILE_SPIN'] as 'off' | 'within-run' | 'on' } : {}),
+};
 
 interface OrtEvent {
   cat: string;
@@ -55,6 +65,42 @@ function bucket(e: OrtEvent, vocab: number): string {
   return op;
 }
 
+/** Kernel time per bucket inside each window of model runs (onnxruntime's trace), top 14 plus the kernels' share. */
+function summariseOrtTrace(file: string, runWindows: Array<{ B: number; from: number; to: number }>, vocab: number): Row[] {
+  const events = JSON.parse(readFileSync(file, 'utf8')) as OrtEvent[];
+  const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  const ops: Row[] = [];
+  for (const w of runWindows) {
+    const windows = modelRuns.slice(w.from, w.to);
+    const byBucket = new Map<string, number>();
+    let total = 0;
+    for (const k of kernels) {
+      if (!windows.some((m) => k.ts >= m.ts && k.ts <= m.ts + m.dur)) continue;
+      const b = bucket(k, vocab);
+      byBucket.set(b, (byBucket.get(b) ?? 0) + k.dur);
+      total += k.dur;
+    }
+    const runUs = windows.reduce((a, m) => a + m.dur, 0);
+    const sorted = [...byBucket.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [name, us] of sorted.slice(0, 14)) {
+      ops.push({
+        streams: w.B,
+        operator: name,
+        'ms/step': +(us / windows.length / 1000).toFixed(3),
+        '% of kernels': +((100 * us) / total).toFixed(1),
+      });
+    }
+    ops.push({
+      streams: w.B,
+      operator: '(sum of kernels / model_run)',
+      'ms/step': +(total / windows.length / 1000).toFixed(2),
+      '% of kernels': +((100 * total) / runUs).toFixed(1),
+    });
+  }
+  return ops;
+}
+
 async function runnerPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
   const spec = loadModelFolder(dir);
   const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
@@ -69,6 +115,7 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
     threads: THREADS,
     path: 'paged',
     prove: false,
+    ...RUNNER_EXTRAS,
     ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
   });
   // Past K/V values do not change the cost: fill the pool with small noise instead of prefilling.
@@ -129,40 +176,72 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
     console.log('onnxruntime wrote no profile');
     return;
   }
-  const events = JSON.parse(readFileSync(join(tmp, trace), 'utf8')) as OrtEvent[];
+  const ops = summariseOrtTrace(join(tmp, trace), runWindows, vocab);
   rmSync(tmp, { recursive: true, force: true });
-  const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
-  const ops: Row[] = [];
-  for (const w of runWindows) {
-    const windows = modelRuns.slice(w.from, w.to);
-    const byBucket = new Map<string, number>();
-    let total = 0;
-    for (const k of kernels) {
-      if (!windows.some((m) => k.ts >= m.ts && k.ts <= m.ts + m.dur)) continue;
-      const b = bucket(k, vocab);
-      byBucket.set(b, (byBucket.get(b) ?? 0) + k.dur);
-      total += k.dur;
-    }
-    const runUs = windows.reduce((a, m) => a + m.dur, 0);
-    const sorted = [...byBucket.entries()].sort((a, b) => b[1] - a[1]);
-    for (const [name, us] of sorted.slice(0, 14)) {
-      ops.push({
-        streams: w.B,
-        operator: name,
-        'ms/step': +(us / windows.length / 1000).toFixed(3),
-        '% of kernels': +((100 * us) / total).toFixed(1),
-      });
-    }
-    ops.push({
-      streams: w.B,
-      operator: '(sum of kernels / model_run)',
-      'ms/step': +(total / windows.length / 1000).toFixed(2),
-      '% of kernels': +((100 * total) / runUs).toFixed(1),
-    });
-  }
   printTable('1b. onnxruntime operators per decode step (kernel time; threads run in parallel inside a kernel)', ops);
   out['ortOperators'] = ops;
+}
+
+/**
+ * Prefill passes: PREFILL_ROWS sequences of PREFILL_TOKENS prompt tokens each from position 0 (one chunk per row),
+ * CPU ms per pass and per prompt token, and the per-operator profile of those passes.
+ */
+async function prefillPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
+  const spec = loadModelFolder(dir);
+  const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
+  const blockSize = 16;
+  const perSeq = Math.ceil(PREFILL_TOKENS / blockSize);
+  const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-prof-'));
+  const runner = await PagedModelRunner.create(file.bytes, {
+    layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize, numBlocks: perSeq * PREFILL_ROWS + 1 },
+    vocabSize: spec.vocab,
+    threads: THREADS,
+    path: 'paged',
+    prove: false,
+    ...RUNNER_EXTRAS,
+    ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
+  });
+  const r = seededRandom(5);
+  const tables = Array.from({ length: PREFILL_ROWS }, (_, b) => Array.from({ length: perSeq }, (_, k) => 1 + b * perSeq + k));
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  const passes = Math.max(3, Math.ceil(STEPS / 4));
+  for (let s = 0; s < passes + 1; s++) {
+    const entries = tables.map((bt) => ({
+      tokens: Array.from({ length: PREFILL_TOKENS }, () => 3 + Math.floor(r() * (vocab - 3))),
+      startPos: 0,
+      blockTable: bt,
+    }));
+    const cpu0 = process.cpuUsage();
+    const a = performance.now();
+    await runner.forward(entries);
+    const w = performance.now() - a;
+    const c = process.cpuUsage(cpu0);
+    if (s === 0) continue; // warm-up
+    wall.push(w);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  if (ORT_PROFILE) runner.endProfiling();
+  await runner.release();
+  const tokens = PREFILL_ROWS * PREFILL_TOKENS;
+  const rows: Row[] = [
+    {
+      rows: PREFILL_ROWS,
+      'tokens/row': PREFILL_TOKENS,
+      'pass ms': +median(wall).toFixed(1),
+      'CPU ms/pass (all threads)': +median(cpu).toFixed(1),
+      'CPU ms per 100 tokens': +((100 * median(cpu)) / tokens).toFixed(2),
+      'prompt tok/s (wall)': Math.round((tokens / median(wall)) * 1000),
+    },
+  ];
+  printTable(`3. Prefill pass, ${VARIANT}, ${THREADS} threads, medians of ${passes} passes`, rows);
+  out['prefill'] = rows;
+  const trace = readdirSync(tmp).find((f) => f.startsWith('ort') && f.endsWith('.json'));
+  if (!trace) return;
+  const ops = summariseOrtTrace(join(tmp, trace), [{ B: PREFILL_ROWS, from: 1, to: passes + 1 }], vocab);
+  rmSync(tmp, { recursive: true, force: true });
+  printTable('3b. onnxruntime operators per prefill pass', ops);
+  out['prefillOperators'] = ops;
 }
 
 interface ProfileNode {
@@ -262,13 +341,154 @@ async function enginePhase(dir: string, out: Record<string, unknown>): Promise<v
   out['engineProfile'] = fns;
 }
 
+type BlockSize = 16 | 32 | 64 | 128 | 256;
+
+/** The bench model folder (built once), or its q4 file quantized with another MatMulNBits block size. */
+async function benchDir(block?: BlockSize): Promise<string> {
+  const dir = resolve(`.cache/bench-models/bench-50m-seed1${block ? `-block${block}` : ''}`);
+  if (!existsSync(join(dir, 'config.json')))
+    await buildModelFolder({ preset: 'bench-50m', seed: 1, outDir: dir, accuracyLevel: 4, ...(block ? { blockSize: block, variants: ['q4'] } : {}) });
+  return dir;
+}
+
+/** Interleaved A/B (module doc, 4): every round runs one prefill pass and one decode pass per STREAMS on each arm. */
+async function abPhase(dir: string, out: Record<string, unknown>): Promise<void> {
+  const which = process.env['PROFILE_AB'] ?? 'spin';
+  const rounds = Number(process.env['PROFILE_AB_ROUNDS'] ?? 10);
+  const spec = loadModelFolder(dir);
+  const block = /^block(\d+)$/.exec(which);
+  const arms: Array<{ name: string; dir: string; opts: Partial<RunnerOptions> }> =
+    which === 'spin'
+      ? [
+          { name: 'threadSpinning on', dir, opts: { threadSpinning: 'on' } },
+          { name: 'threadSpinning off', dir, opts: { threadSpinning: 'off' } },
+          { name: 'threadSpinning within-run', dir, opts: { threadSpinning: 'within-run' } },
+        ]
+      : which === 'fuse'
+        ? [
+            { name: 'fuseProjections false', dir, opts: { fuseProjections: false } },
+            { name: 'fuseProjections true', dir, opts: { fuseProjections: true } },
+          ]
+        : block
+          ? [
+              { name: 'block 32', dir, opts: {} },
+              { name: `block ${block[1]}`, dir: await benchDir(Number(block[1]) as BlockSize), opts: {} },
+            ]
+          : [];
+  if (arms.length === 0) throw new Error(`PROFILE_AB=${which}: expected spin, fuse or block<N>`);
+  const perSeq = Math.ceil((CONTEXT + 2) / 16);
+  const prefillBlocks = Math.ceil(PREFILL_TOKENS / 16);
+  const layout = {
+    layers: spec.layers,
+    kvHeads: spec.kvHeads,
+    headDim: spec.headDim,
+    blockSize: 16,
+    numBlocks: prefillBlocks + Math.max(...STREAMS) * perSeq + 1,
+  };
+  const create = async (armDir: string, variant: string, opts: Partial<RunnerOptions>) =>
+    PagedModelRunner.create((await loadOnnxFile(chooseVariant(armDir, variant).path)).bytes, {
+      layout,
+      vocabSize: spec.vocab,
+      threads: THREADS,
+      path: 'paged',
+      prove: false,
+      ...RUNNER_EXTRAS,
+      ...opts,
+    });
+  const runners = [];
+  for (const arm of arms) runners.push({ ...arm, runner: await create(arm.dir, VARIANT, arm.opts) });
+  // Block sizes change the numbers computed: each arm's last prefill logits against the fp32 file of the same weights.
+  const reference = block ? await create(dir, 'fp32', {}) : undefined;
+  const prefillTable = Array.from({ length: prefillBlocks }, (_, k) => k);
+  const r = seededRandom(11);
+  const samples = new Map<string, number[]>();
+  const add = (key: string, v: number) => samples.set(key, [...(samples.get(key) ?? []), v]);
+  const measure = async (f: () => Promise<Float32Array[]>) => {
+    const cpu0 = process.cpuUsage();
+    const t = performance.now();
+    const rows = await f();
+    const wall = performance.now() - t;
+    const cpu = process.cpuUsage(cpu0);
+    return { rows, wall, cpu: (cpu.user + cpu.system) / 1000 };
+  };
+  for (let round = 0; round <= rounds; round++) {
+    const prompt = Array.from({ length: PREFILL_TOKENS }, () => 3 + Math.floor(r() * (spec.vocab - 3)));
+    const want = reference ? (await reference.forward([{ tokens: prompt, startPos: 0, blockTable: prefillTable }]))[0] : undefined;
+    for (const arm of runners) {
+      const p = await measure(() => arm.runner.forward([{ tokens: prompt, startPos: 0, blockTable: prefillTable }]));
+      const decodes = [];
+      for (const B of STREAMS) {
+        const entries = Array.from({ length: B }, (_, b) => ({
+          tokens: [(b * 7 + round) % spec.vocab],
+          startPos: CONTEXT,
+          blockTable: Array.from({ length: perSeq }, (_, k) => prefillBlocks + b * perSeq + k),
+        }));
+        decodes.push({ B, ...(await measure(() => arm.runner.forward(entries))) });
+      }
+      if (round === 0) continue; // warm-up
+      add(`${arm.name}|prefill ${PREFILL_TOKENS} tokens|cpu`, p.cpu);
+      add(`${arm.name}|prefill ${PREFILL_TOKENS} tokens|wall`, p.wall);
+      for (const d of decodes) {
+        add(`${arm.name}|decode ${d.B} rows|cpu`, d.cpu);
+        add(`${arm.name}|decode ${d.B} rows|wall`, d.wall);
+      }
+      if (want) {
+        const got = p.rows[0]!;
+        let diff = 0;
+        let top = 0;
+        let argGot = 0;
+        let argWant = 0;
+        for (let i = 0; i < want.length; i++) {
+          diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+          top = Math.max(top, Math.abs(want[i]!));
+          if (got[i]! > got[argGot]!) argGot = i;
+          if (want[i]! > want[argWant]!) argWant = i;
+        }
+        add(`${arm.name}|logit error|rel`, diff / top);
+        add(`${arm.name}|logit error|argmax`, argGot === argWant ? 1 : 0);
+      }
+    }
+  }
+  const rows: Row[] = [];
+  const passes = [`prefill ${PREFILL_TOKENS} tokens`, ...STREAMS.map((B) => `decode ${B} rows`)];
+  for (const pass of passes) {
+    const base = median(samples.get(`${arms[0]!.name}|${pass}|cpu`) ?? []);
+    for (const arm of arms) {
+      const cpu = median(samples.get(`${arm.name}|${pass}|cpu`) ?? []);
+      rows.push({
+        arm: arm.name,
+        pass,
+        'CPU ms': +cpu.toFixed(2),
+        'wall ms': +median(samples.get(`${arm.name}|${pass}|wall`) ?? []).toFixed(2),
+        [`CPU vs ${arms[0]!.name}`]: +(cpu / base).toFixed(3),
+      });
+    }
+  }
+  if (reference) {
+    for (const arm of arms) {
+      const rel = samples.get(`${arm.name}|logit error|rel`) ?? [];
+      rows.push({
+        arm: arm.name,
+        pass: `prefill logits vs fp32: max |diff| / max |logit| median ${median(rel).toFixed(3)}, argmax equal ${(samples.get(`${arm.name}|logit error|argmax`) ?? []).reduce((a, b) => a + b, 0)}/${rel.length}`,
+      });
+    }
+    await reference.release();
+  }
+  for (const arm of runners) await arm.runner.release();
+  printTable(`4. Interleaved A/B (${which}), ${VARIANT}, ${THREADS} threads, medians of ${rounds} rounds, decode at context ${CONTEXT}`, rows);
+  out['ab'] = { which, rows };
+}
+
 async function main(): Promise<void> {
-  const dir = resolve('.cache/bench-models/bench-50m-seed1');
-  if (!existsSync(join(dir, 'config.json'))) await buildModelFolder({ preset: 'bench-50m', seed: 1, outDir: dir, accuracyLevel: 4 });
+  // PROFILE_BLOCK: the bench model quantized with another MatMulNBits block size (its own folder).
+  const block = process.env['PROFILE_BLOCK'] ? (Number(process.env['PROFILE_BLOCK']) as BlockSize) : undefined;
+  const dir = await benchDir(block);
   const vocab = loadModelFolder(dir).vocab;
   const out: Record<string, unknown> = { variant: VARIANT, threads: THREADS, context: CONTEXT, steps: STEPS };
   if (PHASES.includes('runner')) await runnerPhase(dir, vocab, out);
   if (PHASES.includes('engine')) await enginePhase(dir, out);
+  if (PHASES.includes('prefill')) await prefillPhase(dir, vocab, out);
+  if (PHASES.includes('ab')) await abPhase(dir, out);
   writeResults(process.env['PROFILE_OUT'] ?? 'edge-profile', out);
 }
 

@@ -9,7 +9,8 @@
  *  G. chunked prefill: running streams' TPOT p95 at 16 streams with and without a 2,040-token prompt arriving mid-run
  *     (the model's context is 2,048), prefill pacing on and off (scheduler/prefill-pacer.ts);
  *  F. the 16-stream workload served through HTTP: `switchyard serve` (edge destination, streaming /v1/completions with
- *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop gaps (1 ms timer, loop-probe.mjs).
+ *     token-id prompts, the official `openai` SDK as client) with the gateway's event-loop gaps (1 ms timer, loop-probe.mjs);
+ *  H. (only when named in BENCH_SECTIONS) an engine option A/B: BENCH_AB_OPTION over BENCH_AB_VALUES, interleaved rounds.
  * Switchyard's engine runs its step loop in this process (the gateway runs the same loop in a worker thread).
  * llama.cpp comes from bench/peers (node-llama-cpp 3.21.1, prebuilt CPU binary) and runs in a child process
  * (bench/lib/llama-cpp-child.ts) so its threads never share a process with ORT; without `npm run bench:peers` its
@@ -50,6 +51,15 @@ const HTTP_STREAMS = Number(process.env['BENCH_HTTP_STREAMS'] ?? 16);
 const LLAMA_CAP_S = Number(process.env['BENCH_LLAMA_CAP_S'] ?? 60);
 /** Rounds of the section-B prefill A/B (batched + shared vs one pass per chunk, pacer only); 0 skips it. */
 const PREFILL_AB = Number(process.env['BENCH_PREFILL_AB'] ?? 0);
+/** Engine options for every Switchyard engine of the run, e.g. BENCH_ENGINE='{"threadSpinning":"within-run"}'. */
+const ENGINE_EXTRA = JSON.parse(process.env['BENCH_ENGINE'] ?? '{}') as Record<string, unknown>;
+/**
+ * Section H: an engine option A/B, e.g. BENCH_AB_OPTION=threadSpinning BENCH_AB_VALUES='["off","on"]' BENCH_AB_ROUNDS=3;
+ * `core.<property>` (e.g. core.groupDecodes) sets an EngineCore property instead.
+ */
+const AB_OPTION = process.env['BENCH_AB_OPTION'] ?? 'threadSpinning';
+const AB_VALUES = JSON.parse(process.env['BENCH_AB_VALUES'] ?? '["off","within-run","on"]') as unknown[];
+const AB_ROUNDS = Number(process.env['BENCH_AB_ROUNDS'] ?? 3);
 
 interface Req {
   prompt: number[];
@@ -101,6 +111,7 @@ async function engineFor(dir: string, variant: WeightFormat, extra: Record<strin
       maxNumSeqs: 32,
       maxBatchedTokens: 512,
       threads: OUR_THREADS,
+      ...ENGINE_EXTRA,
       ...extra,
     }),
     prefixCaching,
@@ -564,6 +575,38 @@ async function main(): Promise<void> {
   results['concurrency'] = conc;
   results['kv'] = waste;
 
+  // H. One engine per value of an engine option (prefix caching off: the same prompts run every round), warmed at each
+  // concurrency, then interleaved rounds; CPU ms per output token is this process (engine + onnxruntime threads).
+  if (SECTIONS.has('H')) {
+    const engines = [];
+    // `core.<name>` sets a property of the engine core (e.g. core.groupDecodes) instead of an engine option.
+    const coreProp = AB_OPTION.startsWith('core.') ? AB_OPTION.slice(5) : undefined;
+    for (const value of AB_VALUES) {
+      const e = await engineFor(dir, 'q4', coreProp ? {} : { [AB_OPTION]: value }, false);
+      if (coreProp) Object.assign(e.core, { [coreProp]: value });
+      engines.push({ value, e });
+    }
+    const abRows: Row[] = [];
+    for (const n of CONCURRENCY) {
+      const reqs = workload(n, spec.vocab, n);
+      for (const { e } of engines) await runOurs(e, workload(n, spec.vocab, 1000 + n));
+      for (let round = 0; round < AB_ROUNDS; round++) {
+        for (const { value, e } of engines) {
+          const cpu0 = process.cpuUsage();
+          const r = await runOurs(e, reqs);
+          const cpu = process.cpuUsage(cpu0);
+          const row = summarise(`switchyard ${AB_OPTION}=${JSON.stringify(value)}`, n, reqs, r.timings, r.wallMs);
+          row['CPU ms/out tok'] = +((cpu.user + cpu.system) / 1000 / Number(row['tokens'])).toFixed(2);
+          row['round'] = round + 1;
+          abRows.push(row);
+        }
+      }
+    }
+    for (const { e } of engines) await e.runner.release();
+    printTable(`H. Engine option A/B: ${AB_OPTION} in ${JSON.stringify(AB_VALUES)}, interleaved rounds, q4`, abRows);
+    results['optionAb'] = { option: AB_OPTION, rows: abRows };
+  }
+
   // D. Shared 512-token prefix.
   const prefix = workload(1, spec.vocab, 512)[0]!
     .prompt.concat(...workload(3, spec.vocab, 513).map((r) => r.prompt))
@@ -669,7 +712,7 @@ async function main(): Promise<void> {
       results['http'] = { error: (err as Error).message };
     }
   lc?.stop();
-  writeResults(`edge-${PRESET}`, results);
+  writeResults(process.env['BENCH_OUT'] ?? `edge-${PRESET}`, results);
 }
 
 await main();

@@ -35,5 +35,6 @@ it('argument errors say what is expected', async () => {
   await expect(convertCommand(['--from', 'a', '--to', 'b', '--quant', 'q8'])).rejects.toThrow('--quant q8: expected fp32, int8, q4 or all');
   await expect(quantizeCommand(['--from', 'a', '--to', 'b', '--quant', 'fp32'])).rejects.toThrow('--quant fp32: expected int8, q4 or all');
   await expect(convertCommand(['--from', 'a', '--to', 'b', '--accuracy-level', '9'])).rejects.toThrow('--accuracy-level 9: expected 0..4');
+  await expect(quantizeCommand(['--from', 'a', '--to', 'b', '--block-size', '48'])).rejects.toThrow('--block-size 48: expected 16, 32, 64, 128, 256');
   await expect(convertCommand(['--bogus'])).rejects.toThrow();
 });

@@ -3,16 +3,16 @@
  * and quantize-folder.ts. Progress goes to stderr (a bar on a terminal, plain lines otherwise), the summary to stdout.
  */
 import { parseArgs } from 'node:util';
-import type { WeightFormat } from '../graph/linear.js';
+import type { LinearOptions, WeightFormat } from '../graph/linear.js';
 import { convertCheckpoint } from './convert.js';
 import { streamProgress } from './progress.js';
 import { quantizeModelFolder } from './quantize-folder.js';
 import { parseQuant } from './variants.js';
 
 export const CONVERT_USAGE =
-  'usage: switchyard edge convert --from CHECKPOINT_DIR --to MODEL_DIR [--quant fp32|int8|q4|all] [--max-context N] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize]';
+  'usage: switchyard edge convert --from CHECKPOINT_DIR --to MODEL_DIR [--quant fp32|int8|q4|all] [--max-context N] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize] [--block-size 32|64|128]';
 export const QUANTIZE_USAGE =
-  'usage: switchyard edge quantize --from MODEL_DIR --to MODEL_DIR [--quant int8|q4|all] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize]';
+  'usage: switchyard edge quantize --from MODEL_DIR --to MODEL_DIR [--quant int8|q4|all] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize] [--block-size 32|64|128]';
 
 const common = {
   from: { type: 'string' },
@@ -20,11 +20,27 @@ const common = {
   quant: { type: 'string', default: 'all' },
   'accuracy-level': { type: 'string' },
   'int8-kernel': { type: 'string' },
+  'block-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function tuning(values: { 'accuracy-level'?: string; 'int8-kernel'?: string }): { accuracyLevel?: number; int8Kernel?: 'nbits' | 'dequantize' } {
-  const out: { accuracyLevel?: number; int8Kernel?: 'nbits' | 'dequantize' } = {};
+type BlockSize = NonNullable<LinearOptions['blockSize']>;
+const BLOCK_SIZES: BlockSize[] = [16, 32, 64, 128, 256];
+
+function tuning(values: { 'accuracy-level'?: string; 'int8-kernel'?: string; 'block-size'?: string }): {
+  accuracyLevel?: number;
+  int8Kernel?: 'nbits' | 'dequantize';
+  blockSize?: BlockSize;
+} {
+  const out: { accuracyLevel?: number; int8Kernel?: 'nbits' | 'dequantize'; blockSize?: BlockSize } = {};
+  if (values['block-size'] !== undefined) {
+    const n = Number(values['block-size']) as BlockSize;
+    if (!BLOCK_SIZES.includes(n))
+      throw new Error(
+        `--block-size ${values['block-size']}: expected ${BLOCK_SIZES.join(', ')} (32 is the default; 128 is faster and less accurate)`,
+      );
+    out.blockSize = n;
+  }
   if (values['accuracy-level'] !== undefined) {
     const n = Number(values['accuracy-level']);
     if (![0, 1, 2, 3, 4].includes(n))

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { WeightFormat } from '../graph/linear.js';
+import type { LinearOptions, WeightFormat } from '../graph/linear.js';
 import { buildLlamaGraphInto } from '../graph/llama-graph.js';
 import { buildGpt2GraphInto } from '../graph/gpt2-graph.js';
 import { Checkpoint } from './checkpoint.js';
@@ -25,6 +25,8 @@ export interface ConvertOptions {
   /** Overrides the MatMulNBits accuracy level of the quantized variants (0: fp32 activations, for exact tests). */
   accuracyLevel?: number;
   int8Kernel?: 'dequantize' | 'nbits';
+  /** MatMulNBits block size of the quantized variants (default 32). */
+  blockSize?: LinearOptions['blockSize'];
   /** Llama family: fused RMSNorm and rotary kernels (default) or the plain-op subgraphs. */
   fused?: boolean;
   /** Weights in onnx/<file>_data beside each graph; automatic above protobuf's 2 GiB limit. */

@@ -110,8 +110,9 @@ export function quantizeOnnxModel(modelBytes: Uint8Array, modelPath: string, opt
         { opType: 'MatMul', input: [x, `${base}.deq`], output: [out], name: `${base}/MatMul` },
       ];
     }
-    const { packed, scales, blocks } = quantizeRowsBlockwise(rows, N, K, bits);
-    added.push({ name: `${base}.q${bits}`, dataType: DT.UINT8, dims: [N, blocks, (Q4_BLOCK * bits) / 8], rawData: packed });
+    const block = opts.blockSize ?? Q4_BLOCK;
+    const { packed, scales, blocks } = quantizeRowsBlockwise(rows, N, K, bits, block);
+    added.push({ name: `${base}.q${bits}`, dataType: DT.UINT8, dims: [N, blocks, (block * bits) / 8], rawData: packed });
     added.push({ name: `${base}.scales`, dataType: DT.FLOAT, dims: [N * blocks], rawData: new Uint8Array(scales.buffer) });
     return [
       {
@@ -119,7 +120,7 @@ export function quantizeOnnxModel(modelBytes: Uint8Array, modelPath: string, opt
         domain: 'com.microsoft',
         input: [x, `${base}.q${bits}`, `${base}.scales`],
         output: [out],
-        attribute: [ints('K', K), ints('N', N), ints('bits', bits), ints('block_size', Q4_BLOCK), ints('accuracy_level', opts.accuracyLevel ?? 0)],
+        attribute: [ints('K', K), ints('N', N), ints('bits', bits), ints('block_size', block), ints('accuracy_level', opts.accuracyLevel ?? 0)],
         name: `${base}/MatMulNBits`,
       },
     ];

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { WeightFormat } from '../graph/linear.js';
+import type { LinearOptions, WeightFormat } from '../graph/linear.js';
 import { quantizeOnnxModel, QuantizeError, type QuantizeStats } from './onnx-quantize.js';
 import { silentProgress, type Progress } from './progress.js';
 import { linearOptionsFor, variantFile } from './variants.js';
@@ -17,6 +17,8 @@ export interface QuantizeFolderOptions {
   quant: Array<Exclude<WeightFormat, 'fp32'>>;
   accuracyLevel?: number;
   int8Kernel?: 'dequantize' | 'nbits';
+  /** MatMulNBits block size (default 32). */
+  blockSize?: LinearOptions['blockSize'];
   progress?: Progress;
 }
 

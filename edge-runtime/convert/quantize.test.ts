@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildModelFolder } from '../model/build-model.js';
 import { loadModelFolder } from '../model/model-folder.js';
 import { GraphBuilder } from '../graph/graph-builder.js';
+import { onnx } from '../graph/onnx.js';
 import { seededRandom } from '../graph/llama-weights.js';
 import { plainGreedy } from '../testing/test-models.js';
 import { convertCheckpoint } from './convert.js';
@@ -83,6 +84,24 @@ describe('edge quantize', () => {
       const ids = await engineGreedy(await engineFor(to, v), [[5, 6, 7, 8]], 8);
       expect(ids[0]!.length).toBeGreaterThan(0);
     }
+  });
+
+  it('--block-size: MatMulNBits quantized in blocks of 64, served on the paged path with the same greedy tokens as the file alone', async () => {
+    const from = join(root, 'llama-fp32-b64');
+    await buildModelFolder({ preset: 'tiny-llama', seed: 3, outDir: from, variants: ['fp32'] });
+    const to = join(root, 'llama-q4-b64');
+    await quantizeModelFolder({ from, to, quant: ['q4'], blockSize: 64, accuracyLevel: 0 });
+    const spec = loadModelFolder(to);
+    const bytes = readFileSync(spec.onnxFiles.q4!);
+    const nbits = onnx.ModelProto.decode(bytes).graph!.node!.filter((n) => n.opType === 'MatMulNBits');
+    expect(nbits.length).toBe(15);
+    for (const n of nbits) expect(Number(n.attribute!.find((a) => a.name === 'block_size')!.i)).toBe(64);
+    const e = await engineFor(to, 'q4');
+    expect(e.load.path).toBe('paged');
+    const prompt = [5, 6, 7, 8, 40, 41];
+    const [ours] = await engineGreedy(e, [prompt], 8);
+    const ref = await plainGreedy(await ort.InferenceSession.create(bytes), spec, prompt, 8);
+    expect(ours).toEqual(ref.tokens);
   });
 
   it('quantizes a converted GPT-2 folder in place', async () => {

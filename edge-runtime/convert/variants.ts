@@ -7,7 +7,8 @@
  *   8-bit kernel has no fast path on this CPU (measured ~10x slower than level 4).
  * - q4: 4-bit MatMulNBits (blocks of 32, accuracy_level 4, the fastest measured here) and 4-bit GatherBlockQuantized
  *   embeddings (the embedding table is a small model's largest tensor: without it q4 stays above 0.3x fp32's size).
- * `accuracyLevel: 0` (fp32 activations) is available for exact comparisons.
+ * `accuracyLevel: 0` (fp32 activations) is available for exact comparisons; `blockSize` (MatMulNBits, default 32) trades
+ * accuracy for speed (128: prefill 0.76x CPU, 30% more logit error on bench-50m; docs/notes/edge-speed.md).
  */
 import type { LinearOptions, WeightFormat } from '../graph/linear.js';
 import { VARIANT_FILES } from '../model/build-model.js';
@@ -16,12 +17,13 @@ export const WEIGHT_FORMATS: WeightFormat[] = ['fp32', 'int8', 'q4'];
 
 export function linearOptionsFor(
   format: WeightFormat,
-  overrides: { accuracyLevel?: number; int8Kernel?: 'dequantize' | 'nbits' } = {},
+  overrides: { accuracyLevel?: number; int8Kernel?: 'dequantize' | 'nbits'; blockSize?: LinearOptions['blockSize'] } = {},
 ): LinearOptions {
   if (format === 'fp32') return { format };
+  const block = overrides.blockSize ? { blockSize: overrides.blockSize } : {};
   if (format === 'int8')
-    return { format, int8Kernel: overrides.int8Kernel ?? 'nbits', accuracyLevel: overrides.accuracyLevel ?? 4, quantizeEmbeddings: true };
-  return { format, accuracyLevel: overrides.accuracyLevel ?? 4, quantizeEmbeddings: true };
+    return { format, int8Kernel: overrides.int8Kernel ?? 'nbits', accuracyLevel: overrides.accuracyLevel ?? 4, quantizeEmbeddings: true, ...block };
+  return { format, accuracyLevel: overrides.accuracyLevel ?? 4, quantizeEmbeddings: true, ...block };
 }
 
 export function variantFile(format: WeightFormat): string {

@@ -14,6 +14,7 @@ import { StepPeriod } from './step-period.js';
 import { predictQueueWaitMs, type QueuedSequence } from '../scheduler/queue-wait.js';
 import { PrefillPacer } from '../scheduler/prefill-pacer.js';
 import { prefillGroups } from '../scheduler/prefill-groups.js';
+import { decodeGroups, PASS_COST_POSITIONS } from '../scheduler/decode-groups.js';
 
 /** Steps closer together than this count as back-to-back work for the step-time average. */
 const BACK_TO_BACK_MS = 50;
@@ -53,6 +54,10 @@ export class EngineCore {
   private readonly pacer = new PrefillPacer();
   /** Prefill chunks of several sequences share a forward pass (scheduler/prefill-groups.ts); false for bench A/B. */
   batchPrefill = true;
+  /** Decode rows are cut into passes by past length (scheduler/decode-groups.ts); false for bench A/B. */
+  groupDecodes = true;
+  /** What one more decode pass is worth in padded row-positions (decode-groups.ts); a property for bench A/B. */
+  decodePassCost = PASS_COST_POSITIONS;
 
   constructor(
     private readonly runner: PagedModelRunner,
@@ -192,9 +197,19 @@ export class EngineCore {
     if (plan.decode.length > 0) {
       const seqs = plan.decode;
       const t0 = performance.now();
-      const rows = await this.runner.forward(
-        seqs.map((s) => ({ tokens: [s.tokens[s.computed]!], startPos: s.computed, blockTable: this.kv.blockTable(s.id) })),
-      );
+      const entries = seqs.map((s) => ({ tokens: [s.tokens[s.computed]!], startPos: s.computed, blockTable: this.kv.blockTable(s.id) }));
+      // Rows of very different past lengths go in separate passes, so short rows are not padded to the longest.
+      const groups = this.groupDecodes
+        ? decodeGroups(
+            entries.map((e) => e.startPos),
+            this.runner.layout.blockSize,
+          )
+        : [entries.map((_, i) => i)];
+      const rows = new Array<Float32Array>(entries.length);
+      for (const g of groups) {
+        const out = await this.runner.forward(g.map((i) => entries[i]!));
+        g.forEach((i, j) => (rows[i] = out[j]!));
+      }
       this.pacer.decoded(performance.now() - t0);
       for (let i = 0; i < seqs.length; i++) {
         const s = seqs[i]!;

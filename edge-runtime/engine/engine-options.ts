@@ -32,6 +32,8 @@ export const engineOptionsSchema = z.strictObject({
   maxBatchedTokens: z.number().int().positive().default(ENGINE_DEFAULTS.maxBatchedTokens),
   /** onnxruntime intra-op threads; 0 lets ORT pick (all cores). */
   threads: z.number().int().nonnegative().default(0),
+  /** onnxruntime's pool threads spin for work: 'off' (sleep), 'within-run' (best on an idle box), 'on' (model-runner.ts). */
+  threadSpinning: z.enum(['off', 'within-run', 'on']).default('off'),
   /** How often the worker reports its stats to the gateway thread. */
   statsIntervalMs: z.number().int().positive().default(250),
 });

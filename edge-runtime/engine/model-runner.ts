@@ -19,6 +19,7 @@ import type { ForwardEntry, KvLayout } from './forward-entry.js';
 export type { ForwardEntry, KvLayout } from './forward-entry.js';
 
 export type ExecutionMode = 'paged' | 'assembled' | 'assembled-grouped';
+export type ThreadSpinning = 'off' | 'within-run' | 'on';
 export const EXECUTION_MODES: readonly ExecutionMode[] = ['paged', 'assembled', 'assembled-grouped'];
 
 /** Which path serves the model and why: logged once at load, shown by /health, /metrics and `edge inspect`. */
@@ -49,6 +50,18 @@ export interface RunnerOptions {
   ortOptions?: ort.InferenceSession.SessionOptions;
   /** Folder the model's external data files live in (model bytes from a file with `model.onnx_data` beside it). */
   externalDataDir?: string;
+  /**
+   * Paged path: fuse MatMulNBits over one activation (q/k/v, gate/up) into one each (fuse-projections.ts), proven like
+   * the rest; when the fused graph fails its proof the unfused one is tried. Default true.
+   */
+  fuseProjections?: boolean;
+  /**
+   * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'off' (default), 'within-run' (spin
+   * between the kernels of a run, sleep after it: ORT's force_spinning_stop) or 'on' (ORT's own default). On an idle
+   * box 'within-run' was as fast as 'on' and 5-10% more tok/s than 'off'; with another process busy, 'off' served
+   * 1.5-2x the tok/s of both (docs/notes/edge-speed.md). 'off' because a gateway's box is rarely idle.
+   */
+  threadSpinning?: ThreadSpinning;
 }
 
 /** Where the last forward pass spent its time (ms): inputs built in JS, inside onnxruntime, new K/V scattered. */
@@ -67,19 +80,25 @@ export class ModelLoadError extends Error {
 
 type Pool = { k: Float32Array[]; v: Float32Array[] };
 
-function sessionOptions(
-  threads: number | undefined,
-  extra?: ort.InferenceSession.SessionOptions,
-  externalDataDir?: string,
-): ort.InferenceSession.SessionOptions {
+function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOptions {
+  const spinning = opts.threadSpinning ?? 'off';
+  const spin = spinning === 'off' ? '0' : '1';
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads ?? 0,
+    intraOpNumThreads: opts.threads ?? 0,
     interOpNumThreads: 1,
-    // A model given as bytes has no folder of its own: ORT resolves external data against this one.
-    ...(externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {}),
-    ...extra,
+    ...opts.ortOptions,
+    extra: {
+      session: {
+        'intra_op.allow_spinning': spin,
+        'inter_op.allow_spinning': spin,
+        ...(spinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
+        // A model given as bytes has no folder of its own: ORT resolves external data against this one.
+        ...(opts.externalDataDir ? { model_external_initializers_file_folder_path: opts.externalDataDir } : {}),
+        ...(opts.ortOptions?.extra as { session?: Record<string, string> } | undefined)?.session,
+      },
+    },
   };
 }
 
@@ -190,7 +209,7 @@ export class PagedModelRunner {
     const relative = twin ? true : opts.relativeTolerance;
     let plan: ProofPlan | undefined;
     if (prove) {
-      const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir));
+      const reference = await ort.InferenceSession.create(proofBytes, sessionOptions(opts));
       try {
         plan = await referencePlan(reference, shape);
       } catch (err) {
@@ -203,23 +222,19 @@ export class PagedModelRunner {
     }
     const rejected: ExecutionPath['rejected'] = [];
     const unmodified = new Map<Uint8Array, { session: ort.InferenceSession; rowAligned: boolean }>();
-    const build = async (mode: ExecutionMode, bytes: Uint8Array): Promise<PagedModelRunner> => {
+    let fusedGroups: number | undefined;
+    const build = async (mode: ExecutionMode, bytes: Uint8Array, fuse = false): Promise<PagedModelRunner> => {
       if (mode === 'paged') {
-        const { bytes: paged, info } = rewriteToPaged(bytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true });
+        const { bytes: paged, info } = rewriteToPaged(bytes, { kvHeads, headDim, blockSize, lastLogitsOnly: true, fuseProjections: fuse });
+        if (fuse) fusedGroups = info.fusedProjections;
         if (info.layers !== layers) throw new GraphRewriteError(`graph has ${info.layers} layers of past K/V but config.json says ${layers}`);
-        return new PagedModelRunner(
-          await ort.InferenceSession.create(paged, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
-          mode,
-          info,
-          pool,
-          opts,
-        );
+        return new PagedModelRunner(await ort.InferenceSession.create(paged, sessionOptions(opts)), mode, info, pool, opts);
       }
       let u = unmodified.get(bytes);
       if (!u) {
         const n = narrowed(bytes);
         u = {
-          session: await ort.InferenceSession.create(n.bytes, sessionOptions(opts.threads, opts.ortOptions, opts.externalDataDir)),
+          session: await ort.InferenceSession.create(n.bytes, sessionOptions(opts)),
           rowAligned: n.rowAligned,
         };
         unmodified.set(bytes, u);
@@ -231,13 +246,24 @@ export class PagedModelRunner {
     const releaseUnmodified = async (keep?: ort.InferenceSession) => {
       for (const u of unmodified.values()) if (u.session !== keep) await u.session.release();
     };
+    // The paged path with fused projections first, then without (only when fusing changed the graph and failed).
+    const candidates = modes.flatMap((mode) =>
+      mode === 'paged' && opts.fuseProjections !== false
+        ? [
+            { mode, fuse: true },
+            { mode, fuse: false },
+          ]
+        : [{ mode, fuse: false }],
+    );
     try {
-      for (const mode of modes) {
+      for (const { mode, fuse } of candidates) {
+        if (mode === 'paged' && !fuse && fusedGroups === 0) continue;
+        const label = (why: string) => (fuse && fusedGroups !== 0 ? `with fused projections: ${why}` : why);
         let runner: PagedModelRunner;
         try {
-          runner = await build(mode, proofBytes);
+          runner = await build(mode, proofBytes, fuse);
         } catch (err) {
-          rejected.push({ mode, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+          rejected.push({ mode, why: label(err instanceof Error ? err.message.split('\n')[0]! : String(err)) });
           continue;
         }
         let proof: ProofResult | undefined;
@@ -255,7 +281,7 @@ export class PagedModelRunner {
             };
           }
           if (!proof.ok) {
-            rejected.push({ mode, why: proof.detail });
+            rejected.push({ mode, why: label(proof.detail) });
             // A failed path may have written NaN into scratch blocks; masked slots are still multiplied by 0.
             for (const a of [...pool.k, ...pool.v]) a.fill(0);
             if (mode === 'paged') await runner.session.release();
@@ -265,15 +291,16 @@ export class PagedModelRunner {
         if (twin) {
           // Proven on the twin: serve the model as shipped (int8 activations), same path.
           const proven = runner;
-          runner = await build(mode, modelBytes);
+          runner = await build(mode, modelBytes, fuse);
           if (mode === 'paged') await proven.session.release();
         }
         const because = rejected.length ? `; ${rejected.map((r) => `${r.mode} rejected: ${r.why}`).join('; ')}` : '';
         const how = twin ? ' on its fp32-activation twin (MatMulNBits accuracy_level 0; served with int8 activations)' : '';
         const proven = proof ? `proven at load${how}: ${proof.detail}` : 'not proven (proof disabled)';
+        const fusedNote = runner.info?.fusedProjections ? ` with ${runner.info.fusedProjections} projection groups fused` : '';
         runner.path = {
           mode,
-          reason: `${mode} path, ${proven}${because}`,
+          reason: `${mode} path${fusedNote}, ${proven}${because}`,
           proof: proof && { maxDiff: proof.maxDiff, tolerance: proof.tolerance, rows: proof.rows },
           rejected,
         };

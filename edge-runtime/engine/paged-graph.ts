@@ -11,6 +11,7 @@
  * load on real tokens (load-proof.ts) and falls back to an unrewritten path when it does not.
  */
 import { onnx, type O } from '../graph/onnx.js';
+import { fuseSharedInputProjections } from './fuse-projections.js';
 
 export interface PagedGraphInfo {
   layers: number;
@@ -28,6 +29,8 @@ export interface PagedGraphInfo {
   slicedPresent: number;
   /** K/V outputs of fused GroupQueryAttention, gathered from present at each row's own length. */
   rowAligned: number;
+  /** Groups of MatMulNBits over one activation fused into one (q/k/v, gate/up; fuse-projections.ts), 0 when not asked. */
+  fusedProjections: number;
 }
 
 export class GraphRewriteError extends Error {
@@ -110,10 +113,11 @@ export function presentIsRowAligned(graph: O.IGraphProto): boolean {
  */
 export function rewriteToPaged(
   modelBytes: Uint8Array,
-  opts: { kvHeads: number; headDim: number; blockSize: number; lastLogitsOnly?: boolean },
+  opts: { kvHeads: number; headDim: number; blockSize: number; lastLogitsOnly?: boolean; fuseProjections?: boolean },
 ): { bytes: Uint8Array; info: PagedGraphInfo } {
   const model = onnx.ModelProto.decode(modelBytes);
   if (!model.graph) throw new GraphRewriteError('the model has no graph');
+  const fusedProjections = opts.fuseProjections ? fuseSharedInputProjections(model).groups : 0;
   const graph = model.graph as O.GraphProto;
   const pastInputs = pastInputsOf(graph);
   const layers = pastInputs.size / 2;
@@ -241,7 +245,7 @@ export function rewriteToPaged(
   const hasPositionIds = graph.input.some((i) => i.name === 'position_ids');
   return {
     bytes: onnx.ModelProto.encode(model).finish(),
-    info: { layers, poolInputs, newKvOutputs, hasPositionIds, lastLogitsOnly, otherPastConsumers, slicedPresent, rowAligned },
+    info: { layers, poolInputs, newKvOutputs, hasPositionIds, lastLogitsOnly, otherPastConsumers, slicedPresent, rowAligned, fusedProjections },
   };
 }
 

@@ -14,6 +14,11 @@ export interface LinearOptions {
    * MatMulNBits, blocks of 32, which reads a quarter of fp32's bytes per step instead of materialising fp32 weights).
    */
   int8Kernel?: 'dequantize' | 'nbits';
+  /**
+   * MatMulNBits block size along K (default 32, as llama.cpp's q4_0). 128 ran the 4-bit kernel 1.38x faster at a
+   * 256-token prefill here (docs/notes/edge-speed.md) at the price of coarser scales; embeddings stay at 32.
+   */
+  blockSize?: 16 | 32 | 64 | 128 | 256;
   /** Quantize embedding tables too (GatherBlockQuantized, blocks of 32, 4- or 8-bit like the linear layers). */
   quantizeEmbeddings?: boolean;
   /**
@@ -51,10 +56,11 @@ export function matMulNBits(
   opts: LinearOptions,
   out?: string,
 ): string {
-  const { packed, scales, blocks } = quantizeRowsBlockwise(rows, N, K, bits);
-  const bn = g.raw(`${name}.q${bits}`, onnx.TensorProto.DataType.UINT8, [N, blocks, (Q4_BLOCK * bits) / 8], packed);
+  const block = opts.blockSize ?? Q4_BLOCK;
+  const { packed, scales, blocks } = quantizeRowsBlockwise(rows, N, K, bits, block);
+  const bn = g.raw(`${name}.q${bits}`, onnx.TensorProto.DataType.UINT8, [N, blocks, (block * bits) / 8], packed);
   const sn = g.float(`${name}.scales`, [N * blocks], scales);
-  return g.o('MatMulNBits', [x, bn, sn], { K, N, bits, block_size: Q4_BLOCK, accuracy_level: opts.accuracyLevel ?? 0 }, out, 'com.microsoft');
+  return g.o('MatMulNBits', [x, bn, sn], { K, N, bits, block_size: block, accuracy_level: opts.accuracyLevel ?? 0 }, out, 'com.microsoft');
 }
 
 /**

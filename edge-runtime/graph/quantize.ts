@@ -57,9 +57,10 @@ export function quantizeRowsBlockwise(
   N: number,
   K: number,
   bits: 4 | 8,
+  blockSize = Q4_BLOCK,
 ): { packed: Uint8Array; scales: Float32Array; blocks: number } {
-  const blocks = Math.ceil(K / Q4_BLOCK);
-  const blob = (Q4_BLOCK * bits) / 8;
+  const blocks = Math.ceil(K / blockSize);
+  const blob = (blockSize * bits) / 8;
   const packed = new Uint8Array(N * blocks * blob);
   const scales = new Float32Array(N * blocks);
   const zp = bits === 4 ? 8 : 128;
@@ -67,8 +68,8 @@ export function quantizeRowsBlockwise(
   for (let n = 0; n < N; n++) {
     const row = n * K;
     for (let b = 0; b < blocks; b++) {
-      const k0 = b * Q4_BLOCK;
-      const k1 = Math.min(K, k0 + Q4_BLOCK);
+      const k0 = b * blockSize;
+      const k1 = Math.min(K, k0 + blockSize);
       // As llama.cpp's q4_0: the scale maps the block's largest-magnitude value to the extreme level -zp exactly
       // (the scale takes that value's opposite sign), so all 2^bits levels are used instead of 2^bits - 1.
       let v = 0;
@@ -76,7 +77,7 @@ export function quantizeRowsBlockwise(
       const s = v !== 0 ? -v / zp : 1;
       scales[n * blocks + b] = s;
       const out = (n * blocks + b) * blob;
-      for (let i = 0; i < Q4_BLOCK; i++) {
+      for (let i = 0; i < blockSize; i++) {
         const k = k0 + i;
         const q = k < k1 ? Math.max(0, Math.min(qmax, Math.round(rows[row + k]! / s) + zp)) : zp;
         if (bits === 8) packed[out + i] = q;

@@ -9,7 +9,7 @@ import { buildLlamaGraph } from '../graph/llama-graph.js';
 import { randomLlamaWeights, type LlamaShape } from '../graph/llama-weights.js';
 import { buildGpt2Graph } from '../graph/gpt2-graph.js';
 import { randomGpt2Weights, type Gpt2Shape } from '../graph/gpt2-weights.js';
-import type { WeightFormat } from '../graph/linear.js';
+import type { LinearOptions, WeightFormat } from '../graph/linear.js';
 import { CHATML_TEMPLATE, writeByteLevelTokenizer } from '../tokenizer/byte-level-bpe.js';
 import { PRESETS, type PresetName } from './presets.js';
 
@@ -26,6 +26,8 @@ export interface BuildOptions {
   variants?: WeightFormat[];
   /** MatMulNBits accuracy level for the 4-bit file (0: fp32 activations; 4: int8 activations, fastest). */
   accuracyLevel?: number;
+  /** MatMulNBits block size of the quantized files (default 32; see graph/linear.ts). */
+  blockSize?: LinearOptions['blockSize'];
 }
 
 /** Parameter count of a built model (embeddings and LM head included). */
@@ -72,7 +74,8 @@ export async function buildModelFolder(opts: BuildOptions): Promise<{ dir: strin
     const s: LlamaShape = { ...preset.shape, vocab: tok.vocabSize };
     const weights = randomLlamaWeights(s, opts.seed);
     shape = s;
-    graph = (format) => buildLlamaGraph(s, weights, { format, accuracyLevel: opts.accuracyLevel ?? 0 });
+    graph = (format) =>
+      buildLlamaGraph(s, weights, { format, accuracyLevel: opts.accuracyLevel ?? 0, ...(opts.blockSize ? { blockSize: opts.blockSize } : {}) });
     config = {
       architectures: ['LlamaForCausalLM'],
       model_type: 'llama',

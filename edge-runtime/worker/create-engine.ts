@@ -46,6 +46,7 @@ export async function createEngine(
     layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize: opts.blockSize, numBlocks },
     vocabSize: spec.vocab,
     threads: opts.threads,
+    threadSpinning: opts.threadSpinning,
     path: opts.executionPath ?? 'auto',
     dynamicQuant: file.dynamicQuant,
     // int8-activation files (MatMulNBits accuracy_level >= 1) are proven on their fp32-activation twin (model-runner.ts).
