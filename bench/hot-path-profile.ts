@@ -90,6 +90,14 @@ async function run(): Promise<void> {
   const perThread = [...threadCpu(sy.child.pid!)].map(([name, us]) => `${name} ${((us - (threads0.get(name) ?? 0)) / r.requests.total).toFixed(1)}`);
   console.log(`cpu_us_per_req by thread: ${perThread.join(', ')}`);
   console.log(`RSS MB: idle ${rssIdle}, after load ${memMb(sy.child.pid!, 'VmRSS')}, peak ${memMb(sy.child.pid!, 'VmHWM')}`);
+  if (process.env['BENCH_TARGET'] !== 'bare') {
+    // Where the memory is: V8 heap spaces and external memory, from the gateway's own /metrics.
+    const text = await (await fetch(`${sy.url}/metrics`)).text();
+    const pick = (re: RegExp) => [...text.matchAll(re)].map((m) => `${m[1]} ${Math.round(Number(m[2]) / 1048576)}`).join(', ');
+    console.log(`heap MB (used): ${pick(/^switchyard_nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)/gm)}`);
+    console.log(`heap MB (total): ${pick(/^switchyard_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)/gm)}`);
+    console.log(`external MB: ${pick(/^switchyard_nodejs_(external_memory)_bytes (\S+)/gm)}`);
+  }
   await sy.stop();
   await up.stop();
   if (!PROFILE) process.exit(0);

@@ -8,7 +8,7 @@
  * - q4: 4-bit MatMulNBits (blocks of 32, accuracy_level 4, the fastest measured here) and 4-bit GatherBlockQuantized
  *   embeddings (the embedding table is a small model's largest tensor: without it q4 stays above 0.3x fp32's size).
  * `accuracyLevel: 0` (fp32 activations) is available for exact comparisons; `blockSize` (MatMulNBits, default 32) trades
- * accuracy for speed (128: prefill 0.76x CPU, 30% more logit error on bench-50m; docs/notes/edge-speed.md).
+ * accuracy for speed (128: prefill 0.76x CPU, 30% more logit error on bench-50m; docs/ARCHITECTURE.md, Edge throughput).
  */
 import type { LinearOptions, WeightFormat } from '../graph/linear.js';
 import { VARIANT_FILES } from '../model/build-model.js';

@@ -59,7 +59,7 @@ export interface RunnerOptions {
    * Whether onnxruntime's pool threads spin waiting for work instead of sleeping: 'off' (default), 'within-run' (spin
    * between the kernels of a run, sleep after it: ORT's force_spinning_stop) or 'on' (ORT's own default). On an idle
    * box 'within-run' was as fast as 'on' and 5-10% more tok/s than 'off'; with another process busy, 'off' served
-   * 1.5-2x the tok/s of both (docs/notes/edge-speed.md). 'off' because a gateway's box is rarely idle.
+   * 1.5-2x the tok/s of both (docs/ARCHITECTURE.md, Edge throughput). 'off' because a gateway's box is rarely idle.
    */
   threadSpinning?: ThreadSpinning;
 }

@@ -16,7 +16,7 @@ export interface LinearOptions {
   int8Kernel?: 'dequantize' | 'nbits';
   /**
    * MatMulNBits block size along K (default 32, as llama.cpp's q4_0). 128 ran the 4-bit kernel 1.38x faster at a
-   * 256-token prefill here (docs/notes/edge-speed.md) at the price of coarser scales; embeddings stay at 32.
+   * 256-token prefill here (docs/ARCHITECTURE.md, Edge throughput) at the price of coarser scales; embeddings stay at 32.
    */
   blockSize?: 16 | 32 | 64 | 128 | 256;
   /** Quantize embedding tables too (GatherBlockQuantized, blocks of 32, 4- or 8-bit like the linear layers). */

@@ -9,7 +9,7 @@
 
 /**
  * What one more pass costs, in padded past positions of one row (row-positions). Fitted on bench-50m q4, 2 threads,
- * pasts drawn from 40-360 (docs/notes/edge-speed.md): 512-768 cut 32 rows into 3 passes (-25-30% CPU) and left 8 rows
+ * pasts drawn from 40-360 (docs/ARCHITECTURE.md, Edge throughput): 512-768 cut 32 rows into 3 passes (-25-30% CPU) and left 8 rows
  * whole; 256 and below made so many passes that they cost more than they saved, 1024 cut too little.
  */
 export const PASS_COST_POSITIONS = 768;

@@ -106,6 +106,11 @@ export const edgeSchema = z.strictObject({
   kv_budget_mb: z.number().positive().optional(),
   max_num_seqs: z.number().int().positive().optional(),
   max_batched_tokens: z.number().int().positive().optional(),
+  /**
+   * onnxruntime's pool threads between kernels: off (sleep; least CPU, and 1.5-2x the tokens when anything else holds
+   * a core), within-run (spin inside a pass, ~5-10% faster on an otherwise idle box), on (ORT's own default).
+   */
+  thread_spinning: z.enum(['off', 'within-run', 'on']).optional(),
 });
 
 export const loggingSchema = z.strictObject({

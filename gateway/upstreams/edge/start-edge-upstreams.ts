@@ -39,6 +39,7 @@ export async function startEdgeUpstreams(cfg: EdgeConfig, logger: Logger): Promi
       kvBudgetBytes: perModelBudget,
       maxNumSeqs: cfg.max_num_seqs,
       maxBatchedTokens: cfg.max_batched_tokens,
+      threadSpinning: cfg.thread_spinning,
     });
     engine.loaded.then(
       () => {
