@@ -72,7 +72,15 @@ export interface GatewayEnv {
    * Per-call bindings from the entry. `internalPrincipal` is set only by in-process callers (the batch runner), never
    * from HTTP: the Node entry passes the socket objects here, the Worker its deploy-time bindings.
    */
-  Bindings: { internalPrincipal?: Principal };
+  Bindings: {
+    internalPrincipal?: Principal;
+    /**
+     * Runs `fn` if the client's connection closes before the answer is complete; returns the unlink. Set by the Node
+     * entry from the socket (reading Request.signal made @hono/node-server build an AbortController per request,
+     * ~10 µs); absent elsewhere, where the Request's own signal says it (core/client-gone.ts).
+     */
+    onClientGone?: (fn: () => void) => () => void;
+  };
 }
 
 export interface GatewayServices {

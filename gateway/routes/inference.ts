@@ -3,7 +3,7 @@ import type { Context, Hono } from 'hono';
 import type { GatewayEnv, GatewayServices } from '../services.js';
 import { methodGuard } from './method-guard.js';
 import { admit, decide } from './admission.js';
-import { onAbort } from '../core/abort.js';
+import { onClientGone } from '../core/client-gone.js';
 import { Cancel, type CancelSignal } from '../core/cancel.js';
 import type { Decision } from '../core/decision.js';
 import { dispatch } from '../core/dispatch.js';
@@ -79,7 +79,7 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new Cancel();
-  const detach = onAbort(c.req.raw.signal, () => abort.abort(new Error('client disconnected')));
+  const detach = onClientGone(c.env, c.req.raw, () => abort.abort(new Error('client disconnected')));
 
   // Result cache: only what the Decision allows, keyed per tenant and policy version; Cache-Control honoured.
   const cc = (c.req.header('cache-control') ?? '').toLowerCase();

@@ -1,7 +1,7 @@
 /** Serves a fetch handler on Node (HTTP or HTTPS) with the server limits applied, and drains it on shutdown. */
 import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/schema.js';
@@ -35,14 +35,39 @@ export function connectionsCheckingIntervalMs(lim: GatewayConfig['server']['limi
   return Math.max(50, Math.min(500, Math.floor(Math.min(lim.headers_timeout_ms, lim.request_timeout_ms) / 4)));
 }
 
-export async function listen(
-  fetch: (req: Request) => Response | Promise<Response>,
+/** What @hono/node-server passes a fetch handler beside the Request, plus the hook the gateway reads (core/client-gone.ts). */
+interface NodeBindings {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+  onClientGone?: (fn: () => void) => () => void;
+}
+
+/**
+ * The client is gone when its response closes before it finished, as @hono/node-server itself decides for
+ * Request.signal; a listener on the response costs a fraction of the AbortController reading the signal builds.
+ */
+function withClientGoneHook<E>(fetch: (req: Request, env: E) => Response | Promise<Response>) {
+  return (req: Request, env: E & NodeBindings) => {
+    const out = env.outgoing;
+    env.onClientGone = (fn) => {
+      const listener = () => {
+        if (!out.writableFinished) fn();
+      };
+      out.once('close', listener);
+      return () => out.off('close', listener);
+    };
+    return fetch(req, env);
+  };
+}
+
+export async function listen<E>(
+  fetch: (req: Request, env: E) => Response | Promise<Response>,
   server: GatewayConfig['server'],
   logger: Logger,
 ): Promise<Listening> {
   const lim = server.limits;
   const tls = server.tls;
-  const base = { fetch, hostname: server.host, port: server.port };
+  const base = { fetch: withClientGoneHook(fetch) as (req: Request) => Response | Promise<Response>, hostname: server.host, port: server.port };
   // Node enforces headersTimeout/requestTimeout only when it sweeps connections, every connectionsCheckingInterval
   // (30 s by default): slowloris got its 408 at 31 s against 10 s. The sweep interval is the timeouts' precision.
   const timing = { maxHeaderSize: lim.max_header_bytes, connectionsCheckingInterval: connectionsCheckingIntervalMs(lim) };
