@@ -344,7 +344,12 @@ async function runHttp(dir: string, reqs: Req[], eos: number[]): Promise<{ row: 
         `records: { sink: jsonl, dir: "${join(tmp, 'records')}" }`,
         '',
       ].join('\n'),
-    ['--import', './bench/lib/loop-probe.mjs'],
+    // BENCH_GATEWAY_PROF=<dir>: a CPU profile of the gateway process (main thread) over the run.
+    [
+      '--import',
+      './bench/lib/loop-probe.mjs',
+      ...(process.env['BENCH_GATEWAY_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_GATEWAY_PROF']}`] : []),
+    ],
     { LOOP_PROBE_FILE: probe },
   );
   try {
