@@ -101,13 +101,10 @@ function summariseOrtTrace(file: string, runWindows: Array<{ B: number; from: nu
   return ops;
 }
 
-async function runnerPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
+/** The paged runner the phases profile (no load proof), ORT profiling into a temp folder when asked. */
+async function profiledRunner(dir: string, blockSize: number, numBlocks: number) {
   const spec = loadModelFolder(dir);
   const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
-  const blockSize = 16;
-  const perSeq = Math.ceil((CONTEXT + STEPS + 4) / blockSize); // 3 warm-up steps + the last token
-  const maxB = Math.max(...STREAMS);
-  const numBlocks = perSeq * maxB + 1;
   const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-prof-'));
   const runner = await PagedModelRunner.create(file.bytes, {
     layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize, numBlocks },
@@ -118,6 +115,14 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
     ...RUNNER_EXTRAS,
     ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
   });
+  return { runner, tmp, spec };
+}
+
+async function runnerPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
+  const blockSize = 16;
+  const perSeq = Math.ceil((CONTEXT + STEPS + 4) / blockSize); // 3 warm-up steps + the last token
+  const maxB = Math.max(...STREAMS);
+  const { runner, tmp, spec } = await profiledRunner(dir, blockSize, perSeq * maxB + 1);
   // Past K/V values do not change the cost: fill the pool with small noise instead of prefilling.
   const r = seededRandom(3);
   for (const a of [...runner.poolK, ...runner.poolV]) for (let i = 0; i < a.length; i++) a[i] = (r() - 0.5) * 0.2;
@@ -187,20 +192,9 @@ async function runnerPhase(dir: string, vocab: number, out: Record<string, unkno
  * CPU ms per pass and per prompt token, and the per-operator profile of those passes.
  */
 async function prefillPhase(dir: string, vocab: number, out: Record<string, unknown>): Promise<void> {
-  const spec = loadModelFolder(dir);
-  const file = await loadOnnxFile(chooseVariant(dir, VARIANT).path);
   const blockSize = 16;
   const perSeq = Math.ceil(PREFILL_TOKENS / blockSize);
-  const tmp = mkdtempSync(join(tmpdir(), 'sy-edge-prof-'));
-  const runner = await PagedModelRunner.create(file.bytes, {
-    layout: { layers: spec.layers, kvHeads: spec.kvHeads, headDim: spec.headDim, blockSize, numBlocks: perSeq * PREFILL_ROWS + 1 },
-    vocabSize: spec.vocab,
-    threads: THREADS,
-    path: 'paged',
-    prove: false,
-    ...RUNNER_EXTRAS,
-    ortOptions: ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: join(tmp, 'ort') } : {},
-  });
+  const { runner, tmp, spec } = await profiledRunner(dir, blockSize, perSeq * PREFILL_ROWS + 1);
   const r = seededRandom(5);
   const tables = Array.from({ length: PREFILL_ROWS }, (_, b) => Array.from({ length: perSeq }, (_, k) => 1 + b * perSeq + k));
   const cpu: number[] = [];

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
 import { configSchema } from '../gateway/config/schema.js';
 import { silentLogger } from '../gateway/core/logger.js';
 import { startGateway } from '../gateway/node.js';
 import { serveBareProxy } from './lib/bare-proxy.mjs';
+import { BENCH_API_KEY, cpuPerRequest } from './lib/cpu-round.js';
 import { startFakeUpstreamProcess } from './lib/processes.js';
 import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
@@ -21,13 +21,12 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const N = Number(process.env['BENCH_N'] ?? 1500);
 const STREAM = process.env['BENCH_STREAM'] === '1';
 const CONC = 16;
-const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
 
 process.env['FAKE_CHUNKS'] = '64';
 const up = await startFakeUpstreamProcess();
 const dir = mkdtempSync(join(tmpdir(), 'sy-features-'));
 const policy = writeRealisticPolicy(dir);
-const sha = createHash('sha256').update(API_KEY).digest('hex');
+const sha = createHash('sha256').update(BENCH_API_KEY).digest('hex');
 
 interface Features {
   keys?: boolean;
@@ -80,30 +79,7 @@ const bare = await serveBareProxy(up.url);
 targets.push({ name: 'bare proxy (Hono+zod+undici)', url: bare.url, path: '/v1/chat/completions', close: bare.close });
 for (const [name, f] of ARMS) targets.push({ name, path: '/v1/chat/completions', ...(await startArm(name, f)) });
 
-let seq = 0;
-async function round(url: string, path: string, n: number): Promise<number> {
-  const pool = new Pool(url, { connections: CONC });
-  let next = 0;
-  const c0 = process.cpuUsage();
-  const worker = async () => {
-    while (next++ < n) {
-      const content = `measure the gateway overhead of one small chat completion request, id ${++seq}-${Math.random()}, for the side-by-side run`;
-      const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }], temperature: 0, stream: STREAM });
-      const r = await pool.request({
-        path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-        body,
-      });
-      const text = await r.body.text();
-      if (r.statusCode !== 200) throw new Error(`${url}: status ${r.statusCode}: ${text}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONC }, worker));
-  const c = process.cpuUsage(c0);
-  await pool.close();
-  return (c.user + c.system) / n;
-}
+const round = (url: string, path: string, n: number) => cpuPerRequest(url, path, n, STREAM, CONC);
 
 const res = targets.map(() => [] as number[]);
 for (const t of targets) await round(t.url, t.path, 300); // warm-up

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Pool } from 'undici';
+import { BENCH_API_KEY, cpuPerRequest } from './lib/cpu-round.js';
 import { startFakeUpstreamProcess } from './lib/processes.js';
 import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
@@ -20,7 +20,6 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const N = Number(process.env['BENCH_N'] ?? 1500);
 const STREAM = process.env['BENCH_STREAM'] === '1';
 const CONC = 16;
-const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
 
 process.env['FAKE_CHUNKS'] = '64';
 const up = await startFakeUpstreamProcess();
@@ -30,7 +29,7 @@ const raw = (name: string) => ({
   server: { port: 0 },
   edge: { enabled: false },
   logging: { level: 'warn' },
-  keys: [{ id: 'bench', sha256: createHash('sha256').update(API_KEY).digest('hex'), tenant: 'acme' }],
+  keys: [{ id: 'bench', sha256: createHash('sha256').update(BENCH_API_KEY).digest('hex'), tenant: 'acme' }],
   upstreams: [
     { id: 'instant', url: up.url, models: ['bench-model'] },
     { id: 'backup', url: up.url, models: ['bench-model', 'other-model'] },
@@ -49,30 +48,7 @@ async function start(tree: string, name: string) {
 }
 const arms = { A: await start(resolve(BASE), 'A'), B: await start(resolve('.'), 'B') };
 
-let seq = 0;
-async function round(url: string, n: number): Promise<number> {
-  const pool = new Pool(url, { connections: CONC });
-  let next = 0;
-  const c0 = process.cpuUsage();
-  const worker = async () => {
-    while (next++ < n) {
-      const content = `measure the gateway overhead of one small chat completion request, id ${++seq}-${Math.random()}, for the side-by-side run`;
-      const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }], temperature: 0, stream: STREAM });
-      const r = await pool.request({
-        path: '/v1/chat/completions',
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-        body,
-      });
-      const text = await r.body.text();
-      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}: ${text}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONC }, worker));
-  const c = process.cpuUsage(c0);
-  await pool.close();
-  return (c.user + c.system) / n;
-}
+const round = (url: string, n: number) => cpuPerRequest(url, '/v1/chat/completions', n, STREAM, CONC);
 
 const res: Record<'A' | 'B', number[]> = { A: [], B: [] };
 await round(arms.A.url, 300);
