@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const cacheSchema = z.strictObject({
   /** memory: an LRU in this process (default); redis: shared by replicas (needs `redis:`); off: no caching at all. */
   backend: z.enum(['memory', 'redis', 'off']).default('memory'),
-  max_entries: z.number().int().positive().default(10_000),
+  /** At most 1,000,000: the LRU's bookkeeping is allocated up front (~24 MB at that cap); bytes are capped below. */
+  max_entries: z.number().int().positive().max(1_000_000).default(10_000),
   /** Memory backend: the most it holds, counting each entry's UTF-8 value and key plus a fixed per-entry overhead. */
   max_bytes: z
     .number()
