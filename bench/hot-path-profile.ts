@@ -21,7 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sy-prof-'));
 const profDir = process.env['PROFILE_DIR'] ?? join(dir, 'prof');
 // PROFILE_KIND=heap: a sampling heap profile (what allocates, for GC) instead of the CPU profile; saved, not analysed.
 const HEAP = process.env['PROFILE_KIND'] === 'heap';
-const BARE_FEATURES = process.env['BENCH_FEATURES'] === 'none';
+const FEATURES = process.env['BENCH_FEATURES'];
 const PROFILE_FLAGS = [
   ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
   ...(!PROFILE ? [] : HEAP ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
@@ -50,9 +50,10 @@ async function run(): Promise<void> {
               'upstreams:',
               `  - { id: instant, url: "${up.url}", models: [bench-model] }`,
               `  - { id: backup, url: "${up.url}", models: [bench-model, other-model] }`,
-              // BENCH_FEATURES=none: the gateway's skeleton (no key, records, cache or policy) against the bare proxy.
-              ...(BARE_FEATURES
-                ? ['records: { sink: none }', 'cache: { backend: off }']
+              // BENCH_FEATURES=none: the gateway's skeleton (no key, records, cache or policy) against the bare proxy;
+              // BENCH_FEATURES=policy: the skeleton plus the realistic policy only.
+              ...(FEATURES === 'none' || FEATURES === 'policy'
+                ? ['records: { sink: none }', 'cache: { backend: off }', ...(FEATURES === 'policy' ? [`policies: { file: "${policy}" }`] : [])]
                 : [
                     `keys: [{ id: bench, sha256: "${sha}", tenant: acme }]`,
                     `records: { sink: jsonl, dir: "${join(dir, 'records')}" }`,
