@@ -44,7 +44,8 @@ function connect(url: string): OpenAICompatibleUpstream {
   return upstream;
 }
 
-async function streamOnce(up: OpenAICompatibleUpstream): Promise<string[]> {
+/** One streaming chat call; its events. */
+async function openStream(up: OpenAICompatibleUpstream): Promise<AsyncIterable<string>> {
   const r: UpstreamResult = await up.call({
     endpoint: 'chat.completions',
     body: { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true },
@@ -53,8 +54,12 @@ async function streamOnce(up: OpenAICompatibleUpstream): Promise<string[]> {
     requestId: 'r',
   });
   if (r.kind !== 'stream') throw new Error('expected a stream');
+  return r.events;
+}
+
+async function streamOnce(up: OpenAICompatibleUpstream): Promise<string[]> {
   const out: string[] = [];
-  for await (const d of r.events) out.push(d);
+  for await (const d of await openStream(up)) out.push(d);
   return out;
 }
 
@@ -81,15 +86,7 @@ describe('upstream SSE', () => {
       res.end(`data: ${chunk(1)}\n\n`);
     });
     const up = connect(fake.url);
-    const r = await up.call({
-      endpoint: 'chat.completions',
-      body: { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true },
-      stream: true,
-      signal: new AbortController().signal,
-      requestId: 'r',
-    });
-    if (r.kind !== 'stream') throw new Error('expected a stream');
-    const it = r.events[Symbol.asyncIterator]();
+    const it = (await openStream(up))[Symbol.asyncIterator]();
     expect(hasReadyEvents(it)).toBe(true);
     const seen: string[] = [];
     await expect(
@@ -108,15 +105,7 @@ describe('upstream SSE', () => {
       res.on('close', () => (closed = true));
     });
     const up = connect(fake.url);
-    const r = await up.call({
-      endpoint: 'chat.completions',
-      body: { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true },
-      stream: true,
-      signal: new AbortController().signal,
-      requestId: 'r',
-    });
-    if (r.kind !== 'stream') throw new Error('expected a stream');
-    const it = r.events[Symbol.asyncIterator]();
+    const it = (await openStream(up))[Symbol.asyncIterator]();
     expect(await it.next()).toEqual({ done: false, value: chunk(0) });
     const pending = it.next();
     await it.return?.();

@@ -112,3 +112,40 @@ describe('report', () => {
     expect(table).toContain('savings vs all-cloud unknown: no request had a cloud price');
   });
 });
+
+/** A record of a request that went through a cascade (kept on the edge or escalated), or none. */
+const cascaded = (cascade: 'kept' | 'escalated' | null, cost: number, allCloud: number): RequestRecord =>
+  rec({
+    served_model: null,
+    destination: cascade === 'escalated' ? 'cloud' : 'edge',
+    zone: cascade === 'escalated' ? 'cloud' : 'edge',
+    rule: 'cascade',
+    completion_tokens: 10,
+    cost_usd: cost,
+    all_cloud_cost_usd: allCloud,
+    ttft_ms: 5,
+    latency_ms: 10,
+    cascade,
+    cascade_score: null,
+  });
+
+describe('cascade in the report', () => {
+  it('shows the kept share and what the kept answers saved', () => {
+    const records = [
+      cascaded('kept', 0, 0.01),
+      cascaded('kept', 0.001, 0.01),
+      cascaded('kept', 0, 0.02),
+      cascaded('escalated', 0.01, 0.01),
+      cascaded(null, 0.5, 0.5),
+    ];
+    const r = buildReport(records, 0, 1);
+    expect(r.cascade).toEqual({ requests: 4, kept: 3, escalated: 1, kept_share: 0.75, kept_saved_usd: expect.closeTo(0.039, 12) });
+    expect(formatTable(r)).toContain('cascade: edge kept 75.0% (3 of 4), escalated 1; the kept answers saved $0.0390 vs the cloud');
+  });
+
+  it('is absent when no request went through a cascade', () => {
+    const r = buildReport([cascaded(null, 0.5, 0.5)], 0, 1);
+    expect(r.cascade).toBeUndefined();
+    expect(formatTable(r)).not.toContain('cascade:');
+  });
+});
