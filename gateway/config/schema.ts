@@ -139,8 +139,8 @@ export const configSchema = z
         poll_ms: z.number().int().positive().default(500),
         /** new_zones: an edit is replayed over recent records first and held back if a data class would reach a new zone. */
         gate: z.enum(['off', 'new_zones']).default('off'),
-        /** How far back replay (the gate and POST /admin/policies/replay) reads records. */
-        replay_window_hours: z.number().positive().default(168),
+        /** How far back replay (the gate and POST /admin/policies/replay) reads records; at most 30 days (read whole). */
+        replay_window_hours: z.number().positive().max(720).default(168),
       })
       .optional(),
     prices: pricesSchema.default(() => pricesSchema.parse({})),
@@ -164,6 +164,9 @@ export const configSchema = z
       if (seen.has(u.id)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'id'], message: `duplicate upstream id '${u.id}'` });
       seen.add(u.id);
     });
+    // The gate replays recorded traffic: without records it would replay nothing and let every edit through.
+    if (cfg.policies?.gate === 'new_zones' && cfg.records.sink === 'none')
+      ctx.addIssue({ code: 'custom', path: ['policies', 'gate'], message: 'new_zones replays recent records: it needs records.sink jsonl or redis' });
   });
 
 export type GatewayConfig = z.infer<typeof configSchema>;

@@ -141,7 +141,7 @@ export class RedisCounterStore implements CounterStore {
     const prefix = opts.keyPrefix ?? 'sy:';
     this.prefix = isClusterTarget(target) ? `${prefix}{counters}:` : prefix;
     this.acks = opts.replicaAcks ?? replicaAcksFor(target);
-    this.waitMs = Math.min(opts.replicaWaitMs ?? waitTimeoutMs(opts.commandTimeoutMs ?? 1000), Math.floor((opts.commandTimeoutMs ?? 1000) / 2));
+    this.waitMs = waitTimeoutMs(opts.commandTimeoutMs ?? 1000, opts.replicaWaitMs);
     const redis = createRedisClient(target, {
       commandTimeout: opts.commandTimeoutMs ?? 1000,
       maxRetriesPerRequest: 1,

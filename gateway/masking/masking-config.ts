@@ -1,5 +1,6 @@
 /** The `masking` config section: how reversible-masking session tables are kept. */
 import { z } from 'zod';
+import { headerNameSchema } from '../core/header-name.js';
 
 export const maskingSchema = z.strictObject({
   /**
@@ -15,7 +16,7 @@ export const maskingSchema = z.strictObject({
   /** Sessions kept at most; the least recently used goes first. */
   max_sessions: z.number().int().positive().default(10_000),
   /** The request header naming a session; without it the OpenAI `user` field does, else the table is per request. */
-  session_header: z.string().min(1).default('x-switchyard-session'),
+  session_header: headerNameSchema.default('x-switchyard-session'),
 });
 
 export type MaskingConfig = z.infer<typeof maskingSchema>;

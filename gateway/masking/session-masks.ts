@@ -44,20 +44,24 @@ export class SessionMasks {
       : crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']));
   }
 
-  /** The session a request belongs to: the session header, else the OpenAI `user` field; undefined = this request only. */
-  private sessionOf(headers: Headers, body: JsonObject, tenant: string): string | undefined {
+  /**
+   * The session a request belongs to: the session header, else the OpenAI `user` field, within its owner (tenant and
+   * key: the client names the session, so another key that guesses the name must not reach its table); undefined =
+   * this request only.
+   */
+  private sessionOf(headers: Headers, body: JsonObject, owner: string): string | undefined {
     const id = headers.get(this.config.session_header) ?? (typeof body['user'] === 'string' ? body['user'] : undefined);
-    return id ? `${tenant}\u0000${id}` : undefined;
+    return id ? `${owner}\u0000${id}` : undefined;
   }
 
   /**
    * A decision whose masked body uses the session's placeholders, and whose unmask table holds every value the session
    * has masked so far. Decisions without reversible masks (nearly all) come back unchanged at no cost.
    */
-  async apply(decision: Decision, headers: Headers, body: JsonObject, tenant: string): Promise<Decision> {
+  async apply(decision: Decision, headers: Headers, body: JsonObject, owner: string): Promise<Decision> {
     const local = decision.unmask;
     if (!local || local.size === 0 || !decision.body) return decision;
-    const session = this.sessionOf(headers, body, tenant);
+    const session = this.sessionOf(headers, body, owner);
     if (session === undefined) return decision;
     const id = await this.idOf(session);
     const run = (this.queues.get(id) ?? Promise.resolve()).then(() => this.merge(id, decision, local));

@@ -1,6 +1,7 @@
 /** The policy file (version 1), validated with zod. Documented field by field in policies/README.md. */
 import { z } from 'zod';
 import { zonePatternSchema } from '../core/zones.js';
+import { headerMapSchema, headerNameSchema } from '../core/header-name.js';
 
 /**
  * Measured by `npm run bench:semantic-cache` (false hits <= 1% on its paraphrase workload); docs/ARCHITECTURE.md,
@@ -56,7 +57,7 @@ export const taintSchema = z.strictObject({
     .array(z.enum(['user', 'header', 'messages']))
     .min(1)
     .default(['user', 'header', 'messages']),
-  header: z.string().min(1).default('x-switchyard-session'),
+  header: headerNameSchema.default('x-switchyard-session'),
 });
 
 /**
@@ -79,7 +80,7 @@ export const ruleSchema = z
         keys: globs.optional(),
         tags: z.array(z.string().min(1)).min(1).optional(),
         metadata: z.record(z.string(), z.string()).optional(),
-        headers: z.record(z.string(), z.string()).optional(),
+        headers: headerMapSchema.optional(),
         max_bytes: z.number().int().positive().optional(),
         min_bytes: z.number().int().nonnegative().optional(),
       })

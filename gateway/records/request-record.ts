@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { RequestContext } from '../core/request-context.js';
 import type { PricesConfig } from './records-config.js';
 import { isSelfHosted } from '../core/zones.js';
+import { headerMapSchema } from '../core/header-name.js';
 
 /** A zone as recorded: `edge` in records written before the zone vocabulary reads as `device`. */
 const recordedZone = z.string().transform((s) => (s === 'edge' ? 'device' : s));
@@ -38,7 +39,8 @@ export const decisionRecordSchema = z.object({
     output_tokens: z.number(),
     temperature: z.number().nullable(),
     metadata: z.record(z.string(), z.string()),
-    headers: z.record(z.string(), z.string()),
+    // Replay rebuilds a Headers from these: a name Headers refuses makes the record malformed (counted), not a crash.
+    headers: headerMapSchema,
   }),
   live: liveSnapshotSchema,
 });

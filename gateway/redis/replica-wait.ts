@@ -16,8 +16,9 @@ export function replicaAcksFor(target: RedisTarget): number {
  * commands sent behind it wait too, and a master without a replica makes every WAIT run to its timeout.
  */
 export const MAX_WAIT_MS = 10;
-export function waitTimeoutMs(commandTimeoutMs: number): number {
-  return Math.max(1, Math.min(MAX_WAIT_MS, Math.floor(commandTimeoutMs / 2)));
+export function waitTimeoutMs(commandTimeoutMs: number, wanted = MAX_WAIT_MS): number {
+  // Never 0: `WAIT n 0` blocks the connection until enough replicas answer, i.e. possibly forever.
+  return Math.max(1, Math.min(wanted, Math.floor(commandTimeoutMs / 2)));
 }
 
 /** After a WAIT that got no ack, writes skip WAIT this long before one asks again (a failover left no replica). */

@@ -6,7 +6,7 @@ import { errors, GatewayError } from '../core/errors.js';
 import { readJsonBody } from '../core/read-body.js';
 import { validate } from '../core/validate.js';
 
-const replayBody = z.strictObject({ policy: z.string().min(1), since_hours: z.number().positive().optional() });
+const replayBody = z.strictObject({ policy: z.string().min(1), since_hours: z.number().positive().max(720).optional() });
 const activateBody = z.strictObject({ force: z.boolean().default(false) });
 
 export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
@@ -21,13 +21,10 @@ export function adminRoutes(app: Hono<GatewayEnv>, s: GatewayServices): void {
     if (!admin) throw new GatewayError('Policy replay needs a policy file and a records sink.', { status: 404, code: 'unknown_url' });
     // Same body rules as every other route: read under the body limit, malformed JSON and bad fields named in a 400.
     const body = validate(replayBody, (await readJsonBody(c.req.raw, s.config.server.body_limit_bytes)).json);
-    try {
-      return c.json(await admin.replay(body.policy, body.since_hours ? body.since_hours * 3_600_000 : undefined));
-    } catch (err) {
-      if (err instanceof GatewayError) throw err;
-      // A policy that does not compile: its file:line: field message, as a 400.
-      throw errors.invalid(err instanceof Error ? err.message : String(err), 'policy', 'invalid_value');
-    }
+    const maxHours = s.config.policies?.replay_window_hours ?? 168;
+    if (body.since_hours !== undefined && body.since_hours > maxHours)
+      throw errors.invalid(`since_hours may be at most policies.replay_window_hours (${maxHours}).`, 'since_hours', 'invalid_value');
+    return c.json(await admin.replay(body.policy, body.since_hours ? body.since_hours * 3_600_000 : undefined));
   });
 
   // Activate the edit the replay gate held back (it would let a data class reach a new zone): only with force.

@@ -75,7 +75,7 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   await admit(s, ctx, request);
   const decided = await decide(s, ctx, request, c.req.raw.headers);
   // Reversible masks take the session's placeholders; requests with none skip even the await.
-  const decision = decided.unmask?.size ? await s.masking.apply(decided, c.req.raw.headers, request.body, ctx.principal.tenant) : decided;
+  const decision = decided.unmask?.size ? await s.masking.apply(decided, c.req.raw.headers, request.body, `${ctx.principal.tenant}\u0000${ctx.principal.keyId}`) : decided;
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new Cancel();
@@ -200,9 +200,13 @@ async function call(
     for (const d of chunks) assembler.push(d);
     const answer = assembler.result();
     if (answer)
-      void store.set(key, withOrigin(answer, ctx), decision.cache.ttlSeconds).then(() => {
-        if (semantic) s.semanticCache?.remember(semantic, key, decision.cache.ttlSeconds);
-      });
+      // Off the request path, so its failure (a Redis or encryption error) must not become an unhandled rejection.
+      store.set(key, withOrigin(answer, ctx), decision.cache.ttlSeconds).then(
+        () => {
+          if (semantic) s.semanticCache?.remember(semantic, key, decision.cache.ttlSeconds);
+        },
+        (err: unknown) => s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'storing a streamed answer in the cache failed'),
+      );
   });
   return { kind: 'stream', events: joined.events };
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { GatewayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load-config.js';
+import { errors, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ModelCatalog } from '../core/model-catalog.js';
 import type { Upstream } from '../core/upstream.js';
@@ -51,12 +52,22 @@ export function policyAdmin(
   const src: ReplaySource = {
     catalog: new ModelCatalog(upstreams),
     prices: config.prices,
-    read: read ?? (async () => []),
+    read:
+      read ??
+      (async () => {
+        throw new GatewayError('Policy replay needs a records sink (records.sink: jsonl or redis).', { status: 404, code: 'unknown_url' });
+      }),
     windowMs: config.policies.replay_window_hours * 3_600_000,
   };
   if (config.policies.gate === 'new_zones') router.setGate(newZonesGate(src));
   return {
-    replay: async (text, windowMs) => replayOver(src, await router.compile(text), windowMs),
+    replay: async (text, windowMs) => {
+      // Only a policy that does not compile is the caller's fault (400 naming `policy`); reading records is ours (5xx).
+      const compiled = await router.compile(text).catch((err: unknown) => {
+        throw errors.invalid(err instanceof Error ? err.message : String(err), 'policy', 'invalid_value');
+      });
+      return replayOver(src, compiled, windowMs);
+    },
     activate: (force) => router.activatePending(force),
   };
 }

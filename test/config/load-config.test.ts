@@ -42,6 +42,17 @@ describe('config loader', () => {
     expect(() => parseConfig(dup, 'd.yaml', {})).toThrow(/d\.yaml:5: upstreams\[1\]\.id: duplicate upstream id 'x'/);
   });
 
+  it('refuses settings that would fail every request or let every policy edit through, with their lines', () => {
+    expect(() => parseConfig('masking:\n  session_header: "x session"\n', 'm.yaml', {})).toThrow(
+      /m\.yaml:2: masking\.session_header: not an HTTP header name/,
+    );
+    const gate = 'records: { sink: none }\npolicies:\n  file: p.yaml\n  gate: new_zones\n';
+    expect(() => parseConfig(gate, 'g.yaml', {})).toThrow(/g\.yaml:4: policies\.gate: new_zones replays recent records/);
+    expect(() => parseConfig('policies:\n  file: p.yaml\n  replay_window_hours: 100000\n', 'w.yaml', {})).toThrow(
+      /w\.yaml:3: policies\.replay_window_hours/,
+    );
+  });
+
   it('reports YAML syntax errors with a line', () => {
     expect(() => parseConfig('server:\n  port: [1,\n', 'bad.yaml', {})).toThrow(/bad\.yaml:\d+: invalid YAML/);
   });

@@ -35,6 +35,15 @@ describe('compiling a policy', () => {
     await expect(compileText(BAD_UPSTREAM, 'policy.yaml', catalog)).rejects.toThrow(WANT_UPSTREAM);
   });
 
+  it('refuses a header name Headers would throw on (a 500 on every request otherwise), naming line and field', async () => {
+    const badMatch = ['version: 1', 'rules:', '  - id: r', '    match: { headers: { "x team": a } }', '    route: [cloud]', ''].join('\n');
+    await expect(compileText(badMatch, 'policy.yaml', catalog)).rejects.toThrow(
+      /policy\.yaml:4: rules\[0\]\.match\.headers\.x team: not an HTTP header name/,
+    );
+    const badTaint = ['version: 1', 'taint:', '  header: "x session"', 'rules:', '  - id: r', '    route: [cloud]', ''].join('\n');
+    await expect(compileText(badTaint, 'policy.yaml', catalog)).rejects.toThrow(/policy\.yaml:3: taint\.header: not an HTTP header name/);
+  });
+
   it.each([
     [
       'a pool member',
