@@ -145,7 +145,8 @@ async function decideWithTaint(active: CompiledPolicy, input: RouteInput): Promi
     throw err;
   }
   // Only classes this turn carried itself: the TTL runs from the last turn that carried the class, not from the last turn.
-  const tainted = new Set(decision.audit?.tainted ?? []);
-  await mark(decision.tags.filter((t) => !tainted.has(t)));
+  // Classes held only because detection failed closed are not carried: one slow scan must not pin the session.
+  const notCarried = new Set([...(decision.audit?.tainted ?? []), ...(decision.audit?.failedClosed ?? [])]);
+  await mark(decision.tags.filter((t) => !notCarried.has(t)));
   return decision;
 }

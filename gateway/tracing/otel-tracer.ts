@@ -32,7 +32,12 @@ export class OtelRequestTracer implements RequestTracer<RequestContext> {
   constructor(config: TracingConfig) {
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.service_name }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sample_ratio) }),
+      // A client's `traceparent` with the sampled flag must not lift sample_ratio (any caller could make every request
+      // export a trace): a remote parent is sampled by the same ratio of its trace id. Local parents are followed.
+      sampler: new ParentBasedSampler({
+        root: new TraceIdRatioBasedSampler(config.sample_ratio),
+        remoteParentSampled: new TraceIdRatioBasedSampler(config.sample_ratio),
+      }),
       spanProcessors: [
         new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(config.otlp_endpoint) }), { scheduledDelayMillis: config.export_interval_ms }),
       ],

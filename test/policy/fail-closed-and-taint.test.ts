@@ -14,6 +14,7 @@ import { ModelCatalog } from '../../gateway/core/model-catalog.js';
 import { ANONYMOUS } from '../../gateway/core/principal.js';
 import { mayReach } from '../../gateway/core/zones.js';
 import { compilePolicy } from '../../gateway/policy/compile-policy.js';
+import { PolicyRouter } from '../../gateway/policy/policy-router.js';
 import { policySchema } from '../../gateway/policy/policy-schema.js';
 import { OpenAICompatibleUpstream } from '../../gateway/upstreams/openai/openai-compatible.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
@@ -89,6 +90,40 @@ describe('detector fail-closed', () => {
     expect(d.trace.join('\n')).toMatch(/detection failed closed \(detectors threw \(detector crashed\)\)/);
     // A secret that should have been redacted cannot be: it stays on the device too.
     expect(d.zoneLimits?.map((l) => l.dataClass).sort()).toEqual(['pii', 'secret']);
+  });
+
+  it('a turn held on the device only because detection failed does not taint its session', async () => {
+    let failing = false;
+    const text = [
+      'version: 1',
+      'tags:',
+      '  pii: { zones: [device] }',
+      'taint: { ttl_seconds: 60 }',
+      'rules:',
+      '  - id: all',
+      '    route: [cloud, dev]',
+      '',
+    ].join('\n');
+    const router = await PolicyRouter.create(text, 'policy.yaml', catalog, undefined, {
+      scanner: () => {
+        if (failing) throw new Error('detector crashed');
+        return [];
+      },
+    });
+    const turn = async (content: string) =>
+      router.decide({
+        request: inferenceRequestFromBody({ model: 'm', messages: [{ role: 'user', content }] }),
+        headers: new Headers({ 'x-switchyard-session': 'chat-9' }),
+        principal: ANONYMOUS,
+      });
+    failing = true;
+    const held = await turn('first turn');
+    expect(held.audit?.failedClosed).toContain('pii');
+    expect(held.candidates.map((c) => c.upstream.id)).toEqual(['dev']);
+    failing = false;
+    const next = await turn('second turn, detection works');
+    expect(next.tags).not.toContain('pii');
+    expect(next.candidates.map((c) => c.upstream.id)).toEqual(['cloud', 'dev']);
   });
 
   it('classes configured so fail closed, others do not', () => {
