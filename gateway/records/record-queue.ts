@@ -6,7 +6,7 @@ export interface RecordSink {
   close(): Promise<void>;
 }
 
-const BATCH_WINDOW_MS = 20;
+export const BATCH_WINDOW_MS = 20;
 
 export class RecordQueue {
   private queue: RequestRecord[] = [];

@@ -149,6 +149,7 @@ describe('Dockerfile replayed without Docker', () => {
       const argv = [...rt.entrypoint, ...rt.cmd];
       const at = (flag: string) => argv.indexOf(flag) + 1;
       expect(at('--host')).toBeGreaterThan(0);
+      expect(at('--port')).toBeGreaterThan(0);
       argv[at('--host')] = '127.0.0.1';
       argv[at('--port')] = String(port);
       const env: Record<string, string> = {};

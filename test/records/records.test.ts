@@ -9,7 +9,7 @@ import { startTestGateway } from '../helpers/gateway.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { readJsonlRecords } from '../../gateway/records/jsonl-sink.js';
 import { readStreamRecords } from '../../gateway/records/redis-stream-sink.js';
-import { RecordQueue, type RecordSink } from '../../gateway/records/record-queue.js';
+import { BATCH_WINDOW_MS, RecordQueue, type RecordSink } from '../../gateway/records/record-queue.js';
 import { sha256Hex } from '../../gateway/auth/key-hash.js';
 import type { RequestRecord } from '../../gateway/records/request-record.js';
 
@@ -115,7 +115,7 @@ describe('records', () => {
     const elapsed = performance.now() - t0;
     await q.flush();
     expect(writes.reduce((a, b) => a + b, 0)).toBe(pushed);
-    // Timers never fire early: a 20 ms window allows at most elapsed/20 writes, plus the final flush.
-    expect(writes.length).toBeLessThanOrEqual(Math.floor(elapsed / 20) + 2);
+    // Timers never fire early: one window allows at most elapsed/BATCH_WINDOW_MS writes, plus the final flush.
+    expect(writes.length).toBeLessThanOrEqual(Math.floor(elapsed / BATCH_WINDOW_MS) + 2);
   });
 });

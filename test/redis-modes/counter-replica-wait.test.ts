@@ -67,9 +67,7 @@ describe('counter writes wait for a replica on Cluster', () => {
       try {
         // WAIT runs to its timeout when no replica answers; the write still counts (the master has it) and the
         // limit is still enforced from it.
-        const t0 = Date.now();
         expect(await store.reserve([item('rpm:a')])).toEqual({ ok: true, values: [2] });
-        expect(Date.now() - t0).toBeGreaterThanOrEqual(9);
         expect(store.unreplicatedWrites).toBe(before.unreplicated + 1);
         // Then writes skip WAIT for a while (a promoted master alone would otherwise pay the timeout on every write).
         expect(await store.reserve([{ ...item('rpm:a'), limit: 2 }])).toEqual({ ok: false, index: 0, current: 2 });
@@ -88,32 +86,6 @@ describe('counter writes wait for a replica on Cluster', () => {
     } finally {
       await store.close();
     }
-  }, 60_000);
-
-  it('what WAIT costs: reserve latency with and without it, interleaved in one run (printed)', async () => {
-    const waited = new RedisCounterStore({ target: { nodes: cluster.urls }, keyPrefix: prefix, commandTimeoutMs: 1000, replicaWaitMs: 400 });
-    const plain = new RedisCounterStore({ target: { nodes: cluster.urls }, keyPrefix: prefix, commandTimeoutMs: 1000, replicaAcks: 0 });
-    const times = { wait: [] as number[], none: [] as number[] };
-    try {
-      for (let i = 0; i < 400; i++) {
-        for (const [name, store] of [
-          ['wait', waited],
-          ['none', plain],
-        ] as const) {
-          const t0 = performance.now();
-          await store.reserve([item('cost')]);
-          if (i >= 50) times[name].push(performance.now() - t0); // after warm-up (connections, script load)
-        }
-      }
-    } finally {
-      await waited.close();
-      await plain.close();
-    }
-    const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
-    const row = (xs: number[]) => ({ p50_us: Math.round(q(xs, 0.5) * 1000), p99_us: Math.round(q(xs, 0.99) * 1000) });
-    console.log(`[counter-wait cost] ${JSON.stringify({ samples: times.wait.length, wait1: row(times.wait), noWait: row(times.none) })}`);
-    expect(times.wait.length).toBe(350);
-    expect(waited.unreplicatedWrites).toBe(0);
   }, 60_000);
 
   it('waits on Cluster and Sentinel only: a single node has no replica (WAIT 1 there would only time out)', () => {
