@@ -17,6 +17,17 @@ const resultLineSchema = z.looseObject({
 });
 
 const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+/** One call to the cloud's batch API: a hung connection must not stall the local batch that waits on it. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+function parseResultLine(raw: string): z.infer<typeof resultLineSchema> | undefined {
+  try {
+    const r = resultLineSchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class CloudBatchClient {
   constructor(
@@ -28,7 +39,7 @@ export class CloudBatchClient {
   private async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.apiKey) headers.set('authorization', `Bearer ${this.apiKey}`);
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, { ...init, headers });
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, { ...init, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`cloud batch API ${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     return res;
   }
@@ -62,7 +73,10 @@ export class CloudBatchClient {
           const text = await (await this.request(`/files/${encodeURIComponent(id)}/content`)).text();
           for (const raw of text.split('\n')) {
             if (!raw.trim()) continue;
-            const l = resultLineSchema.parse(JSON.parse(raw));
+            // One malformed line must not drop every answer (they would all run again locally, paid twice): it is
+            // skipped, and the line it should have answered runs locally like any line the cloud did not answer.
+            const l = parseResultLine(raw);
+            if (!l) continue;
             out.push({
               id: l.id ?? `batch_req_${l.custom_id}`,
               custom_id: l.custom_id,

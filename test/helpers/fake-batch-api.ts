@@ -1,7 +1,7 @@
 /**
  * OpenAI's Batch API for the fake cloud: POST /files (multipart, purpose batch), GET /files/:id/content, POST /batches,
- * GET /batches/:id. A batch completes after `pollsToComplete` retrievals; each line is answered as the fake answers a
- * plain request (echo of the last user message, word-count usage).
+ * GET /batches/:id. A batch completes on its first retrieval; each line is answered as the fake answers a plain request
+ * (echo of the last user message, word-count usage).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -9,8 +9,8 @@ export interface FakeBatchApi {
   /** Every line received in an uploaded batch file, in order (privacy tests assert on these). */
   readonly lines: Array<{ custom_id: string; body: Record<string, unknown> }>;
   readonly batchesCreated: number;
-  /** Retrievals a batch needs before it reports `completed` (default 1). */
-  pollsToComplete: number;
+  /** Fault: the output file's first line is not JSON (a truncated or corrupted download). */
+  corruptFirstOutputLine: boolean;
 }
 
 const words = (t: string) => Math.max(1, t.split(/\s+/).filter(Boolean).length);
@@ -34,7 +34,7 @@ export function createFakeBatchApi(reply: string | undefined): FakeBatchApi & {
   handle(req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): Promise<boolean>;
 } {
   const files = new Map<string, { content: string; filename: string; purpose: string }>();
-  const batches = new Map<string, { object: Record<string, unknown>; polls: number; inputFileId: string }>();
+  const batches = new Map<string, { object: Record<string, unknown>; inputFileId: string }>();
   const lines: FakeBatchApi['lines'] = [];
   let seq = 0;
   let created = 0;
@@ -44,7 +44,7 @@ export function createFakeBatchApi(reply: string | undefined): FakeBatchApi & {
   };
   const api = {
     lines,
-    pollsToComplete: 1,
+    corruptFirstOutputLine: false,
     get batchesCreated() {
       return created;
     },
@@ -104,7 +104,7 @@ export function createFakeBatchApi(reply: string | undefined): FakeBatchApi & {
           output_file_id: null,
           error_file_id: null,
         };
-        batches.set(id, { object, polls: 0, inputFileId: body.input_file_id! });
+        batches.set(id, { object, inputFileId: body.input_file_id! });
         json(res, 200, object);
         return true;
       }
@@ -115,7 +115,7 @@ export function createFakeBatchApi(reply: string | undefined): FakeBatchApi & {
           json(res, 404, { error: { message: 'no such batch', type: 'invalid_request_error', param: null, code: 'not_found' } });
           return true;
         }
-        if (b.object['status'] === 'in_progress' && ++b.polls >= api.pollsToComplete) {
+        if (b.object['status'] === 'in_progress') {
           const out = files
             .get(b.inputFileId)!
             .content.split('\n')
@@ -130,6 +130,7 @@ export function createFakeBatchApi(reply: string | undefined): FakeBatchApi & {
               });
             });
           const outId = `file-fake-${++seq}`;
+          if (api.corruptFirstOutputLine && out.length > 0) out[0] = out[0]!.slice(0, 20);
           files.set(outId, { content: out.join('\n') + '\n', filename: 'output.jsonl', purpose: 'batch_output' });
           Object.assign(b.object, { status: 'completed', output_file_id: outId });
         }
