@@ -90,6 +90,7 @@ export class Embedder {
   /** One forward pass over a batch of tokenized inputs, padded to the longest; unit vectors out. */
   async embed(batch: readonly number[][]): Promise<Float32Array[]> {
     const b = batch.length;
+    if (b === 0) throw new Error('embed needs at least one input');
     const s = Math.max(...batch.map((ids) => ids.length));
     const ids = new BigInt64Array(b * s);
     const mask = new BigInt64Array(b * s);

@@ -1,5 +1,5 @@
 /** The built encoder through onnxruntime (in its worker) against the plain-JS reference; tokenizer; batching. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -9,7 +9,7 @@ import { EmbeddingClient, EmbeddingError } from './embedding-client.js';
 import { referenceEmbedding } from './encoder-reference.js';
 import type { EncoderWeights } from './encoder-weights.js';
 import { writeTestEncoderFolder } from './test-encoder.js';
-import { wordPieceTokenizerJson } from './wordpiece-tokenizer.js';
+import { WORDPIECE_TOKENIZER_CONFIG, wordPieceTokenizerJson } from './wordpiece-tokenizer.js';
 
 const TEXTS = [
   'What is the weather in Paris today?',
@@ -90,5 +90,35 @@ describe('built encoder', () => {
     await expect(client.embed([long])).rejects.toMatchObject({ reason: 'context_length' });
     await expect(client.embed([''])).rejects.toBeInstanceOf(EmbeddingError);
     await client.close();
+  });
+
+  it('an empty input list is refused with a clear error and the model keeps serving', async () => {
+    const client = new EmbeddingClient({ modelDir: dir, modelId: 'enc' });
+    await client.loaded;
+    await expect(client.embed([])).rejects.toMatchObject({ reason: 'invalid_prompt', message: expect.stringMatching(/empty list/) });
+    const after = await client.embed(['hello']);
+    expect(after.vectors).toHaveLength(1);
+    expect(client.isReady()).toBe(true);
+    await client.close();
+  });
+
+  it('a forward pass that fails answers its requests with an error and the model keeps serving', async () => {
+    // config.json overstates the positions the graph has, so a long input passes tokenize and fails in onnxruntime.
+    const liar = await mkdtemp(join(tmpdir(), 'sy-encoder-liar-'));
+    try {
+      await writeTestEncoderFolder(liar);
+      const config = JSON.parse(await readFile(join(liar, 'config.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(liar, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 512 }));
+      await writeFile(join(liar, 'tokenizer_config.json'), JSON.stringify({ ...WORDPIECE_TOKENIZER_CONFIG }));
+      const client = new EmbeddingClient({ modelDir: liar, modelId: 'liar' });
+      await client.loaded;
+      const long = Array.from({ length: 100 }, () => 'cat').join(' ');
+      await expect(client.embed([long])).rejects.toMatchObject({ reason: 'unavailable', message: expect.stringMatching(/failed on this input/) });
+      const after = await client.embed(['hello']);
+      expect(after.vectors).toHaveLength(1);
+      await client.close();
+    } finally {
+      await rm(liar, { recursive: true, force: true });
+    }
   });
 });
