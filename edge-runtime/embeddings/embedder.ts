@@ -48,7 +48,12 @@ export class Embedder {
     const tokenizer = new Tokenizer(tokenizerJson as object, tokenizerConfig as object);
     const file = await pickOnnxFile(dir);
     const loaded = await loadOnnxFile(file);
-    const session = await ort.InferenceSession.create(loaded.bytes, { intraOpNumThreads: opts.threads ?? 1, interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(loaded.bytes, {
+      intraOpNumThreads: opts.threads ?? 1,
+      interOpNumThreads: 1,
+      // A model given as bytes has no folder of its own: ORT resolves external data (model.onnx_data) against this one.
+      ...(loaded.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: loaded.externalDataDir } } } : {}),
+    });
     for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) throw new Error(`${file}: the model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitExternalData } from '../graph/external-data.js';
 import { Embedder } from './embedder.js';
 import { EmbeddingClient, EmbeddingError } from './embedding-client.js';
 import { referenceEmbedding } from './encoder-reference.js';
@@ -63,6 +64,27 @@ describe('built encoder', () => {
       // Different texts give different vectors (the check above would pass for a constant model otherwise).
       expect(maxDiff(got[0]!, got[1]!)).toBeGreaterThan(1e-2);
       await e.close();
+    }
+  });
+
+  it('an encoder with its weights in onnx/model.onnx_data loads and embeds as the inline one does', async () => {
+    const external = await mkdtemp(join(tmpdir(), 'sy-encoder-external-'));
+    try {
+      await writeTestEncoderFolder(external);
+      const split = splitExternalData(await readFile(join(external, 'onnx', 'model.onnx')), 'model.onnx_data');
+      await writeFile(join(external, 'onnx', 'model.onnx'), split.model);
+      await writeFile(join(external, 'onnx', 'model.onnx_data'), split.data);
+      expect(split.data.length).toBeGreaterThan(split.model.length);
+      const inline = await Embedder.load(dir);
+      const e = await Embedder.load(external);
+      const ids = TEXTS.map((t) => e.tokenize(t));
+      const got = await e.embed(ids);
+      const want = await inline.embed(ids);
+      ids.forEach((_, i) => expect(maxDiff(got[i]!, want[i]!)).toBeLessThan(1e-6));
+      await e.close();
+      await inline.close();
+    } finally {
+      await rm(external, { recursive: true, force: true });
     }
   });
 
