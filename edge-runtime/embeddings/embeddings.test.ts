@@ -2,8 +2,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../test/helpers/wait.js';
 import { splitExternalData } from '../graph/external-data.js';
 import { Embedder } from './embedder.js';
 import { EmbeddingClient, EmbeddingError } from './embedding-client.js';
@@ -143,4 +145,17 @@ describe('built encoder', () => {
       await rm(liar, { recursive: true, force: true });
     }
   });
+
+  it('close() resolves promptly when the worker has already exited (a load that failed)', async () => {
+    const client = new EmbeddingClient({ modelDir: join(tmpdir(), 'sy-no-such-encoder'), modelId: 'missing' });
+    await expect(client.loaded).rejects.toThrow();
+    // threadId turns -1 once the worker has exited.
+    const worker = (client as unknown as { worker: Worker }).worker;
+    await waitUntil(() => worker.threadId === -1, { timeoutMs: 20_000, message: 'the worker exits after a failed load' });
+    const outcome = await Promise.race([
+      client.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 8_000).unref()),
+    ]);
+    expect(outcome).toBe('closed');
+  }, 40_000);
 });
