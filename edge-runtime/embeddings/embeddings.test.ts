@@ -11,7 +11,7 @@ import { Embedder } from './embedder.js';
 import { EmbeddingClient, EmbeddingError } from './embedding-client.js';
 import { referenceEmbedding } from './encoder-reference.js';
 import type { EncoderWeights } from './encoder-weights.js';
-import { writeTestEncoderFolder } from './test-encoder.js';
+import { TEST_ENCODER_SHAPE, writeTestEncoderFolder } from './test-encoder.js';
 import { WORDPIECE_TOKENIZER_CONFIG, wordPieceTokenizerJson } from './wordpiece-tokenizer.js';
 
 const TEXTS = [
@@ -87,6 +87,54 @@ describe('built encoder', () => {
       await inline.close();
     } finally {
       await rm(external, { recursive: true, force: true });
+    }
+  });
+
+  it("maxTokens is the learned positions capped by tokenizer_config's model_max_length (RoBERTa: 514 declared, 512 served)", async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'sy-encoder-roberta-'));
+    const maxTokensOf = async (d: string) => {
+      const e = await Embedder.load(d);
+      await e.close();
+      return e.maxTokens;
+    };
+    try {
+      await writeTestEncoderFolder(folder, { shape: { maxPositions: 66 } });
+      expect(await maxTokensOf(folder)).toBe(66);
+      await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify({ ...WORDPIECE_TOKENIZER_CONFIG, model_max_length: 64 }));
+      const capped = await Embedder.load(folder);
+      expect(capped.maxTokens).toBe(64);
+      const words = (n: number) => Array.from({ length: n }, () => 'cat').join(' ');
+      expect(capped.tokenize(words(62))).toHaveLength(64);
+      expect(() => capped.tokenize(words(63))).toThrow(/maximum input length is 64 tokens/);
+      await capped.close();
+      // transformers' "no limit" sentinel leaves the positions in charge.
+      await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify({ ...WORDPIECE_TOKENIZER_CONFIG, model_max_length: 1e30 }));
+      expect(await maxTokensOf(folder)).toBe(66);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('config.json errors name the file and the field; only a missing tokenizer_config.json counts as absent', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'sy-encoder-bad-'));
+    try {
+      await writeTestEncoderFolder(folder);
+      const configPath = join(folder, 'config.json');
+      const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+      await writeFile(configPath, JSON.stringify({ ...config, max_position_embeddings: '512' }));
+      await expect(Embedder.load(folder)).rejects.toThrow(`${configPath}: field 'max_position_embeddings'`);
+      await writeFile(configPath, '{ "hidden_size": 32,');
+      await expect(Embedder.load(folder)).rejects.toThrow(`${configPath}: not valid JSON`);
+      await writeFile(configPath, JSON.stringify(config));
+      const tokenizerConfigPath = join(folder, 'tokenizer_config.json');
+      await writeFile(tokenizerConfigPath, '{ not json');
+      await expect(Embedder.load(folder)).rejects.toThrow(`${tokenizerConfigPath}: not valid JSON`);
+      await rm(tokenizerConfigPath);
+      const e = await Embedder.load(folder);
+      expect(e.maxTokens).toBe(TEST_ENCODER_SHAPE.maxPositions);
+      await e.close();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
   });
 
