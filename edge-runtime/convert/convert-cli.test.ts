@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { convertCommand, quantizeCommand } from './convert-cli.js';
+import { CONVERT_USAGE, QUANTIZE_USAGE, convertCommand, quantizeCommand } from './convert-cli.js';
 import { writeTestCheckpoint } from './test-checkpoint.js';
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-convert-cli-'));
@@ -37,4 +37,10 @@ it('argument errors say what is expected', async () => {
   await expect(convertCommand(['--from', 'a', '--to', 'b', '--accuracy-level', '9'])).rejects.toThrow('--accuracy-level 9: expected 0..4');
   await expect(quantizeCommand(['--from', 'a', '--to', 'b', '--block-size', '48'])).rejects.toThrow('--block-size 48: expected 16, 32, 64, 128, 256');
   await expect(convertCommand(['--bogus'])).rejects.toThrow();
+});
+
+it('the usage lines list the block sizes that are accepted', async () => {
+  for (const usage of [CONVERT_USAGE, QUANTIZE_USAGE]) expect(usage).toContain('[--block-size 16|32|64|128|256]');
+  for (const size of ['16', '256'])
+    await expect(quantizeCommand(['--from', 'a', '--to', 'b', '--block-size', size])).rejects.not.toThrow(/--block-size/);
 });

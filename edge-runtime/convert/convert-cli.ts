@@ -9,10 +9,13 @@ import { streamProgress } from './progress.js';
 import { quantizeModelFolder } from './quantize-folder.js';
 import { parseQuant } from './variants.js';
 
-export const CONVERT_USAGE =
-  'usage: switchyard edge convert --from CHECKPOINT_DIR --to MODEL_DIR [--quant fp32|int8|q4|all] [--max-context N] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize] [--block-size 32|64|128]';
-export const QUANTIZE_USAGE =
-  'usage: switchyard edge quantize --from MODEL_DIR --to MODEL_DIR [--quant int8|q4|all] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize] [--block-size 32|64|128]';
+type BlockSize = NonNullable<LinearOptions['blockSize']>;
+const BLOCK_SIZES: BlockSize[] = [16, 32, 64, 128, 256];
+// The usage lists exactly the block sizes tuning() accepts.
+const BLOCK_SIZE_USAGE = `[--block-size ${BLOCK_SIZES.join('|')}]`;
+
+export const CONVERT_USAGE = `usage: switchyard edge convert --from CHECKPOINT_DIR --to MODEL_DIR [--quant fp32|int8|q4|all] [--max-context N] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize] ${BLOCK_SIZE_USAGE}`;
+export const QUANTIZE_USAGE = `usage: switchyard edge quantize --from MODEL_DIR --to MODEL_DIR [--quant int8|q4|all] [--accuracy-level 0|4] [--int8-kernel nbits|dequantize] ${BLOCK_SIZE_USAGE}`;
 
 const common = {
   from: { type: 'string' },
@@ -23,9 +26,6 @@ const common = {
   'block-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-type BlockSize = NonNullable<LinearOptions['blockSize']>;
-const BLOCK_SIZES: BlockSize[] = [16, 32, 64, 128, 256];
 
 function tuning(values: { 'accuracy-level'?: string; 'int8-kernel'?: string; 'block-size'?: string }): {
   accuracyLevel?: number;

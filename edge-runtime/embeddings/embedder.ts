@@ -4,18 +4,36 @@
  * is, or last_hidden_state, mean-pooled over the mask) and returns unit vectors. Blocks its thread while it runs: it
  * lives in the embedding worker.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { loadOnnxFile } from '../model/load-onnx.js';
+import { readJsonFile } from './read-json-file.js';
 import { meanPoolNormalize, normalize } from './pooling.js';
 
 const configSchema = z.looseObject({
   hidden_size: z.number().int().positive().optional(),
   max_position_embeddings: z.number().int().positive().optional(),
 });
+const tokenizerConfigSchema = z.looseObject({
+  model_max_length: z.number().positive().optional(),
+});
+/** transformers writes int(1e30) as model_max_length when the tokenizer sets no limit. */
+const UNSET_MODEL_MAX_LENGTH = 1e29;
+/** When neither config.json nor tokenizer_config.json says (BERT's positions). */
+const DEFAULT_MAX_TOKENS = 512;
+
+/**
+ * Longest input in tokens: the learned positions, capped by what the tokenizer serves (RoBERTa/XLM-R declare 514
+ * positions, two of them offset by the padding index, and serve 512).
+ */
+function maxTokensOf(positions: number | undefined, modelMaxLength: number | undefined): number {
+  const limits = [positions, modelMaxLength !== undefined && modelMaxLength < UNSET_MODEL_MAX_LENGTH ? Math.floor(modelMaxLength) : undefined];
+  const declared = limits.filter((n): n is number => n !== undefined);
+  return declared.length ? Math.min(...declared) : DEFAULT_MAX_TOKENS;
+}
 
 export class EmbedderInputError extends Error {
   constructor(
@@ -30,7 +48,7 @@ export class Embedder {
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly tokenizer: Tokenizer,
-    /** Longest input in tokens, special tokens included (the model's learned positions). */
+    /** Longest input in tokens, special tokens included (learned positions, capped by tokenizer_config's model_max_length). */
     readonly maxTokens: number,
     private dim: number,
     readonly file: string,
@@ -39,16 +57,18 @@ export class Embedder {
   ) {}
 
   static async load(dir: string, opts: { threads?: number } = {}): Promise<Embedder> {
-    const config = configSchema.parse(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')));
-    const tokenizerJson: unknown = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8'));
-    const tokenizerConfig: unknown = await readFile(join(dir, 'tokenizer_config.json'), 'utf8').then(
-      (t) => JSON.parse(t),
-      () => ({}),
-    );
-    const tokenizer = new Tokenizer(tokenizerJson as object, tokenizerConfig as object);
+    const config = await readJsonFile(join(dir, 'config.json'), configSchema);
+    const tokenizerJson = await readJsonFile(join(dir, 'tokenizer.json'), z.looseObject({}));
+    const tokenizerConfig = (await readJsonFile(join(dir, 'tokenizer_config.json'), tokenizerConfigSchema, true)) ?? {};
+    const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
     const file = await pickOnnxFile(dir);
     const loaded = await loadOnnxFile(file);
-    const session = await ort.InferenceSession.create(loaded.bytes, { intraOpNumThreads: opts.threads ?? 1, interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(loaded.bytes, {
+      intraOpNumThreads: opts.threads ?? 1,
+      interOpNumThreads: 1,
+      // A model given as bytes has no folder of its own: ORT resolves external data (model.onnx_data) against this one.
+      ...(loaded.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: loaded.externalDataDir } } } : {}),
+    });
     for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) throw new Error(`${file}: the model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
     }
@@ -61,7 +81,7 @@ export class Embedder {
     const embedder = new Embedder(
       session,
       tokenizer,
-      config.max_position_embeddings ?? 512,
+      maxTokensOf(config.max_position_embeddings, tokenizerConfig.model_max_length),
       config.hidden_size ?? 0,
       file,
       output,
@@ -90,6 +110,7 @@ export class Embedder {
   /** One forward pass over a batch of tokenized inputs, padded to the longest; unit vectors out. */
   async embed(batch: readonly number[][]): Promise<Float32Array[]> {
     const b = batch.length;
+    if (b === 0) throw new Error('embed needs at least one input');
     const s = Math.max(...batch.map((ids) => ids.length));
     const ids = new BigInt64Array(b * s);
     const mask = new BigInt64Array(b * s);

@@ -42,11 +42,14 @@ export class EmbeddingClient implements EmbeddingHandle {
   private maxLen = 0;
   private seq = 0;
   private closing = false;
+  /** Settles on the worker's 'exit', whenever that happens: close() may come after it. */
+  private readonly exited: Promise<void>;
 
   constructor(options: EmbedderOptionsInput) {
     const opts = embedderOptionsSchema.parse(options);
     this.modelId = opts.modelId;
     this.worker = new Worker(WORKER_URL, { workerData: opts });
+    this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.loaded = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: FromEmbedder) => {
         if (m.type === 'ready') {
@@ -138,9 +141,8 @@ export class EmbeddingClient implements EmbeddingHandle {
   async close(): Promise<void> {
     this.closing = true;
     this.worker.postMessage({ type: 'shutdown' });
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
     this.failAll('The embedding model was closed.');
   }

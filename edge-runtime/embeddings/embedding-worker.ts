@@ -19,20 +19,37 @@ interface Pending {
   tokens: number;
 }
 
-try {
-  const embedder = await Embedder.load(opts.modelDir, { threads: opts.threads });
+/** Loads the model; 'fatal' is for this only (once serving, a failed batch answers its requests with 'error'). */
+async function load(): Promise<Embedder | undefined> {
+  try {
+    return await Embedder.load(opts.modelDir, { threads: opts.threads });
+  } catch (err) {
+    post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
+
+const embedder = await load();
+if (embedder) await serve(embedder);
+port.close();
+
+async function serve(embedder: Embedder): Promise<void> {
   const dim = embedder.dimensions;
   const queue: Pending[] = [];
   let stopped = false;
   let wake: (() => void) | undefined;
   port.on('message', (m: ToEmbedder) => {
     if (m.type === 'embed') {
-      try {
-        const ids = m.texts.map((t) => embedder.tokenize(t));
-        queue.push({ id: m.id, ids, vectors: new Float32Array(ids.length * dim), next: 0, tokens: ids.reduce((a, r) => a + r.length, 0) });
-      } catch (err) {
-        const reason = err instanceof EmbedderInputError ? err.reason : 'invalid_prompt';
-        post({ type: 'error', id: m.id, reason, message: err instanceof Error ? err.message : String(err) });
+      if (m.texts.length === 0) {
+        post({ type: 'error', id: m.id, reason: 'invalid_prompt', message: "'input' cannot be an empty list." });
+      } else {
+        try {
+          const ids = m.texts.map((t) => embedder.tokenize(t));
+          queue.push({ id: m.id, ids, vectors: new Float32Array(ids.length * dim), next: 0, tokens: ids.reduce((a, r) => a + r.length, 0) });
+        } catch (err) {
+          const reason = err instanceof EmbedderInputError ? err.reason : 'invalid_prompt';
+          post({ type: 'error', id: m.id, reason, message: err instanceof Error ? err.message : String(err) });
+        }
       }
     } else if (m.type === 'cancel') {
       const i = queue.findIndex((p) => p.id === m.id);
@@ -58,11 +75,25 @@ try {
         slots.push({ p, row: r });
       }
     }
-    const vectors = await embedder.embed(slots.map((s) => s.p.ids[s.row]!));
-    slots.forEach((s, i) => {
-      s.p.vectors.set(vectors[i]!, s.row * dim);
-      s.p.next = s.row + 1;
-    });
+    // Empty slots would mean an empty forward pass; requests that are already complete are answered below.
+    if (slots.length > 0) {
+      try {
+        const vectors = await embedder.embed(slots.map((s) => s.p.ids[s.row]!));
+        slots.forEach((s, i) => {
+          s.p.vectors.set(vectors[i]!, s.row * dim);
+          s.p.next = s.row + 1;
+        });
+      } catch (err) {
+        // One failed pass fails the requests in it, not the model: the rest keep being served.
+        const message = `The embedding model failed on this input: ${err instanceof Error ? err.message : String(err)}`;
+        for (const p of new Set(slots.map((s) => s.p))) {
+          const i = queue.indexOf(p);
+          if (i < 0) continue; // cancelled while the pass ran
+          queue.splice(i, 1);
+          post({ type: 'error', id: p.id, reason: 'unavailable', message });
+        }
+      }
+    }
     for (let i = queue.length - 1; i >= 0; i--) {
       const p = queue[i]!;
       if (p.next < p.ids.length) continue;
@@ -73,7 +104,4 @@ try {
     await yieldToEvents();
   }
   await embedder.close();
-  port.close();
-} catch (err) {
-  post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
 }

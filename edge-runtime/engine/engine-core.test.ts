@@ -181,6 +181,22 @@ describe('engine vs plain greedy', () => {
     }
   });
 
+  it('decodePassCost is what the grouping weighs: a free pass splits rows the default cost keeps together', async () => {
+    const e = await engine({ maxNumSeqs: 4, maxBatchedTokens: 2048, prefixCaching: false });
+    e.core.decodePassCost = 0;
+    const reqs = Array.from({ length: 4 }, (_, i) => ({ id: `c${i}`, prompt: promptOf(i + 90, i % 2 ? 6 + i : 230 + i * 3), max: 4 }));
+    const decodePasses: number[][] = [];
+    const forward = e.runner.forward.bind(e.runner);
+    e.runner.forward = (entries) => {
+      if (entries.every((x) => x.tokens.length === 1)) decodePasses.push(entries.map((x) => x.startPos));
+      return forward(entries);
+    };
+    await runIds(e, reqs);
+    // At the default cost (768) four rows are cheaper in one pass (768 + 4 x 256 < 2 x 768 + 2 x 16 + 2 x 256); free passes split them.
+    expect(decodePasses.length).toBeGreaterThan(0);
+    expect(decodePasses.every((p) => Math.max(...p) - Math.min(...p) < 200)).toBe(true);
+  });
+
   it('cancellation frees the request at the next step', async () => {
     const e = await engine();
     const msgs: FromEngine[] = [];

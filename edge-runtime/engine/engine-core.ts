@@ -203,6 +203,7 @@ export class EngineCore {
         ? decodeGroups(
             entries.map((e) => e.startPos),
             this.runner.layout.blockSize,
+            this.decodePassCost,
           )
         : [entries.map((_, i) => i)];
       const rows = new Array<Float32Array>(entries.length);

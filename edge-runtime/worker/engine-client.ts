@@ -16,12 +16,15 @@ export class EngineClient implements EngineHandle {
   private load: EngineLoadReport | undefined;
   readonly loaded: Promise<void>;
   private closing = false;
+  /** Settles on the worker's 'exit', whenever that happens: close() may come after it. */
+  private readonly exited: Promise<void>;
 
   constructor(options: EngineOptionsInput) {
     const opts = engineOptionsSchema.parse(options);
     this.modelId = opts.modelId;
     // Run the TypeScript worker through tsx, as the rest of the project runs.
     this.worker = new Worker(WORKER_URL, { workerData: opts });
+    this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.loaded = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: FromEngine) => {
         if (m.type === 'ready') {
@@ -97,9 +100,8 @@ export class EngineClient implements EngineHandle {
   async close(): Promise<void> {
     this.closing = true;
     this.send({ type: 'shutdown' });
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
   }
 }
