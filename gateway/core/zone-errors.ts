@@ -1,7 +1,7 @@
 /** The fail-closed answer when a data class's zones hold no healthy destination: 503 naming the class. */
 import type { Decision, DecisionAudit } from './decision.js';
 import { GatewayError } from './errors.js';
-import type { ZoneLimit } from './zones.js';
+import { describeLimits, type ZoneLimit } from './zones.js';
 
 /** A refusal that still knows the decision it refused, so the request's record carries its classes and limits. */
 export class ZoneRefusal extends GatewayError {
@@ -14,9 +14,9 @@ export function noAllowedZone(
   model: string,
   refused?: ZoneRefusal['refused'],
 ): ZoneRefusal {
-  const zones = limits.filter((l) => classes.includes(l.dataClass)).map((l) => `${l.dataClass}: ${l.zones.join(', ')}`);
+  const zones = describeLimits(limits.filter((l) => classes.includes(l.dataClass)));
   const err = new ZoneRefusal(
-    `No healthy destination for '${model}' in a zone data class ${classes.map((c) => `'${c}'`).join(', ')} may reach (${zones.join('; ')}); not sent to a wider zone.`,
+    `No healthy destination for '${model}' in a zone data class ${classes.map((c) => `'${c}'`).join(', ')} may reach (${zones}); not sent to a wider zone.`,
     { status: 503, code: 'no_allowed_zone', param: 'model' },
   );
   err.refused = refused;

@@ -67,17 +67,18 @@ export class JsonlSink implements RecordSink {
       else byDay.set(d, [JSON.stringify(r)]);
     }
     for (const [d, lines] of byDay) {
-      const text = lines.join('\n') + '\n';
+      // Encoded once: the bytes written are the bytes counted.
+      const bytes = Buffer.from(lines.join('\n') + '\n');
       const target = await this.fileFor(d);
       try {
-        await target.handle!.appendFile(text);
+        await target.handle!.appendFile(bytes);
       } catch (err) {
         // A failed write forgets the file: the next batch opens it again (and makes the directory if it went away).
         await this.release(d, target).catch(() => undefined);
         this.dirReady = undefined;
         throw err;
       }
-      target.size += Buffer.byteLength(text);
+      target.size += bytes.byteLength;
     }
   }
 

@@ -129,7 +129,14 @@ export class SemanticCache {
       const first = r.kind === 'json' && Array.isArray(r.body['data']) ? r.body['data'][0] : undefined;
       const values = isJsonObject(first) ? first['embedding'] : undefined;
       if (!Array.isArray(values) || !values.every((x) => typeof x === 'number')) return undefined;
-      return Float32Array.from(values as number[]);
+      // The index compares by dot product: unit length makes that the cosine whatever the encoder returns.
+      const v = Float32Array.from(values as number[]);
+      let norm = 0;
+      for (const x of v) norm += x * x;
+      if (!(norm > 0)) return undefined;
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < v.length; i++) v[i]! *= inv;
+      return v;
     } catch (err) {
       // A prompt the encoder cannot take (too long) or an edge hiccup costs the lookup, never the request.
       this.logger.debug({ err: err instanceof Error ? err.message : String(err), model }, 'semantic cache: no embedding');
