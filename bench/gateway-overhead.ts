@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
-import { cpuMicros, ensureBuilt, startFakeUpstreamProcess, startGatewayProcess } from './lib/processes.js';
+import { cpuMicros, ensureBuilt, spawnJsonUrl, startFakeUpstreamProcess, startGatewayProcess } from './lib/processes.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { waitUntil } from '../test/helpers/wait.js';
@@ -94,14 +94,6 @@ function peakRssMb(pid: number | undefined): number {
   } catch {
     return NaN;
   }
-}
-
-function spawnJsonUrl(args: string[], env: Record<string, string>): Promise<Proc & { url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  return new Promise((res, rej) => {
-    child.stdout!.once('data', (d: Buffer) => res({ child, url: (JSON.parse(d.toString()) as { url: string }).url, stop: stopper(child) }));
-    child.once('exit', (c) => rej(new Error(`${args.join(' ')} exited ${c}`)));
-  });
 }
 
 async function startPortkey(): Promise<(Proc & { url: string }) | undefined> {

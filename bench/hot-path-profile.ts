@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { cpuMicros, ensureBuilt, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+import { cpuMicros, ensureBuilt, spawnJsonUrl, startFakeUpstreamProcess, startGatewayProcessWith } from './lib/processes.js';
+import type { Proc } from '../test/helpers/gateway-process.js';
 import { writeRealisticPolicy } from './lib/realistic-policy.js';
 
 const API_KEY = 'sk-bench-switchyard-0123456789abcdef';
@@ -108,23 +108,9 @@ async function run(): Promise<void> {
   }
 }
 
-async function startBare(upstream: string): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...PROFILE_FLAGS, 'bench/lib/bare-proxy.mjs'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, UPSTREAM: upstream },
-  });
-  const url = await new Promise<string>((resolve) =>
-    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url)),
-  );
-  return {
-    child,
-    url,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+/** The bare proxy (profiled too when PROFILE is on). */
+function startBare(upstream: string): Promise<Proc & { url: string }> {
+  return spawnJsonUrl([...PROFILE_FLAGS, 'bench/lib/bare-proxy.mjs'], { UPSTREAM: upstream });
 }
 
 /** Kernel-side CPU time of a process (stime), µs: socket writes on loopback also run the receiver's TCP path. */

@@ -8,13 +8,17 @@ import { waitUntil } from '../../test/helpers/wait.js';
 
 import { stopper, type Proc } from '../../test/helpers/gateway-process.js';
 
-export async function startFakeUpstreamProcess(): Promise<Proc & { url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/fake-upstream-process.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url));
-    child.once('exit', (c) => reject(new Error(`fake upstream exited ${c}`)));
+export function startFakeUpstreamProcess(): Promise<Proc & { url: string }> {
+  return spawnJsonUrl(['--import', 'tsx', 'bench/lib/fake-upstream-process.ts'], {});
+}
+
+/** A node process that prints `{"url": ...}` as its first stdout line; rejects if it exits before that. */
+export function spawnJsonUrl(args: string[], env: Record<string, string>): Promise<Proc & { url: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  return new Promise((res, rej) => {
+    child.stdout!.once('data', (d: Buffer) => res({ child, url: (JSON.parse(d.toString()) as { url: string }).url, stop: stopper(child) }));
+    child.once('exit', (c) => rej(new Error(`${args.join(' ')} exited ${c}`)));
   });
-  return { child, url, stop: stopper(child) };
 }
 
 /** CPU time (user + system) a process has used so far, in microseconds (from /proc; Linux clock ticks of 10 ms). */
