@@ -99,15 +99,29 @@ export async function readJsonlRecords(
   for (const f of files) {
     const d = Date.parse(f.slice(8, 18));
     if (d + 86_400_000 <= from || d >= to) continue;
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) {
-      if (!line) continue;
-      try {
-        const r = requestRecordSchema.parse(JSON.parse(line));
-        if (r.time >= from && r.time < to) records.push(r);
-      } catch {
-        malformed++;
-      }
-    }
+    const parsed = parseJsonlRecords(await readFile(join(dir, f), 'utf8'), from, to);
+    for (const r of parsed.records) records.push(r);
+    malformed += parsed.malformed;
   }
   return { records: records.sort((a, b) => a.time - b.time), malformed, files: files.length };
+}
+
+/** The records of one JSONL text within [from, to); malformed lines and lines outside the window are counted. */
+export function parseJsonlRecords(text: string, from: number, to: number): { records: RequestRecord[]; malformed: number; outside: number } {
+  const records: RequestRecord[] = [];
+  let malformed = 0;
+  let outside = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let r: RequestRecord;
+    try {
+      r = requestRecordSchema.parse(JSON.parse(line));
+    } catch {
+      malformed++;
+      continue;
+    }
+    if (r.time >= from && r.time < to) records.push(r);
+    else outside++;
+  }
+  return { records, malformed, outside };
 }

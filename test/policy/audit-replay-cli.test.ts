@@ -117,6 +117,16 @@ describe('audit and replay from records', () => {
     expect(result.violations[0]!.reached).toEqual([{ upstream: 'cloud', zone: 'cloud' }]);
     // Without --zone: against each record's own limits. The leak was allowed by the loose policy, so none.
     expect((await cli(['audit', '--class', 'pii', '--records', allRecords])).code).toBe(0);
+    // A file whose records all fall before --since checked nothing: a usage error (exit 2), never a passing gate.
+    const old = join(mkdtempSync(join(tmpdir(), 'sy-old-records-')), 'old.jsonl');
+    const aged = readFileSync(strictRecords, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.stringify({ ...(JSON.parse(l) as object), time: Date.parse('2020-01-01') }));
+    writeFileSync(old, aged.join('\n') + '\n');
+    const stale = await cli(['audit', '--class', 'pii', '--zone', 'cloud', '--records', old, '--since', '1d']);
+    expect(stale.code).toBe(2);
+    expect(stale.err).toMatch(/none of the \d+ record\(s\) in .*old\.jsonl fall within --since 1d/);
   }, 60_000);
 
   it('replay: the live policy reproduces every decision; the loose one reports each PII request reaching a new zone', async () => {
