@@ -4,7 +4,7 @@
  * its answer was made. With a zone asked for, every record of the class that reached it is listed; without one, every
  * record of the class that reached a zone its own recorded limits forbid.
  */
-import { mayReach, type Zone, type ZonePattern } from '../core/zones.js';
+import { admits, mayReach, type Zone, type ZonePattern } from '../core/zones.js';
 import type { RequestRecord } from '../records/request-record.js';
 
 export interface AuditQuery {
@@ -37,8 +37,6 @@ export interface AuditResult {
   without_decision: number;
   violations: AuditFinding[];
 }
-
-const admits = (p: ZonePattern, zone: string) => p === zone || (p === 'region:*' && zone.startsWith('region:'));
 
 /** Where a record's data went: every upstream called, or on a cache hit the destination that made the answer. */
 export function reachedZones(r: RequestRecord): Array<{ upstream: string; zone: string }> {

@@ -3,9 +3,10 @@ import type { JsonObject, JsonValue } from '../core/types.js';
 import { sha256Hex } from '../core/sha256.js';
 
 /** Fields that never change the answer. */
-const IGNORED = new Set(['user', 'stream', 'stream_options', 'metadata', 'store', 'service_tier']);
+export const IGNORED = new Set(['user', 'stream', 'stream_options', 'metadata', 'store', 'service_tier']);
 
-function canonical(v: JsonValue): JsonValue {
+/** The value with object keys sorted at every depth: the same request in any key order gives one key. */
+export function canonical(v: JsonValue): JsonValue {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
     const out: Record<string, JsonValue> = {};

@@ -52,7 +52,8 @@ export interface ZoneLimit {
   zones: readonly ZonePattern[];
 }
 
-const admits = (pattern: ZonePattern, zone: Zone) => pattern === zone || (pattern === 'region:*' && zone.startsWith('region:'));
+/** Whether one zone pattern admits a zone (`region:*` admits every named region). */
+export const admits = (pattern: ZonePattern, zone: string): boolean => pattern === zone || (pattern === 'region:*' && zone.startsWith('region:'));
 
 /** THE rule: may data carrying every class in `limits` reach `zone`? Every class must list the zone. */
 export function mayReach(limits: readonly ZoneLimit[] | undefined, zone: Zone): boolean {

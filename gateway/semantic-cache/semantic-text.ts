@@ -4,9 +4,9 @@
  */
 import type { JsonObject, JsonValue } from '../core/types.js';
 import { isJsonObject } from '../core/validate.js';
+import { canonical, IGNORED } from '../cache/cache-key.js';
 
 /** Fields that never change the answer (as the exact cache key ignores them). */
-const IGNORED = new Set(['user', 'stream', 'stream_options', 'metadata', 'store', 'service_tier']);
 
 export interface SemanticParts {
   /** Embedded: non-system turns as `role: text`, or the completion prompt. */
@@ -25,17 +25,6 @@ function contentText(content: JsonValue | undefined): string | undefined {
     parts.push(p['text']);
   }
   return parts.join('\n');
-}
-
-function canonical(v: JsonValue): JsonValue {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, canonical(v[k]!)]),
-    );
-  return v;
 }
 
 /** Undefined when the request has no comparable text (non-text parts, token-id prompts, tool-call turns). */
