@@ -28,6 +28,7 @@ import type { Principal } from './core/principal.js';
 import type { BatchService } from './batch/batch-service.js';
 import { SessionMasks } from './masking/session-masks.js';
 import type { RequestTracer } from './core/tracing.js';
+import type { ClientGoneHook } from './core/client-gone.js';
 
 /** What /metrics and /dashboard read; the Node entry wires it (absent: those paths are 404). */
 export interface OperatorDeps {
@@ -72,15 +73,9 @@ export interface GatewayEnv {
    * Per-call bindings from the entry. `internalPrincipal` is set only by in-process callers (the batch runner), never
    * from HTTP: the Node entry passes the socket objects here, the Worker its deploy-time bindings.
    */
-  Bindings: {
-    internalPrincipal?: Principal;
-    /**
-     * Runs `fn` if the client's connection closes before the answer is complete; returns the unlink. Set by the Node
-     * entry from the socket (reading Request.signal made @hono/node-server build an AbortController per request,
-     * ~10 µs); absent elsewhere, where the Request's own signal says it (core/client-gone.ts).
-     */
-    onClientGone?: (fn: () => void) => () => void;
-  };
+  // onClientGone: set by the Node entry from the socket (reading Request.signal made @hono/node-server build an
+  // AbortController per request); absent elsewhere, where the Request's own signal says it (core/client-gone.ts).
+  Bindings: ClientGoneHook & { internalPrincipal?: Principal };
 }
 
 export interface GatewayServices {

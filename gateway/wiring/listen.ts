@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
+import type { ClientGoneHook } from '../core/client-gone.js';
 
 export interface Listening {
   url: string;
@@ -36,10 +37,9 @@ export function connectionsCheckingIntervalMs(lim: GatewayConfig['server']['limi
 }
 
 /** What @hono/node-server passes a fetch handler beside the Request, plus the hook the gateway reads (core/client-gone.ts). */
-interface NodeBindings {
+interface NodeBindings extends ClientGoneHook {
   incoming: IncomingMessage;
   outgoing: ServerResponse;
-  onClientGone?: (fn: () => void) => () => void;
 }
 
 /**
