@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const execFileP = promisify(execFile);
 const cli = (args: string[]) =>
@@ -54,9 +55,12 @@ describe('audit from the Redis stream sink', () => {
     expect((await ask('key sk-abcdefghijklmnopqrstuvwxyz123456')).response.headers.get('x-switchyard-route')).toBe('dev');
     const id = pii.response.headers.get('x-request-id')!;
     // Records are written on a later tick: poll the audit until it sees them.
-    const deadline = Date.now() + 15_000;
     let found = { code: 0, out: '' };
-    while (Date.now() < deadline && !found.out.includes(id)) found = await cli(['audit', '--class', 'pii', '--zone', 'cloud', '--redis', redis.url]);
+    await waitUntil(async () => (found = await cli(['audit', '--class', 'pii', '--zone', 'cloud', '--redis', redis.url])).out.includes(id), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      message: 'the audit sees the PII record',
+    });
     expect(found.out).toContain(id);
     expect(found.code).toBe(1);
     const secret = await cli(['audit', '--class', 'secret', '--zone', 'cloud', '--redis', redis.url]);
