@@ -28,31 +28,46 @@ export function externalDataFiles(model: O.IModelProto): string[] {
   return [...files];
 }
 
+/** The side file and byte range an external initializer names, checked: a file beside the model, whole numbers. */
+function externalRange(
+  t: O.ITensorProto,
+  dir: string,
+  fileSize: (location: string, tensor: string) => number,
+): { location: string; offset: number; length: number } {
+  const location = entry(t, 'location');
+  if (!location || isAbsolute(location) || normalize(location).startsWith('..'))
+    throw new ExternalDataError(`initializer ${t.name}: external data location '${location}' is not a file next to the model`);
+  const size = fileSize(location, String(t.name));
+  const offset = Number(entry(t, 'offset') ?? 0);
+  const length = entry(t, 'length') !== undefined ? Number(entry(t, 'length')) : size - offset;
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
+    throw new ExternalDataError(
+      `initializer ${t.name}: external data offset '${entry(t, 'offset')}' / length '${entry(t, 'length')}' are not byte counts`,
+    );
+  if (offset + length > size)
+    throw new ExternalDataError(`${join(dir, location)}: too short for initializer ${t.name} (needs ${offset + length} bytes)`);
+  return { location, offset, length };
+}
+
 /**
  * Checks every external initializer's file is beside the model (ORT refuses paths that leave the folder) and long
  * enough, without reading it: a broken folder fails with the file and tensor named instead of ORT's generic error.
  */
 export function checkExternalData(model: O.IModelProto, dir: string): void {
   const sizes = new Map<string, number>();
-  for (const t of model.graph?.initializer ?? []) {
-    if (t.dataLocation !== EXTERNAL) continue;
-    const location = entry(t, 'location');
-    if (!location || isAbsolute(location) || normalize(location).startsWith('..'))
-      throw new ExternalDataError(`initializer ${t.name}: external data location '${location}' is not a file next to the model`);
+  const sizeOf = (location: string, tensor: string) => {
     let size = sizes.get(location);
     if (size === undefined) {
       try {
         size = statSync(join(dir, location)).size;
       } catch {
-        throw new ExternalDataError(`${join(dir, location)}: missing (initializer ${t.name} keeps its data there)`);
+        throw new ExternalDataError(`${join(dir, location)}: missing (initializer ${tensor} keeps its data there)`);
       }
       sizes.set(location, size);
     }
-    const offset = Number(entry(t, 'offset') ?? 0);
-    const length = entry(t, 'length') !== undefined ? Number(entry(t, 'length')) : size - offset;
-    if (offset + length > size)
-      throw new ExternalDataError(`${join(dir, location)}: too short for initializer ${t.name} (needs ${offset + length} bytes)`);
-  }
+    return size;
+  };
+  for (const t of model.graph?.initializer ?? []) if (t.dataLocation === EXTERNAL) externalRange(t, dir, sizeOf);
 }
 
 /**
@@ -61,25 +76,23 @@ export function checkExternalData(model: O.IModelProto, dir: string): void {
  */
 export function inlineExternalData(model: O.IModelProto, dir: string, which: (t: O.ITensorProto) => boolean = () => true): number {
   const cache = new Map<string, Buffer>();
-  let n = 0;
-  for (const t of model.graph?.initializer ?? []) {
-    if (t.dataLocation !== EXTERNAL || !which(t)) continue;
-    const location = entry(t, 'location');
-    if (!location || normalize(location).startsWith('..'))
-      throw new ExternalDataError(`initializer ${t.name}: external data location '${location}' is not a file next to the model`);
+  const read = (location: string, tensor: string) => {
     let data = cache.get(location);
     if (!data) {
       try {
         data = readFileSync(join(dir, location));
       } catch {
-        throw new ExternalDataError(`${join(dir, location)}: missing (initializer ${t.name} keeps its data there)`);
+        throw new ExternalDataError(`${join(dir, location)}: missing (initializer ${tensor} keeps its data there)`);
       }
       cache.set(location, data);
     }
-    const offset = Number(entry(t, 'offset') ?? 0);
-    const length = entry(t, 'length') !== undefined ? Number(entry(t, 'length')) : data.length - offset;
-    if (offset + length > data.length)
-      throw new ExternalDataError(`${join(dir, location)}: too short for initializer ${t.name} (needs ${offset + length} bytes)`);
+    return data;
+  };
+  let n = 0;
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataLocation !== EXTERNAL || !which(t)) continue;
+    const { location, offset, length } = externalRange(t, dir, (l, tensor) => read(l, tensor).length);
+    const data = read(location, String(t.name));
     t.rawData = new Uint8Array(data.buffer, data.byteOffset + offset, length);
     t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
     t.externalData = [];

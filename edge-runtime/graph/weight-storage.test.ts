@@ -62,4 +62,16 @@ describe('external data', () => {
     const evil = splitExternalData(tinyGraph(), '../../etc/passwd').model;
     expect(() => inlineExternalData(onnx.ModelProto.decode(evil), dir)).toThrow(ExternalDataError);
   });
+
+  it('refuses an offset or length that is not a byte count, naming the initializer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-ext-'));
+    const { model, data } = splitExternalData(tinyGraph(), 'model.onnx_data');
+    writeFileSync(join(dir, 'model.onnx_data'), data);
+    for (const bad of ['abc', '-8']) {
+      const m = onnx.ModelProto.decode(model);
+      const entry = m.graph!.initializer!.find((t) => t.name === 'w')!.externalData!.find((e) => e.key === 'offset')!;
+      entry.value = bad;
+      expect(() => inlineExternalData(m, dir)).toThrow(/initializer w: external data offset '.*' \/ length '.*' are not byte counts/);
+    }
+  });
 });
