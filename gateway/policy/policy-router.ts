@@ -112,7 +112,9 @@ export class PolicyRouter implements Router {
       return { ok: true };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.status = { ...this.status, lastError: message };
+      // A version held back earlier is no longer what the file says: forcing it now would activate a stale edit.
+      this.held = undefined;
+      this.status = { ...this.status, lastError: message, pending: null };
       return { ok: false, error: message };
     }
   }

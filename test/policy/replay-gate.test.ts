@@ -91,6 +91,16 @@ describe('replay gate on activation', () => {
     writeFileSync(file, SAFE_EDIT);
     await waitUntil(async () => (await route('plain again')) === 'dev', { timeoutMs: 10_000, message: 'safe edit live' });
     expect((await status()).lastError).toBeNull();
+
+    // A held edit followed by a broken one: the held version is no longer the file's, so it cannot be forced live.
+    writeFileSync(file, LOOSE);
+    await waitUntil(async () => Boolean((await status()).pending), { timeoutMs: 10_000, message: 'held again' });
+    writeFileSync(file, 'version: 1\ntags:\n  pii: { zones: [moon] }\n');
+    await waitUntil(async () => /unknown zone 'moon'/.test((await status()).lastError ?? ''), { timeoutMs: 10_000, message: 'bad edit seen' });
+    expect((await status()).pending).toBeNull();
+    const stale = await post('/admin/policies/activate', { force: true });
+    expect(stale.status).toBe(400);
+    expect(await route('mail ida@example.org')).toBe('dev');
   }, 60_000);
 
   it('bad admin bodies get OpenAI-shaped 400/413s naming the field, and change nothing', async () => {
