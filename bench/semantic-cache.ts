@@ -17,20 +17,11 @@ import { SemanticCache, type SemanticProbe } from '../gateway/semantic-cache/sem
 import { VectorIndex } from '../gateway/semantic-cache/vector-index.js';
 import { DEFAULT_SEMANTIC_THRESHOLD } from '../gateway/policy/policy-schema.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
+import { seededRandom } from '../edge-runtime/graph/llama-weights.js';
 
 const SEED = Number(process.env['SC_SEED'] ?? 42);
 const THRESHOLDS = [0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.95];
 const LOOKUPS = Number(process.env['SC_LOOKUPS'] ?? 300);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ENTITIES =
   'France Spain Italy Germany Portugal Norway Sweden Finland Poland Austria Greece Ireland Japan Korea China India Brazil Chile Peru Mexico Canada Egypt Kenya Nigeria Morocco Turkey Iran Vietnam Thailand Indonesia Australia Iceland Denmark Belgium Hungary Romania Ukraine Argentina Colombia Cuba'.split(
@@ -71,7 +62,7 @@ interface Item {
 }
 
 function workload(): { cached: Item[]; held: Item[] } {
-  const rand = rng(SEED);
+  const rand = seededRandom(SEED);
   const items: Item[] = [];
   for (const e of ENTITIES)
     for (const a of ATTRIBUTES)
@@ -176,7 +167,7 @@ async function main(): Promise<void> {
 
   // Lookup cost of the vector index alone (the per-request work above the embedding), random unit vectors.
   const latency: Row[] = [];
-  const rand = rng(SEED + 1);
+  const rand = seededRandom(SEED + 1);
   const unit = (dim: number) => {
     const v = new Float32Array(dim);
     for (let i = 0; i < dim; i++) v[i] = rand() - 0.5;
