@@ -75,7 +75,9 @@ export async function serveInference(c: Context<GatewayEnv>, s: GatewayServices,
   await admit(s, ctx, request);
   const decided = await decide(s, ctx, request, c.req.raw.headers);
   // Reversible masks take the session's placeholders; requests with none skip even the await.
-  const decision = decided.unmask?.size ? await s.masking.apply(decided, c.req.raw.headers, request.body, `${ctx.principal.tenant}\u0000${ctx.principal.keyId}`) : decided;
+  const decision = decided.unmask?.size
+    ? await s.masking.apply(decided, c.req.raw.headers, request.body, `${ctx.principal.tenant}\u0000${ctx.principal.keyId}`)
+    : decided;
 
   // One controller per request: the client going away, or the gateway giving up, stops the upstream work.
   const abort = new Cancel();
